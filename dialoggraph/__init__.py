@@ -1,0 +1,2 @@
+"""dialoggraph: graph neural networks for multimodal emotion recognition in conversation."""
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""The dialogue schema, its validation and flat <-> padded helpers."""
+from dialoggraph.data.dialogue import NODE, UNLABELED, make_dialogue, validate_dialogue
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.data.padding import from_padded, to_padded
+
+__all__ = [
+    "NODE",
+    "UNLABELED",
+    "DialogueValidationError",
+    "make_dialogue",
+    "validate_dialogue",
+    "to_padded",
+    "from_padded",
+]

@@ -1,0 +1,178 @@
+"""The folder format users bring their own data in (see docs/data_format.md).
+
+::
+
+    root/
+      labels.txt              optional: one label name per line, fixing the id order
+      train.csv               columns: dialogue, speaker, label [, text]
+      train.text.npy          [rows of train.csv, d_text]  float16/float32, row-aligned
+      train.audio.npy         ... any number of modalities
+      dev.csv  dev.*.npy      optional: otherwise a deterministic 10% of train dialogues
+      test.csv test.*.npy
+
+Rows are in utterance order within each dialogue; an empty label means unlabeled.
+"""
+from __future__ import annotations
+
+import glob
+import io
+import os
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from torch_geometric.data import HeteroData
+
+from dialoggraph.data.dialogue import NODE, UNLABELED
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.datasets.base import DialogueDataset
+from dialoggraph.datasets.io import atomic_write, dev_holdout, read_csv
+from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
+
+COLUMNS = ("dialogue", "speaker", "label")
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+def _label_names(root: str) -> list[str]:
+    path = os.path.join(root, "labels.txt")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+        if len(set(names)) != len(names) or not names:
+            raise DialogueValidationError(f"{path}: label names must be unique and non-empty")
+        return names
+    train = os.path.join(root, "train.csv")
+    if not os.path.exists(train):
+        raise DialogueValidationError(f"{root}: no train.csv (needed to fix the label set)")
+    values = {row["label"].strip() for row in read_csv(train, COLUMNS)} - {""}
+    if values and all(_is_int(v) for v in values):
+        return [str(i) for i in range(max(int(v) for v in values) + 1)]
+    return sorted(values)
+
+
+class DialogueFolder(DialogueDataset):
+    """Dialogues from the folder format (module docstring; docs/data_format.md).
+
+    Args:
+        root: the folder.
+        split: ``"train"``, ``"dev"`` or ``"test"``. Without ``dev.csv`` the dev
+            split is a deterministic 10% of the train dialogues (by a hash of
+            the dialogue id) and train is the rest.
+        modalities: which ``{split}.{modality}.npy`` to load (default: all found).
+        transform, pre_transform, pre_filter, force_reload, cache_dir: as in
+            :class:`~dialoggraph.datasets.base.DialogueDataset`.
+    """
+
+    def __init__(self, root: str, split: str = "train", modalities: Sequence[str] | None = None,
+                 transform: Callable | None = None, pre_transform: Callable | None = None,
+                 pre_filter: Callable | None = None, force_reload: bool = False,
+                 cache_dir: str | None = None):
+        if not os.path.isdir(root):
+            raise DialogueValidationError(f"{root}: no such folder")
+        self.requested_modalities = tuple(modalities) if modalities is not None else None
+        super().__init__(root, split, transform, pre_transform, pre_filter, force_reload, cache_dir)
+
+    def _source_split(self) -> str:
+        has_dev = os.path.exists(os.path.join(self.root, "dev.csv"))
+        return self.split if self.split == "test" or has_dev else "train"
+
+    @property
+    def raw_file_names(self) -> list[str]:
+        return [f"{self._source_split()}.csv"]
+
+    def download(self) -> None:
+        raise DialogueValidationError(
+            f"{self.root}: no {self._source_split()}.csv (see docs/data_format.md)")
+
+    def _modality_files(self, split: str) -> dict[str, str]:
+        found = {}
+        for path in sorted(glob.glob(os.path.join(self.root, f"{split}.*.npy"))):
+            found[os.path.basename(path)[len(split) + 1:-len(".npy")]] = path
+        wanted = self.requested_modalities or tuple(found)
+        missing = [m for m in wanted if m not in found]
+        if missing or not wanted:
+            raise DialogueValidationError(
+                f"{self.root}: no {split}.<modality>.npy for {', '.join(missing) or 'any modality'}"
+                f" (found: {', '.join(found) or 'none'})")
+        return {m: found[m] for m in wanted}
+
+    def options(self) -> dict[str, Any]:
+        source = self._source_split()
+        files = [os.path.join(self.root, f"{source}.csv"), os.path.join(self.root, "labels.txt")]
+        files += list(self._modality_files(source).values())
+        stamps = {os.path.basename(p): [os.path.getsize(p), os.path.getmtime(p)]
+                  for p in files if os.path.exists(p)}
+        return {"modalities": self.requested_modalities, "files": stamps}
+
+    def read(self) -> tuple[list[HeteroData], dict[str, Any]]:
+        source = self._source_split()
+        csv_path = os.path.join(self.root, f"{source}.csv")
+        rows = read_csv(csv_path, COLUMNS)
+        if not rows:
+            raise DialogueValidationError(f"{csv_path}: no rows")
+        label_names = _label_names(self.root)
+        known = set(label_names)
+        labels: list[Any] = []
+        for row in rows:
+            value = row["label"].strip()
+            if value == "":
+                labels.append(UNLABELED)
+            elif value in known:
+                labels.append(value)
+            elif _is_int(value):
+                labels.append(int(value))
+            else:
+                raise DialogueValidationError(
+                    f"{csv_path}, line {row['_row']}: unknown label {value!r}; known labels: "
+                    f"{', '.join(label_names)}")
+        for row in rows:
+            if not row["dialogue"].strip() or not row["speaker"].strip():
+                raise DialogueValidationError(
+                    f"{csv_path}, line {row['_row']}: empty dialogue or speaker")
+        features = {m: check_features(np.load(p), p, len(rows))
+                    for m, p in self._modality_files(source).items()}
+        groups = group_rows([row["dialogue"] for row in rows])
+        if source != self.split:
+            held_out = dev_holdout(key for key, _ in groups)
+            keep_dev = self.split == "dev"
+            groups = [(k, r) for k, r in groups if (k in held_out) == keep_dev]
+        dialogues = build_dialogues(groups, [row["speaker"] for row in rows], labels, features,
+                                    label_names, csv_path)
+        meta = {"label_names": label_names, "modalities": list(features),
+                "feature_dims": {m: int(a.shape[1]) for m, a in features.items()}}
+        return dialogues, meta
+
+
+def export_folder(dialogues: Iterable[HeteroData], root: str, split: str,
+                  label_names: Sequence[str]) -> None:
+    """Write dialogues in the folder format (``{split}.csv``, ``{split}.{m}.npy``, ``labels.txt``).
+
+    Every file is written atomically. All dialogues must carry the same modalities.
+    """
+    dialogues = list(dialogues)
+    if not dialogues:
+        raise DialogueValidationError("export_folder: no dialogues to write")
+    modalities = tuple(dialogues[0].modalities)
+    lines = ["dialogue,speaker,label"]
+    arrays: dict[str, list[np.ndarray]] = {m: [] for m in modalities}
+    for data in dialogues:
+        if tuple(data.modalities) != modalities:
+            raise DialogueValidationError(
+                f"export_folder: dialogue {data.dialogue_id!r} has modalities {data.modalities}, "
+                f"the first had {modalities}")
+        store = data[NODE]
+        for s, y in zip(store.speaker.tolist(), store.y.tolist()):
+            label = "" if y == UNLABELED else label_names[y]
+            fields = [str(data.dialogue_id), data.speaker_names[s], label]
+            lines.append(",".join('"' + f.replace('"', '""') + '"' for f in fields))
+        for m in modalities:
+            arrays[m].append(store[f"x_{m}"].numpy())
+    os.makedirs(root, exist_ok=True)
+    atomic_write(os.path.join(root, "labels.txt"), lambda f: f.write(("\n".join(label_names) + "\n").encode()))
+    atomic_write(os.path.join(root, f"{split}.csv"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
+    for m, parts in arrays.items():
+        def write(f: io.BufferedWriter, array=np.concatenate(parts).astype(np.float32)) -> None:
+            np.save(f, array)
+        atomic_write(os.path.join(root, f"{split}.{m}.npy"), write)

@@ -1,0 +1,120 @@
+"""File helpers shared by the datasets: atomic writes, CSV reading, safe unpickling, dev splits."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pickle
+import tempfile
+import zlib
+from typing import Any, Callable, Iterable, Sequence
+
+from dialoggraph.data.errors import DialogueValidationError
+
+
+def atomic_write(path: str, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Write ``path`` through a temporary file in the same folder, then rename.
+
+    An interrupted write never leaves a half-written ``path`` behind, and an
+    existing ``path`` is only replaced by a complete file.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: str, obj: Any) -> None:
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1, sort_keys=True).encode()))
+
+
+def read_csv(path: str, required: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a CSV file as dicts; raises naming the file when columns are missing.
+
+    Each row gets ``"_row"``: its 1-based line number in the file (header = 1)
+    for error messages.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise DialogueValidationError(
+                    f"{path}: missing column(s) {', '.join(missing)} (has: {', '.join(header)})")
+            rows = []
+            for row in reader:
+                row["_row"] = str(reader.line_num)
+                rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise DialogueValidationError(f"{path}: not UTF-8 text ({exc})") from None
+    return rows
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Admits containers, numbers, strings and numpy arrays; refuses anything else."""
+
+    ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "complex"),
+        ("builtins", "bytearray"),
+        ("collections", "OrderedDict"),
+        ("collections", "defaultdict"),
+        ("_codecs", "encode"),  # how Python 2 pickles store numpy's raw bytes
+    }
+
+    def __init__(self, file, path: str):
+        super().__init__(file, encoding="latin1")
+        self.path = path
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise self._refuse(module, name)
+
+    def _refuse(self, module: str, name: str) -> DialogueValidationError:
+        return DialogueValidationError(
+            f"{self.path}: refusing to unpickle {module}.{name}: only containers, numbers, "
+            f"strings and numpy arrays are admitted (a pickle can run code; this one may be "
+            f"malicious or from an unsupported tool)")
+
+
+def safe_unpickle(path: str) -> Any:
+    """Load an untrusted pickle through :class:`_RestrictedUnpickler`."""
+    with open(path, "rb") as f:
+        try:
+            return _RestrictedUnpickler(f, path).load()
+        except DialogueValidationError:
+            raise
+        except Exception as exc:  # truncated or corrupt file
+            raise DialogueValidationError(f"{path}: not a readable pickle ({exc})") from None
+
+
+def dev_holdout(ids: Iterable[Any], fraction: float = 0.1) -> set:
+    """A deterministic ``fraction`` of dialogue ids held out as dev when no dev split exists.
+
+    Chosen by a CRC32 hash of each id, so it does not depend on file order.
+    """
+    ids = list(ids)
+    k = max(1, round(fraction * len(ids))) if len(ids) > 1 else 0
+    ranked = sorted(ids, key=lambda i: (zlib.crc32(str(i).encode()), str(i)))
+    return set(ranked[:k])

@@ -1,0 +1,154 @@
+"""MELD (Poria et al., ACL 2019) from its official CSVs."""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any, Callable
+
+import numpy as np
+from torch_geometric.data import HeteroData, download_url
+
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.datasets.base import DialogueDataset
+from dialoggraph.datasets.io import read_csv
+from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
+from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
+from dialoggraph.features.timing import timing_features
+
+EMOTIONS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
+SENTIMENTS = ["neutral", "positive", "negative"]
+COLUMNS = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID")
+URL = "https://raw.githubusercontent.com/declare-lab/MELD/master/data/MELD"
+OTHER_SPEAKER = "other"
+
+
+class MELD(DialogueDataset):
+    """MELD dialogues with text (and optionally timing) features.
+
+    ``root`` holds the official ``{train,dev,test}_sent_emo.csv``; when they are
+    absent they are downloaded from the official MELD repository. Utterances are
+    ordered by ``(Dialogue_ID, Utterance_ID)``.
+
+    Args:
+        root: folder with the CSVs (processed cache under ``root/processed``
+            unless ``cache_dir`` is given).
+        split: ``"train"``, ``"dev"`` or ``"test"``.
+        text_features: ``"tfidf"`` (default: TF-IDF + truncated SVD fitted on
+            train only, no download), ``"sentence-transformers"`` (the optional
+            extra; model ``sbert_model``), or the file name of a row-aligned
+            ``.npy`` in ``root`` with ``{split}`` in it, e.g.
+            ``"{split}_sent_emo.minilm.npy"``.
+        text_dim: TF-IDF/SVD output size.
+        timing: add an ``x_timing`` modality (log duration, words/s, words).
+        target: ``"emotion"`` (7 classes, MELD's order) or ``"sentiment"`` (3).
+        min_speaker_utterances: speakers with fewer train utterances share the
+            global speaker id of ``"other"`` (id 0).
+    """
+
+    def __init__(self, root: str, split: str = "train", text_features: str = "tfidf",
+                 text_dim: int = 256, timing: bool = False, target: str = "emotion",
+                 min_speaker_utterances: int = 20,
+                 sbert_model: str = "sentence-transformers/all-MiniLM-L6-v2",
+                 transform: Callable | None = None, pre_transform: Callable | None = None,
+                 pre_filter: Callable | None = None, force_reload: bool = False,
+                 cache_dir: str | None = None):
+        if target not in ("emotion", "sentiment"):
+            raise ValueError(f"target must be 'emotion' or 'sentiment', got {target!r}")
+        if text_features not in ("tfidf", "sentence-transformers") and "{split}" not in text_features:
+            raise ValueError("text_features must be 'tfidf', 'sentence-transformers' or a file "
+                             f"name pattern containing '{{split}}', got {text_features!r}")
+        self.text_features = text_features
+        self.text_dim = text_dim
+        self.timing = timing
+        self.target = target
+        self.min_speaker_utterances = min_speaker_utterances
+        self.sbert_model = sbert_model
+        super().__init__(root, split, transform, pre_transform, pre_filter, force_reload, cache_dir)
+
+    @property
+    def raw_file_names(self) -> list[str]:
+        names = sorted({"train_sent_emo.csv", f"{self.split}_sent_emo.csv"})
+        if "{split}" in self.text_features:
+            names.append(self.text_features.format(split=self.split))
+        return names
+
+    def download(self) -> None:
+        for name in self.raw_file_names:
+            if not name.endswith(".csv"):
+                raise DialogueValidationError(
+                    f"{os.path.join(self.root, name)}: feature file not found (it cannot be "
+                    f"downloaded; compute it or use text_features='tfidf')")
+            if not os.path.exists(os.path.join(self.root, name)):
+                download_url(f"{URL}/{name}", self.root)
+
+    def options(self) -> dict[str, Any]:
+        return {"text_features": self.text_features, "text_dim": self.text_dim,
+                "timing": self.timing, "target": self.target,
+                "min_speaker_utterances": self.min_speaker_utterances,
+                "sbert_model": self.sbert_model if self.text_features == "sentence-transformers" else None}
+
+    def _read_split(self, split: str) -> tuple[str, list[dict[str, str]], np.ndarray]:
+        """Rows of one split's CSV and the permutation that orders them by dialogue, utterance."""
+        path = os.path.join(self.root, f"{split}_sent_emo.csv")
+        rows = read_csv(path, COLUMNS)
+        keys = []
+        seen = set()
+        for row in rows:
+            try:
+                key = (int(row["Dialogue_ID"]), int(row["Utterance_ID"]))
+            except ValueError:
+                raise DialogueValidationError(
+                    f"{path}, line {row['_row']}: Dialogue_ID/Utterance_ID must be integers") from None
+            if key in seen:
+                raise DialogueValidationError(
+                    f"{path}, line {row['_row']}: duplicate utterance {key[1]} of dialogue {key[0]}")
+            seen.add(key)
+            keys.append(key)
+        order = np.asarray(sorted(range(len(rows)), key=keys.__getitem__), dtype=np.int64)
+        return path, rows, order
+
+    def _text_featurizer(self, train_rows: list[dict[str, str]]):
+        if self.text_features == "tfidf":
+            return TfidfSVDFeaturizer(self.text_dim).fit([r["Utterance"] for r in train_rows])
+        return SentenceTransformerFeaturizer(self.sbert_model)
+
+    def read(self) -> tuple[list[HeteroData], dict[str, Any]]:
+        _, train_rows, _ = self._read_split("train")
+        path, rows, order = self._read_split(self.split)
+        rows = [rows[i] for i in order]
+        texts = [r["Utterance"] for r in rows]
+
+        if "{split}" in self.text_features:
+            npy = os.path.join(self.root, self.text_features.format(split=self.split))
+            text = check_features(np.load(npy), npy, len(rows))[order]
+        else:
+            text = self._text_featurizer(train_rows).transform(texts)
+        features = {"text": text}
+        if self.timing:
+            features["timing"] = timing_features([r["StartTime"] for r in rows],
+                                                 [r["EndTime"] for r in rows], texts, path)
+
+        label_names = EMOTIONS if self.target == "emotion" else SENTIMENTS
+        column = "Emotion" if self.target == "emotion" else "Sentiment"
+        labels = []
+        for r in rows:
+            value = r[column].strip().lower()
+            if value not in label_names:
+                raise DialogueValidationError(
+                    f"{path}, line {r['_row']}: unknown {column.lower()} {r[column]!r}; known: "
+                    f"{', '.join(label_names)}")
+            labels.append(value)
+
+        counts = Counter(r["Speaker"] for r in train_rows)
+        vocab = [OTHER_SPEAKER] + sorted(s for s, c in counts.items()
+                                         if c >= self.min_speaker_utterances and s != OTHER_SPEAKER)
+        index = {s: i for i, s in enumerate(vocab)}
+        speaker_global = np.asarray([index.get(r["Speaker"], 0) for r in rows], dtype=np.int64)
+
+        groups = group_rows([f"{self.split}_dia{r['Dialogue_ID']}" for r in rows])
+        dialogues = build_dialogues(groups, [r["Speaker"] for r in rows], labels, features,
+                                    label_names, path, speaker_global=speaker_global)
+        meta = {"label_names": label_names, "modalities": list(features),
+                "feature_dims": {m: int(a.shape[1]) for m, a in features.items()},
+                "speaker_vocab": vocab}
+        return dialogues, meta

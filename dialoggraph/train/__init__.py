@@ -1,0 +1,1 @@
+"""Training, evaluation, metrics, checkpoints, distributed training and the CLI."""

@@ -1,0 +1,23 @@
+import os
+
+import pytest
+import torch
+
+SHARED_MELD = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "meld")
+
+
+@pytest.fixture
+def meld_root():
+    """The real MELD CSVs in ../shared (skips cleanly when it is absent)."""
+    if not os.path.exists(os.path.join(SHARED_MELD, "train_sent_emo.csv")):
+        pytest.skip("../shared/data/meld is absent")
+    return SHARED_MELD
+
+
+def random_batch(generator: torch.Generator, num_dialogues: int, max_len: int, max_speakers: int):
+    """Random (speaker, batch) of dialogues of length 1..max_len with up to max_speakers speakers."""
+    lengths = torch.randint(1, max_len + 1, (num_dialogues,), generator=generator)
+    speakers = [torch.randint(0, int(torch.randint(1, max_speakers + 1, (1,), generator=generator)),
+                              (int(n),), generator=generator) for n in lengths]
+    batch = torch.repeat_interleave(torch.arange(num_dialogues), lengths)
+    return torch.cat(speakers), batch
