@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -38,7 +39,11 @@ class DialogueDataset(InMemoryDataset):
         self.split = split
         self._cache_dir = cache_dir
         self._pre_transform_repr = repr(pre_transform)
-        super().__init__(root, transform, pre_transform, pre_filter, force_reload=force_reload)
+        with warnings.catch_warnings():
+            # PyG warns when pre_transform differs from the last one processed in this
+            # folder; our cache names carry the pre_transform, so that cannot mix them up.
+            warnings.filterwarnings("ignore", message="The `pre_(transform|filter)` argument differs")
+            super().__init__(root, transform, pre_transform, pre_filter, force_reload=force_reload)
         self.load(self.processed_paths[0])
         with open(self.processed_paths[1]) as f:
             self.meta: dict[str, Any] = json.load(f)

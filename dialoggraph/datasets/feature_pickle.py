@@ -219,7 +219,8 @@ class FeaturePickle(DialogueDataset):
         train_file = file_of("train")
         has_dev = any(os.path.exists(os.path.join(self.path, n))
                       for n in ("dev_data_roberta.json.feature", "dev.json"))
-        source_split = self.split if self.split == "test" or has_dev else "train"
+        holds_out = self.split != "test" and not has_dev
+        source_split = "train" if holds_out else self.split
         file = file_of(source_split)
         raw = load(file)
         label_names = self.given_labels
@@ -231,7 +232,7 @@ class FeaturePickle(DialogueDataset):
             else:
                 label_names = sorted(str(v) for v in train_labels)
         keys = [f"{source_split}_{i}" for i in range(len(raw))]
-        if source_split != self.split:
+        if holds_out:
             held_out = dev_holdout(keys)
             chosen = [i for i, k in enumerate(keys) if (k in held_out) == (self.split == "dev")]
         else:

@@ -74,9 +74,12 @@ class DialogueFolder(DialogueDataset):
         self.requested_modalities = tuple(modalities) if modalities is not None else None
         super().__init__(root, split, transform, pre_transform, pre_filter, force_reload, cache_dir)
 
+    def _holds_out_dev(self) -> bool:
+        """Without dev.csv, dev and train are cut from train.csv."""
+        return self.split != "test" and not os.path.exists(os.path.join(self.root, "dev.csv"))
+
     def _source_split(self) -> str:
-        has_dev = os.path.exists(os.path.join(self.root, "dev.csv"))
-        return self.split if self.split == "test" or has_dev else "train"
+        return "train" if self._holds_out_dev() else self.split
 
     @property
     def raw_file_names(self) -> list[str]:
@@ -134,7 +137,7 @@ class DialogueFolder(DialogueDataset):
         features = {m: check_features(np.load(p), p, len(rows))
                     for m, p in self._modality_files(source).items()}
         groups = group_rows([row["dialogue"] for row in rows])
-        if source != self.split:
+        if self._holds_out_dev():
             held_out = dev_holdout(key for key, _ in groups)
             keep_dev = self.split == "dev"
             groups = [(k, r) for k, r in groups if (k in held_out) == keep_dev]

@@ -14,7 +14,7 @@ from dialoggraph.datasets.base import SPLITS
 EMOTIONS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
 PRIOR = np.array([0.30, 0.12, 0.06, 0.10, 0.20, 0.07, 0.15])
 DIMS = {"text": 128, "audio": 64, "visual": 64}
-SEPARATION = {"text": 2.4, "audio": 1.6, "visual": 1.0}
+SEPARATION = {"text": 3.0, "audio": 2.0, "visual": 1.2}
 
 
 class SyntheticDialogues(InMemoryDataset):
@@ -55,8 +55,8 @@ class SyntheticDialogues(InMemoryDataset):
 
     def __init__(self, num_dialogues: int = 400, split: str = "train", seed: int = 0,
                  min_len: int = 4, max_len: int = 24, max_speakers: int = 4,
-                 num_global_speakers: int = 20, p_switch: float = 0.8, p_keep: float = 0.6,
-                 p_spread: float = 0.25, p_ambiguous: float = 0.4,
+                 num_global_speakers: int = 20, p_switch: float = 0.8, p_keep: float = 0.75,
+                 p_spread: float = 0.2, p_ambiguous: float = 0.4,
                  dims: dict[str, int] | None = None, separation: dict[str, float] | None = None,
                  modalities: Sequence[str] | None = None,
                  transform: Callable | None = None, pre_transform: Callable | None = None):
@@ -68,14 +68,16 @@ class SyntheticDialogues(InMemoryDataset):
             raise ValueError("p_keep + p_spread must lie in [0, 1]")
         dims = dict(DIMS if dims is None else dims)
         separation = {**SEPARATION, **(separation or {})}
-        if modalities is not None:
-            dims = {m: dims[m] for m in modalities}
+        selected = tuple(dims) if modalities is None else tuple(modalities)
+        unknown = [m for m in selected if m not in dims]
+        if unknown or not selected:
+            raise ValueError(f"modalities must be a non-empty subset of {', '.join(dims)}")
         super().__init__(None, transform)
         self.split = split
         self.label_names = list(EMOTIONS)
-        self.modalities = tuple(dims)
-        self.meta = {"label_names": self.label_names, "modalities": list(dims),
-                     "feature_dims": dims, "seed": seed}
+        self.modalities = selected
+        self.meta = {"label_names": self.label_names, "modalities": list(selected),
+                     "feature_dims": {m: dims[m] for m in selected}, "seed": seed}
 
         prototypes, styles = {}, {}
         for m, d in dims.items():
@@ -114,9 +116,11 @@ class SyntheticDialogues(InMemoryDataset):
                 last[speaker] = int(labels[t])
             visible = (rng.random(length) >= p_ambiguous)[:, None]
             who = cast[turns]
+            # Every modality is drawn, then the selection kept: the stream does not depend on it.
             features = {m: (prototypes[m][labels] * visible + styles[m][who]
                             + rng.standard_normal((length, d))).astype(np.float32)
                         for m, d in dims.items()}
+            features = {m: features[m] for m in selected}
             data = make_dialogue([f"speaker{g}" for g in who], labels, f"{split}_{index}",
                                  labels=EMOTIONS, speaker_global=who, **features)
             data["utterance"].ambiguous = torch.from_numpy(~visible[:, 0])
