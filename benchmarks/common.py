@@ -1,0 +1,85 @@
+"""Helpers shared by the benchmarks: batch shapes, timing, peak memory in a fresh process."""
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def make_batch(lengths: list[int], max_speakers: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    rng = np.random.default_rng(seed)
+    speakers = [rng.integers(0, max_speakers, n) for n in lengths]
+    speaker = torch.from_numpy(np.concatenate(speakers)).long()
+    batch = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    return speaker, batch
+
+
+def shapes(seed: int = 0) -> dict[str, tuple[list[int], int]]:
+    rng = np.random.default_rng(seed)
+    meld = list(np.clip(rng.geometric(1 / 10, 32), 1, 33))
+    meld[0] = 33
+    iemocap = list(np.clip(rng.normal(48, 25, 16).round().astype(int), 10, 110))
+    iemocap[0] = 110
+    long = list(rng.integers(500, 1001, 8))
+    long[0] = 1000
+    return {"MELD-shaped (32 dlg, max 33, 9 spk)": ([int(n) for n in meld], 9),
+            "IEMOCAP-shaped (16 dlg, max 110, 2 spk)": ([int(n) for n in iemocap], 2),
+            "long (8 dlg, up to 1000)": ([int(n) for n in long], 2)}
+
+
+def time_it(fn, *args, repeat: int) -> float:
+    fn(*args)  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def peak_memory_here(fn, *args) -> int:
+    """Bytes the resident set's high-water mark grows by while ``fn(*args)`` runs (Linux).
+
+    Resets the kernel's high-water mark (``/proc/self/clear_refs``) first, so
+    every intermediate of the call counts, not just its output.
+    """
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _status_kib("VmRSS")
+    out = fn(*args)
+    peak = _status_kib("VmHWM")
+    del out
+    return max(0, peak - before) * 1024
+
+
+def peak_memory(script: str, shape: str, method: str) -> int | None:
+    """:func:`peak_memory_here` of ``script --memory-of SHAPE METHOD`` in a fresh process.
+
+    ``script`` must answer ``--memory-of`` by printing :func:`peak_memory_here`.
+
+    A fresh process, with glibc serving every allocation above 4 KiB by mmap,
+    so memory freed before the call cannot hide what the call needs.
+    """
+    if not os.path.exists("/proc/self/clear_refs"):
+        return None
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "4096"}
+    out = subprocess.run([sys.executable, script, "--memory-of", shape, method], env=env,
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+

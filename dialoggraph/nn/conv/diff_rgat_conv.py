@@ -1,0 +1,180 @@
+"""Differential relational graph attention (AMB-DSGDN, Wang et al. 2026)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn import Parameter
+from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.nn.inits import glorot, zeros
+from torch_geometric.utils import softmax
+
+from dialoggraph.nn.conv.sparse import TargetCSR, edge_weighted_sum
+
+
+def lambda_init(depth: int) -> float:
+    r"""The paper's depth-dependent offset :math:`\lambda_{init} = 0.8 - 0.6 e^{-0.3\,depth}` (eq. 14)."""
+    return 0.8 - 0.6 * math.exp(-0.3 * depth)
+
+
+class DiffRGATConv(MessagePassing):
+    r"""The differential relational graph attention layer of AMB-DSGDN
+    (`../shared/papers/amb-dsgdn.md`, Alg. 1, eqs. 9-18).
+
+    Each head projects the nodes (eq. 9), :math:`\mathbf{Wh}_i = \mathbf{W} \mathbf{x}_i
+    \in \mathbb{R}^{C}`, and splits the projection into a positive and a
+    negative half, :math:`\mathbf{Wh}_i = [\mathbf{v}^{pos}_i ; \mathbf{v}^{neg}_i]`
+    (eq. 11). Per branch :math:`b \in \{pos, neg\}` and edge :math:`j \to i`
+    with relation :math:`r_{ji}` (eqs. 10, 12):
+
+    .. math::
+        e^{b}_{ij} = \mathrm{LeakyReLU}\big(\mathbf{a}^{b\top}_{left} \mathbf{v}^{b}_i
+        + \mathbf{a}^{b\top}_{right} \mathbf{v}^{b}_j + \mathbf{p}^{b\top}
+        \mathbf{E}_{r_{ji}}\big), \qquad
+        \alpha^{b}_{ij} = \operatorname{softmax}_{j \in \mathcal{N}(i)} e^{b}_{ij}
+
+    with a relation embedding :math:`\mathbf{E} \in \mathbb{R}^{R \times d_r}`
+    projected to one score per branch (only when ``edge_rel`` is given). The
+    two distributions are combined differentially (eqs. 13-15):
+
+    .. math::
+        \lambda_1 = e^{\boldsymbol{\lambda}_{left,1} \cdot \boldsymbol{\lambda}_{right,1}},\quad
+        \lambda_2 = e^{\boldsymbol{\lambda}_{left,2} \cdot \boldsymbol{\lambda}_{right,2}},\quad
+        \lambda_{full} = \lambda_1 - \lambda_2 + \lambda_{init},\quad
+        \alpha_{ij} = \alpha^{pos}_{ij} - \lambda_{full}\, \alpha^{neg}_{ij}
+
+    with :math:`\lambda_{init} = 0.8 - 0.6 e^{-0.3\,depth}`. The head output
+    aggregates the whole projection (eqs. 16-17), normalised and rescaled as
+    in differential attention:
+
+    .. math::
+        \mathbf{h}'_i = (1 - \lambda_{init})\,
+        \mathrm{LayerNorm}\Big(\sum_{j \in \mathcal{N}(i)} \alpha_{ij}\,
+        [\mathbf{v}^{pos}_j ; \mathbf{v}^{neg}_j]\Big)
+
+    and the heads are concatenated (eq. 18) or averaged. Softmax runs over each
+    target's incoming edges only (CSR segments), and the aggregation is fused
+    (:meth:`message_and_aggregate`: one sparse product for all heads, see
+    :mod:`dialoggraph.nn.conv.sparse`), so no ``[E, H, C]`` message tensor and
+    never an ``L x L`` one: attention memory is O(edges x heads).
+
+    Reading notes: the score vectors :math:`\mathbf{a}` carry no bias (a
+    constant per target or per source cancels in the softmax); the
+    :math:`\boldsymbol{\lambda}` vectors have ``out_channels // 2`` entries and
+    are drawn from :math:`\mathcal{N}(0, 0.1)` (variance 0.1, as the paper
+    states); the per-head LayerNorm has its own affine parameters.
+
+    Args:
+        in_channels: input size.
+        out_channels: size of each head's output (even: half per branch).
+        heads: number of differential heads.
+        concat: concatenate the heads (else average them).
+        num_relations: number of relation types (5: :class:`~dialoggraph.graphs.Relation`).
+        relation_dim: relation embedding size :math:`d_r`.
+        depth: layer depth used in :math:`\lambda_{init}`.
+        negative_slope: LeakyReLU slope.
+        dropout: dropout on the differential attention coefficients (training only).
+        bias: add a learnable bias to the output.
+
+    Shapes:
+        - **input:** node features :math:`(N, F_{in})`, edge indices :math:`(2, E)`,
+          relations :math:`(E)` (optional)
+        - **output:** :math:`(N, H \cdot C)` if ``concat`` else :math:`(N, C)`;
+          with ``return_attention_weights``, also ``(edge_index, alpha)`` with
+          ``alpha`` of shape :math:`(E, H)`.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
+                 num_relations: int = 5, relation_dim: int = 10, depth: int = 1,
+                 negative_slope: float = 0.2, dropout: float = 0.0, bias: bool = True, **kwargs):
+        kwargs.setdefault("aggr", "add")
+        super().__init__(node_dim=0, **kwargs)
+        if out_channels % 2:
+            raise ValueError(f"out_channels must be even (positive and negative halves), got {out_channels}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.heads = heads
+        self.concat = concat
+        self.num_relations = num_relations
+        self.relation_dim = relation_dim
+        self.depth = depth
+        self.negative_slope = negative_slope
+        self.dropout = dropout
+        self.lambda_init = lambda_init(depth)
+
+        half = out_channels // 2
+        self.lin = torch.nn.Linear(in_channels, heads * out_channels, bias=False)
+        # Score vectors a_left/a_right per branch: [heads, 2 branches, half].
+        self.att_left = Parameter(torch.empty(heads, 2, half))
+        self.att_right = Parameter(torch.empty(heads, 2, half))
+        self.relation_emb = Parameter(torch.empty(heads, num_relations, relation_dim))
+        self.relation_att = Parameter(torch.empty(heads, 2, relation_dim))
+        # lambda_{left,1}, lambda_{right,1}, lambda_{left,2}, lambda_{right,2} per head.
+        self.lambdas = Parameter(torch.empty(heads, 4, half))
+        self.norm_weight = Parameter(torch.empty(heads, out_channels))
+        self.norm_bias = Parameter(torch.empty(heads, out_channels))
+        self.bias = Parameter(torch.empty(heads * out_channels if concat else out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self.lin.reset_parameters()
+        glorot(self.att_left)
+        glorot(self.att_right)
+        torch.nn.init.normal_(self.relation_emb)
+        glorot(self.relation_att)
+        torch.nn.init.normal_(self.lambdas, mean=0.0, std=math.sqrt(0.1))
+        torch.nn.init.ones_(self.norm_weight)
+        zeros(self.norm_bias)
+        if self.bias is not None:
+            zeros(self.bias)
+
+    def lambda_full(self) -> Tensor:
+        """:math:`\\lambda_{full}` per head, shape ``[heads]`` (eqs. 13-14)."""
+        products = (self.lambdas[:, 0] * self.lambdas[:, 1]).sum(-1), (self.lambdas[:, 2] * self.lambdas[:, 3]).sum(-1)
+        return torch.exp(products[0]) - torch.exp(products[1]) + self.lambda_init
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_rel: Tensor | None = None,
+                return_attention_weights: bool | None = None):
+        H, C, N = self.heads, self.out_channels, x.size(0)
+        csr = TargetCSR.build(edge_index, N)
+        wh = self.lin(x)                                                   # eq. 9, [N, H * C]
+        # eqs. 10, 12: a^T (W x) = (W^T a)^T x, so the branch scores come from two
+        # [N, F] x [F, 2H] products instead of elementwise work on [N, H, C].
+        halves = self.lin.weight.view(H, 2, C // 2, -1)
+        left = x @ torch.einsum("hbc,hbcf->hbf", self.att_left, halves).reshape(2 * H, -1).t()
+        right = x @ torch.einsum("hbc,hbcf->hbf", self.att_right, halves).reshape(2 * H, -1).t()
+        e = (left.index_select(0, csr.dst) + right.index_select(0, csr.src)).view(-1, H, 2)
+        if edge_rel is not None:
+            # One score per (relation, head, branch): p^b . E_r, gathered per edge.
+            relation_score = torch.einsum("hrd,hbd->rhb", self.relation_emb, self.relation_att)
+            e = e + relation_score[edge_rel if csr.is_input_order else edge_rel[csr.order]]
+        e = F.leaky_relu(e, self.negative_slope)
+        attention = softmax(e, ptr=csr.ptr, dim=0)                         # alpha_pos, alpha_neg
+        alpha = attention[..., 0] - self.lambda_full() * attention[..., 1]  # eq. 15, [E, H]
+        alpha = F.dropout(alpha, p=self.dropout, training=self.training)
+        # eqs. 16-17 for all heads in one sparse product over the graph repeated per head.
+        heads_csr, weight_index = csr.per_head(H)
+        out = self.propagate(heads_csr.adjacency(x.dtype), x=wh.view(N * H, C),
+                             alpha=alpha.reshape(-1)[weight_index], csr=heads_csr).view(N, H, C)
+        # Per-head LayerNorm; its affine map and the (1 - lambda_init) scale in one kernel.
+        scale = 1.0 - self.lambda_init
+        out = torch.addcmul(self.norm_bias * scale, F.layer_norm(out, (C,)), self.norm_weight * scale)
+        out = out.view(N, H * C) if self.concat else out.mean(dim=1)       # eq. 18
+        if self.bias is not None:
+            out = out + self.bias
+        if return_attention_weights:
+            if not csr.is_input_order:
+                alpha = torch.empty_like(alpha).index_copy_(0, csr.order, alpha)
+            return out, (edge_index, alpha)
+        return out
+
+    def message_and_aggregate(self, adj_t: Tensor, x: Tensor, alpha: Tensor, csr: TargetCSR) -> Tensor:
+        # Fused: sum_j alpha_ij Wh_j as one CSR product, no [E, H, C] message tensor.
+        return edge_weighted_sum(alpha, x, csr)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, heads={self.heads}, "
+                f"num_relations={self.num_relations}, depth={self.depth})")
