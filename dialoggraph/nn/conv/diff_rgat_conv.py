@@ -141,12 +141,12 @@ class DiffRGATConv(MessagePassing):
         H, C, N = self.heads, self.out_channels, x.size(0)
         csr = TargetCSR.build(edge_index, N)
         wh = self.lin(x)                                                   # eq. 9, [N, H * C]
-        # eqs. 10, 12: a^T (W x) = (W^T a)^T x, so the branch scores come from two
-        # [N, F] x [F, 2H] products instead of elementwise work on [N, H, C].
+        # eqs. 10, 12: a^T (W x) = (W^T a)^T x, so every left/right branch score comes
+        # from one [N, F] x [F, 4H] product instead of elementwise work on [N, H, C].
         halves = self.lin.weight.view(H, 2, C // 2, -1)
-        left = x @ torch.einsum("hbc,hbcf->hbf", self.att_left, halves).reshape(2 * H, -1).t()
-        right = x @ torch.einsum("hbc,hbcf->hbf", self.att_right, halves).reshape(2 * H, -1).t()
-        e = (left.index_select(0, csr.dst) + right.index_select(0, csr.src)).view(-1, H, 2)
+        sides = torch.stack([self.att_left, self.att_right], dim=1)        # [H, side, branch, C/2]
+        scores = (x @ torch.einsum("hsbc,hbcf->hsbf", sides, halves).reshape(4 * H, -1).t()).view(N, H, 2, 2)
+        e = scores[:, :, 0].index_select(0, csr.dst) + scores[:, :, 1].index_select(0, csr.src)  # [E, H, 2]
         if edge_rel is not None:
             # One score per (relation, head, branch): p^b . E_r, gathered per edge.
             relation_score = torch.einsum("hrd,hbd->rhb", self.relation_emb, self.relation_att)

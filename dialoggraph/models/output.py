@@ -1,0 +1,24 @@
+"""What every model returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import Tensor
+
+
+@dataclass
+class ModelOutput:
+    """A model's answer for a batch.
+
+    Attributes:
+        logits: ``[N, C]`` class scores per utterance.
+        aux_losses: named auxiliary losses, already weighted; the training loss
+            is cross-entropy on ``y >= 0`` plus their sum.
+        modality_logits: optional ``[N, C]`` per modality.
+        attention: optional named attention weights (for inspection).
+    """
+
+    logits: Tensor
+    aux_losses: dict[str, Tensor] = field(default_factory=dict)
+    modality_logits: dict[str, Tensor] = field(default_factory=dict)
+    attention: dict[str, Tensor] = field(default_factory=dict)
