@@ -156,13 +156,14 @@ class DiffRGATConv(MessagePassing):
         alpha = attention[..., 0] - self.lambda_full() * attention[..., 1]  # eq. 15, [E, H]
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
         # eqs. 16-17 for all heads in one sparse product over the graph repeated per head.
-        heads_csr, weight_index = csr.per_head(H)
-        out = self.propagate(heads_csr.adjacency(x.dtype), x=wh.view(N * H, C),
-                             alpha=alpha.reshape(-1)[weight_index], csr=heads_csr).view(N, H, C)
+        heads_csr = csr.per_head(H)
+        out = self.propagate(heads_csr.adjacency(x.dtype), x=wh.view(N, H, C).transpose(0, 1).reshape(H * N, C),
+                             alpha=alpha.t().reshape(-1), csr=heads_csr).view(H, N, C)
         # Per-head LayerNorm; its affine map and the (1 - lambda_init) scale in one kernel.
         scale = 1.0 - self.lambda_init
-        out = torch.addcmul(self.norm_bias * scale, F.layer_norm(out, (C,)), self.norm_weight * scale)
-        out = out.view(N, H * C) if self.concat else out.mean(dim=1)       # eq. 18
+        out = torch.addcmul((self.norm_bias * scale).unsqueeze(1), F.layer_norm(out, (C,)),
+                            (self.norm_weight * scale).unsqueeze(1))       # [H, N, C]
+        out = out.transpose(0, 1).reshape(N, H * C) if self.concat else out.mean(dim=0)  # eq. 18
         if self.bias is not None:
             out = out + self.bias
         if return_attention_weights:

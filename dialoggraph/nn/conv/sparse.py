@@ -46,27 +46,19 @@ class TargetCSR:
             self._transposed = (_pointer(self.src[by_source], self.num_nodes), self.dst[by_source], by_source)
         return self._transposed
 
-    def per_head(self, heads: int) -> tuple["TargetCSR", Tensor]:
-        """The graph repeated once per head, on ``N * heads`` nodes ``i * heads + h``.
+    def per_head(self, heads: int) -> "TargetCSR":
+        """The graph repeated once per head, heads first: node ``h * N + i``.
 
-        With features laid out ``[N, heads, C]`` (viewed as ``[N * heads, C]``)
-        one sparse product then serves every head, with no transposed copy.
-        Returns the repeated structure and, for each of its edges, the index
-        into a flattened ``[E, heads]`` weight tensor.
+        With features laid out ``[heads, N, C]`` (viewed as ``[heads * N, C]``)
+        one sparse product then serves every head; the matching edge weights
+        are a ``[heads, E]`` tensor flattened.
         """
-        E, H = self.src.numel(), heads
-        degree = self.ptr[1:] - self.ptr[:-1]
-        edge = torch.arange(E, device=self.src.device)
-        first = self.ptr[self.dst]                                    # first edge of each edge's target
-        head = torch.arange(H, device=self.src.device)
-        # Edge e of head h goes to slot ptr[i] * H + h * deg(i) + (e - ptr[i]): rows (i, h) in order.
-        slot = (first * H).unsqueeze(1) + head * degree[self.dst].unsqueeze(1) + (edge - first).unsqueeze(1)
-        weight_index = torch.empty(E * H, dtype=torch.long, device=self.src.device)
-        weight_index[slot.reshape(-1)] = torch.arange(E * H, device=self.src.device)
-        e, h = weight_index // H, weight_index % H
-        repeated = TargetCSR(weight_index, _pointer(self.dst[e] * H + h, self.num_nodes * H),
-                             self.src[e] * H + h, self.dst[e] * H + h, self.num_nodes * H, False)
-        return repeated, weight_index
+        E, N = self.src.numel(), self.num_nodes
+        shift = torch.arange(heads, device=self.src.device).unsqueeze(1)
+        ptr = torch.cat([(self.ptr[:-1] + E * shift).reshape(-1), self.ptr.new_full((1,), E * heads)])
+        return TargetCSR(torch.arange(E * heads, device=self.src.device), ptr,
+                         (self.src + N * shift).reshape(-1), (self.dst + N * shift).reshape(-1),
+                         N * heads, True)
 
     def adjacency(self, dtype: torch.dtype) -> Tensor:
         """The structure as a ``torch.sparse_csr_tensor`` ``[N, N]`` (target x source)."""
