@@ -25,6 +25,8 @@ class DAGERCConfig:
     dropout: float = 0.2
     same_speaker_window: int = 1
     modalities: tuple[str, ...] = ("text",)
+    lr: float = 5e-4
+    weight_decay: float = 0.0
 
 
 @register("dag_erc")
@@ -67,10 +69,14 @@ class DAGERC(torch.nn.Module):
         mlp.append(torch.nn.Linear(width, num_classes))
         self.classifier = torch.nn.Sequential(*mlp)
 
+    @staticmethod
+    def required_transform(config: DAGERCConfig) -> DAGGraph:
+        """The dataset ``pre_transform`` that builds the edges this model reads."""
+        return DAGGraph(config.same_speaker_window)
+
     @property
     def pre_transform(self) -> DAGGraph:
-        """The transform that builds the edges this model reads."""
-        return DAGGraph(self.config.same_speaker_window)
+        return self.required_transform(self.config)
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store = batch[NODE]

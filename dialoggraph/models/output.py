@@ -16,9 +16,12 @@ class ModelOutput:
             is cross-entropy on ``y >= 0`` plus their sum.
         modality_logits: optional ``[N, C]`` per modality.
         attention: optional named attention weights (for inspection).
+        loss_mask: optional ``[N]`` bool; utterances outside it are left out of
+            this step's loss (e.g. dialogues whose every modality was dropped).
     """
 
     logits: Tensor
     aux_losses: dict[str, Tensor] = field(default_factory=dict)
     modality_logits: dict[str, Tensor] = field(default_factory=dict)
     attention: dict[str, Tensor] = field(default_factory=dict)
+    loss_mask: Tensor | None = None

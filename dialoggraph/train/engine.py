@@ -1,0 +1,296 @@
+"""Fitting and evaluating any registered model: checkpoints, early stopping, resume, seeds, DDP."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Subset
+from torch_geometric.loader import DataLoader
+from tqdm import tqdm
+
+import dialoggraph
+from dialoggraph.data.dialogue import NODE
+from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.models.output import ModelOutput
+from dialoggraph.models.registry import get_model_class
+from dialoggraph.train import distributed
+from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from dialoggraph.train.metrics import classification_metrics
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (the model's own hyper-parameters live in its config).
+
+    ``lr`` / ``weight_decay`` default to the model config's values (the papers').
+    Early stopping watches validation weighted F1; the test split is evaluated
+    once, with the best validation epoch's weights.
+    """
+
+    epochs: int = 100
+    batch_size: int = 16
+    lr: float | None = None
+    weight_decay: float | None = None
+    grad_clip: float = 5.0
+    patience: int = 10
+    scheduler: str = "none"          # "none" or "cosine"
+    seed: int = 0
+    deterministic: bool = False
+    device: str = "cpu"
+    quiet: bool = False
+
+
+def set_seed(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, numpy and torch; in deterministic mode also ask torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A dataclass as JSON/weights_only-safe primitives (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+
+
+def config_from_dict(cls: type, values: dict[str, Any]) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise CheckpointError(f"unknown {cls.__name__} fields {sorted(unknown)}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def build_model(name: str, in_dims: dict[str, int], num_classes: int, config: Any = None) -> torch.nn.Module:
+    cls = get_model_class(name)
+    return cls(in_dims, num_classes, config if config is not None else cls.Config())
+
+
+def required_transform(name: str, config: Any):
+    """The ``pre_transform`` a model's datasets need (``None`` if it reads no edges)."""
+    return getattr(get_model_class(name), "required_transform", lambda config: None)(config)
+
+
+def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on labelled utterances (inside ``loss_mask``) plus the auxiliary losses."""
+    keep = y >= 0
+    if output.loss_mask is not None:
+        keep = keep & output.loss_mask
+    loss = F.cross_entropy(output.logits[keep], y[keep]) if bool(keep.any()) else output.logits.sum() * 0.0
+    for value in output.aux_losses.values():
+        loss = loss + value
+    return loss
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, dataset, batch_size: int = 32, device: str = "cpu",
+            quiet: bool = True) -> dict[str, Any]:
+    """Class probabilities for every utterance of ``dataset``, in dataset order.
+
+    Under DDP each rank predicts a strided share of the dialogues and the shares
+    are gathered, so every rank returns the whole result.
+    """
+    model = _unwrap(model)
+    model.eval()
+    rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+    world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+    indices = list(range(rank, len(dataset), world))
+    loader = DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False)
+    probs, ys, ids, speakers = [], [], [], []
+    for batch in tqdm(loader, desc="predict", disable=quiet or not sys.stderr.isatty(), leave=False):
+        batch = batch.to(device)
+        p = torch.softmax(model(batch).logits, dim=-1).cpu()
+        counts = torch.bincount(batch[NODE].batch, minlength=batch.num_graphs).tolist()
+        probs += list(p.split(counts))
+        ys += list(batch[NODE].y.cpu().split(counts))
+        ids += list(batch.dialogue_id)
+        speakers += [[names[s] for s in local.tolist()]
+                     for names, local in zip(batch.speaker_names, batch[NODE].speaker.cpu().split(counts))]
+    shares = distributed.gather((indices, probs, ys, ids, speakers))
+    order = {}
+    for share in shares:
+        for k, index in enumerate(share[0]):
+            order[index] = tuple(part[k] for part in share[1:])
+    ranked = [order[i] for i in range(len(dataset))]
+    return {"probs": torch.cat([r[0] for r in ranked]).numpy() if ranked else np.zeros((0, 0)),
+            "y": torch.cat([r[1] for r in ranked]).numpy() if ranked else np.zeros(0, dtype=int),
+            "dialogues": [r[2] for r in ranked], "speakers": [r[3] for r in ranked]}
+
+
+def evaluate(model: torch.nn.Module, dataset, label_names: Sequence[str], batch_size: int = 32,
+             device: str = "cpu") -> dict[str, Any]:
+    out = predict(model, dataset, batch_size, device)
+    return classification_metrics(out["y"], out["probs"].argmax(-1), label_names)
+
+
+class Trainer:
+    """Fits one model on one seed.
+
+    Writes to ``out_dir`` (rank 0 only): ``best.pt`` (best validation epoch),
+    ``last.pt`` (for ``resume``), ``log.jsonl`` (one line per epoch) and
+    ``metrics.json`` = ``{"val": {...}, "test": {...}, "best_epoch": e, ...}``.
+    Checkpoints hold the weights, optimizer, model and training config, label
+    names, input sizes and the dialoggraph version, and are written atomically.
+    """
+
+    def __init__(self, model_name: str, model_config: Any, in_dims: dict[str, int],
+                 label_names: Sequence[str], config: TrainConfig, out_dir: str | None = None):
+        self.model_name = model_name
+        self.model_config = model_config
+        self.in_dims = dict(in_dims)
+        self.label_names = list(label_names)
+        self.config = config
+        self.out_dir = out_dir
+        self.rank, self.world = distributed.init_distributed(config.device)
+        set_seed(config.seed + self.rank, config.deterministic)
+        torch.manual_seed(config.seed)  # same initial weights on every rank
+        self.model = build_model(model_name, in_dims, len(self.label_names), model_config).to(config.device)
+        set_seed(config.seed + self.rank, config.deterministic)
+        lr = config.lr if config.lr is not None else getattr(model_config, "lr", 1e-3)
+        wd = config.weight_decay if config.weight_decay is not None else getattr(model_config, "weight_decay", 0.0)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=wd)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, max(1, config.epochs)) \
+            if config.scheduler == "cosine" else None
+        if self.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(self.model)
+        self.epoch = 0
+        self.best_score = -1.0
+        self.best_epoch = -1
+        self.bad_epochs = 0
+
+    # -- checkpoints -----------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"model": self.model_name, "model_config": config_to_dict(self.model_config),
+                "train_config": config_to_dict(self.config), "label_names": self.label_names,
+                "in_dims": self.in_dims, "model_state": _unwrap(self.model).state_dict(),
+                "optimizer_state": self.optimizer.state_dict(),
+                "scheduler_state": self.scheduler.state_dict() if self.scheduler else None,
+                "epoch": self.epoch, "best_score": self.best_score, "best_epoch": self.best_epoch,
+                "bad_epochs": self.bad_epochs, "version": dialoggraph.__version__}
+
+    def resume(self, path: str) -> None:
+        state = load_checkpoint(path, self.config.device)
+        check_compatible(state, self.model_name, self.label_names, path)
+        _unwrap(self.model).load_state_dict(state["model_state"])
+        self.optimizer.load_state_dict(state["optimizer_state"])
+        if self.scheduler and state.get("scheduler_state"):
+            self.scheduler.load_state_dict(state["scheduler_state"])
+        self.epoch, self.best_score = state["epoch"], state["best_score"]
+        self.best_epoch, self.bad_epochs = state["best_epoch"], state["bad_epochs"]
+
+    def _path(self, name: str) -> str | None:
+        return os.path.join(self.out_dir, name) if self.out_dir else None
+
+    # -- training --------------------------------------------------------
+    def _train_epoch(self, loader: DataLoader) -> float:
+        self.model.train()
+        total, count = 0.0, 0
+        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
+                   disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
+        for batch in bar:
+            batch = batch.to(self.config.device)
+            loss = training_loss(self.model(batch), batch[NODE].y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            total += loss.detach().item() * batch.num_graphs
+            count += batch.num_graphs
+            bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
+        if self.scheduler:
+            self.scheduler.step()
+        return total / max(count, 1)
+
+    def fit(self, train_set, val_set, test_set=None) -> dict[str, Any]:
+        """Train with early stopping on validation weighted F1; then evaluate test once."""
+        sampler = torch.utils.data.distributed.DistributedSampler(
+            train_set, shuffle=True, seed=self.config.seed) if self.world > 1 else None
+        generator = torch.Generator().manual_seed(self.config.seed)
+        loader = DataLoader(train_set, batch_size=self.config.batch_size, shuffle=sampler is None,
+                            sampler=sampler, generator=generator if sampler is None else None)
+        if self.out_dir and self.rank == 0:
+            os.makedirs(self.out_dir, exist_ok=True)
+        val_metrics = None
+        while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
+            if sampler is not None:
+                sampler.set_epoch(self.epoch)
+            if hasattr(_unwrap(self.model), "set_epoch"):
+                _unwrap(self.model).set_epoch(self.epoch)
+            start = time.time()
+            train_loss = self._train_epoch(loader)
+            val_metrics = evaluate(self.model, val_set, self.label_names, device=self.config.device)
+            self.epoch += 1
+            improved = val_metrics["weighted_f1"] > self.best_score
+            if improved:
+                self.best_score, self.best_epoch, self.bad_epochs = val_metrics["weighted_f1"], self.epoch, 0
+            else:
+                self.bad_epochs += 1
+            if self.out_dir and self.rank == 0:
+                state = self.state()
+                if improved:
+                    save_checkpoint(self._path("best.pt"), state)
+                save_checkpoint(self._path("last.pt"), state)
+                with open(self._path("log.jsonl"), "a") as f:
+                    f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss,
+                                        "val_accuracy": val_metrics["accuracy"],
+                                        "val_weighted_f1": val_metrics["weighted_f1"],
+                                        "val_macro_f1": val_metrics["macro_f1"],
+                                        "seconds": round(time.time() - start, 2)}) + "\n")
+            if self.rank == 0 and not self.config.quiet:
+                print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
+                      f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
+            distributed.barrier()
+        return self.finish(val_set, test_set)
+
+    def finish(self, val_set, test_set) -> dict[str, Any]:
+        """Restore the best weights, evaluate val and (once) test, write ``metrics.json``."""
+        best = self._path("best.pt")
+        if best and os.path.exists(best):
+            _unwrap(self.model).load_state_dict(load_checkpoint(best, self.config.device)["model_state"])
+        result = {"model": self.model_name, "seed": self.config.seed, "best_epoch": self.best_epoch,
+                  "epochs_run": self.epoch,
+                  "val": evaluate(self.model, val_set, self.label_names, device=self.config.device)}
+        if test_set is not None:
+            result["test"] = evaluate(self.model, test_set, self.label_names, device=self.config.device)
+        if self.out_dir and self.rank == 0:
+            atomic_write_json(self._path("metrics.json"), result)
+        return result
+
+
+def check_compatible(state: dict[str, Any], model_name: str | None, label_names: Sequence[str] | None,
+                     path: str) -> None:
+    """Refuse a checkpoint of another model or label set, with one clear message."""
+    if model_name is not None and state["model"] != model_name:
+        raise CheckpointError(f"{path}: a checkpoint of model {state['model']!r}, not {model_name!r}")
+    if label_names is not None and list(state["label_names"]) != list(label_names):
+        raise CheckpointError(f"{path}: trained on labels {state['label_names']}, but the data has "
+                              f"{list(label_names)}")
+
+
+def model_from_checkpoint(path: str, device: str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Rebuild the model a checkpoint holds (in eval mode) and return it with the checkpoint."""
+    state = load_checkpoint(path, device)
+    cls = get_model_class(state["model"])
+    config = config_from_dict(cls.Config, state["model_config"])
+    model = cls(state["in_dims"], len(state["label_names"]), config).to(device)
+    try:
+        model.load_state_dict(state["model_state"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit the model ({str(exc).splitlines()[0]})") from None
+    return model.eval(), state
