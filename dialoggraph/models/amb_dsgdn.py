@@ -162,8 +162,9 @@ class AMBDSGDN(torch.nn.Module):
         if self.modality_dropout is not None:
             with torch.no_grad():
                 predictions = {m: self.head[m](x).argmax(-1) for m, x in features.items()}
-            features, loss_mask, _ = self.modality_dropout(features, predictions, store.y, node_batch,
-                                                           self.num_classes)
+            features, kept, q = self.modality_dropout(features, predictions, store.y, node_batch,
+                                                      self.num_classes)
+            loss_mask = kept if q is not None else None
         modality_logits = {m: self.head[m](x) for m, x in features.items()}           # eq. 28
         logits = torch.stack(list(modality_logits.values())).sum(0)                   # eq. 29
         aux = {}

@@ -1,4 +1,8 @@
+import csv
+import json
+
 import numpy as np
+import pytest
 
 from dialoggraph.train.cli import main
 
@@ -29,3 +33,61 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert err.strip() == "dialoggraph: error: --root is required for --dataset meld"
     assert main(["inspect", "--dataset", "folder", "--root", str(tmp_path / "x")]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"]
+
+
+def test_train_evaluate_predict_round_trip(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "amb_dsgdn", "--hidden", "16", "--heads", "2", "--transformer-heads", "2",
+                 "--modalities", "text,audio", "--no-feature-gates", "--out", str(out), *TINY]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {"val", "test", "best_epoch"}
+    assert 0 <= metrics["test"]["weighted_f1"] <= 1
+    printed = capsys.readouterr().out
+    assert "test wF1" in printed
+
+    assert main(["evaluate", "--checkpoint", str(out / "best.pt"), "--num-dialogues", "16", "--split", "test"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["test"]["weighted_f1"] == pytest.approx(metrics["test"]["weighted_f1"])
+
+    csv_path = tmp_path / "pred.csv"
+    assert main(["predict", "--checkpoint", str(out / "best.pt"), "--num-dialogues", "16",
+                 "--out", str(csv_path)]) == 0
+    rows = list(csv.DictReader(csv_path.open()))
+    assert rows and set(rows[0]) >= {"dialogue", "utterance", "speaker", "label", "predicted", "p_neutral"}
+    assert abs(sum(float(rows[0][f"p_{n}"]) for n in ["neutral", "surprise", "fear", "sadness", "joy",
+                                                        "disgust", "anger"]) - 1) < 1e-4
+    accuracy = sum(r["label"] == r["predicted"] for r in rows) / len(rows)
+    assert accuracy == pytest.approx(metrics["test"]["accuracy"])
+
+
+def test_several_seeds_report_mean_and_std(tmp_path, capsys):
+    assert main(["train", "--model", "mlp", "--seeds", "0", "1", "--out", str(tmp_path), *TINY]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1] and len(summary["test"]["weighted_f1"]["values"]) == 2
+    assert (tmp_path / "seed0" / "metrics.json").exists() and (tmp_path / "seed1" / "best.pt").exists()
+    assert "+-" in capsys.readouterr().out
+
+
+def test_user_errors_are_one_line_exit_2(tmp_path, capsys):
+    assert main(["train", "--model", "mlp", "--out", str(tmp_path / "m"), *TINY]) == 0
+    capsys.readouterr()
+    cases = [
+        ["evaluate", "--checkpoint", str(tmp_path / "missing.pt")],
+        ["train", "--model", "nope"],
+        ["train", "--model", "mlp", "--modalities", "smell", *TINY],
+        ["train", "--model", "mlp", "--resume", str(tmp_path / "m" / "last.pt"), "--dataset", "folder",
+         "--root", str(tmp_path / "nowhere")],
+        ["train", "--model", "amb_dsgdn", "--resume", str(tmp_path / "m" / "last.pt"), *TINY],
+        ["train", "--epochs", "many"],
+    ]
+    for argv in cases:
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own errors
+            code = exc.code
+        assert code == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "error" in err and "Traceback" not in err, (argv, err)

@@ -1,0 +1,110 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from torch_geometric.loader import DataLoader
+
+from dialoggraph.datasets import SyntheticDialogues
+from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, get_model_class
+from dialoggraph.train.engine import training_loss
+from dialoggraph.transforms import SpeakerWindowGraph
+
+
+@pytest.fixture(scope="module")
+def batch():
+    data = SyntheticDialogues(12, "train", seed=1, max_len=10, pre_transform=SpeakerWindowGraph(5, 5))
+    return next(iter(DataLoader(data, batch_size=12))), data.meta["feature_dims"]
+
+
+def small(**kwargs):
+    return AMBDSGDNConfig(hidden=32, heads=2, transformer_heads=4, **kwargs)
+
+
+def test_registered_and_output_shapes(batch):
+    b, dims = batch
+    assert get_model_class("amb_dsgdn") is AMBDSGDN
+    model = AMBDSGDN(dims, 7, small()).eval()
+    out = model(b)
+    n = b["utterance"].num_nodes
+    assert out.logits.shape == (n, 7)
+    assert set(out.modality_logits) == {"text", "audio", "visual"}
+    assert torch.allclose(out.logits, sum(out.modality_logits.values()), atol=1e-6)   # eq. 29
+    assert out.aux_losses == {}                                                       # eval: no aux losses
+
+
+@pytest.mark.parametrize("modalities", [("text",), ("audio",), ("visual",), ("text", "audio"), ("audio", "visual")])
+def test_every_modality_subset(batch, modalities):
+    b, dims = batch
+    model = AMBDSGDN(dims, 7, small(modalities=modalities))
+    out = model(b)
+    assert torch.isfinite(out.logits).all() and set(out.modality_logits) == set(modalities)
+
+
+@pytest.mark.parametrize("graph_layer", ["diffrgat", "gcn", "gat", "none"])
+def test_ablations_run_and_none_needs_no_edges(batch, graph_layer):
+    b, dims = batch
+    model = AMBDSGDN(dims, 7, small(graph_layer=graph_layer, modality_dropout=False, feature_gates=False))
+    assert model.modality_dropout is None and len(model.gate) == 0
+    assert torch.isfinite(model(b).logits).all()
+    assert (AMBDSGDN.required_transform(model.config) is None) == (graph_layer == "none")
+
+
+def test_aux_losses_follow_eq_33(batch):
+    b, dims = batch
+    torch.manual_seed(0)
+    model = AMBDSGDN(dims, 7, small(modality_dropout=False, dropout=0.0)).train()
+    out = model(b)
+    y = b["utterance"].y
+    for m, logits in out.modality_logits.items():
+        loss_m = F.cross_entropy(logits, y)
+        assert out.aux_losses[f"{m}_loss"].item() == pytest.approx(loss_m.item() ** 2 / 10, rel=1e-5)
+
+
+def test_no_leakage_between_dialogues(batch):
+    b, dims = batch
+    model = AMBDSGDN(dims, 7, small()).eval()
+    before = model(b).logits
+    changed = b.clone()
+    first = b["utterance"].batch == 0
+    for m in ("text", "audio", "visual"):
+        changed["utterance"][f"x_{m}"][first] += 3.0
+    after = model(changed).logits
+    assert torch.allclose(before[~first], after[~first], atol=1e-5)
+    assert not torch.allclose(before[first], after[first])
+
+
+def test_modality_dropout_waits_for_warmup_and_masks_the_loss(batch):
+    b, dims = batch
+    model = AMBDSGDN(dims, 7, small(warmup_epochs=2, p_exe=1.0, q_base=0.6)).train()
+    model.set_epoch(1)
+    assert model(b).loss_mask is None
+    model.set_epoch(2)
+    torch.manual_seed(3)
+    out = model(b)
+    assert out.loss_mask is not None and out.loss_mask.dtype == torch.bool
+    assert torch.isfinite(training_loss(out, b["utterance"].y))
+
+
+def test_missing_subgraphs_and_bad_config(batch):
+    b, dims = batch
+    plain = next(iter(DataLoader(SyntheticDialogues(2, "dev", max_len=4), batch_size=2)))
+    with pytest.raises(ValueError, match="pre_transform=SpeakerWindowGraph"):
+        AMBDSGDN(dims, 7, small())(plain)
+    with pytest.raises(ValueError, match="non-empty subset"):
+        AMBDSGDN(dims, 7, small(modalities=("smell",)))
+    with pytest.raises(ValueError, match="graph_layer"):
+        AMBDSGDN(dims, 7, small(graph_layer="mystery"))
+
+
+def test_training_steps_reduce_the_loss(batch):
+    b, dims = batch
+    torch.manual_seed(0)
+    model = AMBDSGDN(dims, 7, small(modality_dropout=False, dropout=0.0))
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(25):
+        loss = training_loss(model(b), b["utterance"].y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]

@@ -1,0 +1,117 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import f1_score
+
+from dialoggraph.datasets import SyntheticDialogues
+from dialoggraph.models import AMBDSGDNConfig
+from dialoggraph.models.baselines import BaselineConfig
+from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
+from dialoggraph.train.engine import TrainConfig, Trainer, model_from_checkpoint
+from dialoggraph.train.metrics import classification_metrics, summarize_seeds
+from dialoggraph.transforms import SpeakerWindowGraph
+
+LABELS = SyntheticDialogues(1).label_names
+
+
+@pytest.fixture(scope="module")
+def splits():
+    pre = SpeakerWindowGraph(2, 2)
+    return [SyntheticDialogues(n, s, seed=0, max_len=8, pre_transform=pre)
+            for n, s in ((24, "train"), (8, "dev"), (8, "test"))]
+
+
+def trainer(out_dir, epochs=2, seed=0, patience=10, lr=None, model="mlp"):
+    config = BaselineConfig(hidden=16, modalities=("text",)) if model == "mlp" else \
+        AMBDSGDNConfig(hidden=16, heads=2, transformer_heads=2, window=2, warmup_epochs=1, lr=1e-3)
+    return Trainer(model, config, {"text": 128, "audio": 64, "visual": 64}, LABELS,
+                   TrainConfig(epochs=epochs, batch_size=8, seed=seed, patience=patience, quiet=True,
+                               lr=lr, deterministic=True), out_dir)
+
+
+def test_metrics_match_sklearn_and_skip_unlabeled():
+    y = np.array([0, 1, 2, 2, -1, 1])
+    p = np.array([0, 2, 2, 2, 1, 1])
+    m = classification_metrics(y, p, ["a", "b", "c"])
+    keep = y >= 0
+    assert m["accuracy"] == pytest.approx(4 / 5)
+    assert m["weighted_f1"] == pytest.approx(f1_score(y[keep], p[keep], average="weighted"))
+    assert m["macro_f1"] == pytest.approx(f1_score(y[keep], p[keep], average="macro"))
+    assert m["confusion_matrix"] == [[1, 0, 0], [0, 1, 1], [0, 0, 2]]
+    assert m["num_utterances"] == 5 and set(m["per_class_f1"]) == {"a", "b", "c"}
+    s = summarize_seeds([{"accuracy": 0.5, "weighted_f1": 0.4, "macro_f1": 0.1},
+                         {"accuracy": 0.7, "weighted_f1": 0.6, "macro_f1": 0.3}])
+    assert s["accuracy"]["mean"] == pytest.approx(0.6) and s["accuracy"]["std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+
+
+def test_fit_writes_checkpoints_log_and_metrics(tmp_path, splits):
+    result = trainer(str(tmp_path), epochs=3, model="amb_dsgdn").fit(*splits)
+    files = set(os.listdir(tmp_path))
+    assert {"best.pt", "last.pt", "log.jsonl", "metrics.json"} <= files
+    assert not [f for f in files if f.startswith(".tmp-")]
+    log = [json.loads(line) for line in open(tmp_path / "log.jsonl")]
+    assert [entry["epoch"] for entry in log] == [1, 2, 3]
+    metrics = json.load(open(tmp_path / "metrics.json"))
+    assert metrics == json.loads(json.dumps(result))
+    for split in ("val", "test"):
+        for key in ("accuracy", "weighted_f1", "macro_f1"):
+            assert 0.0 <= metrics[split][key] <= 1.0
+        assert len(metrics[split]["confusion_matrix"]) == 7
+    assert metrics["best_epoch"] == max(log, key=lambda e: e["val_weighted_f1"])["epoch"]
+    state = load_checkpoint(str(tmp_path / "best.pt"))             # weights_only=True
+    assert state["model"] == "amb_dsgdn" and state["label_names"] == LABELS and state["version"]
+    model, _ = model_from_checkpoint(str(tmp_path / "best.pt"))
+    assert not model.training
+
+
+def test_same_seed_same_result_and_resume_continues(tmp_path, splits):
+    a = trainer(str(tmp_path / "a"), epochs=4, seed=3).fit(*splits)
+    b = trainer(str(tmp_path / "b"), epochs=4, seed=3).fit(*splits)
+    assert a["test"] == b["test"]
+    first = trainer(str(tmp_path / "c"), epochs=2, seed=3)
+    first.fit(*splits)
+    resumed = trainer(str(tmp_path / "c"), epochs=4, seed=3)
+    resumed.resume(str(tmp_path / "c" / "last.pt"))
+    assert resumed.epoch == 2
+    resumed.fit(*splits)
+    log = [json.loads(line) for line in open(tmp_path / "c" / "log.jsonl")]
+    assert [entry["epoch"] for entry in log] == [1, 2, 3, 4]
+
+
+def test_early_stopping(tmp_path, splits):
+    result = trainer(str(tmp_path), epochs=20, patience=2, lr=0.0).fit(*splits)   # lr 0: never improves
+    assert result["epochs_run"] == 3 and result["best_epoch"] == 1
+
+
+def test_interrupted_save_keeps_the_last_good_checkpoint(tmp_path, splits, monkeypatch):
+    t = trainer(str(tmp_path), epochs=1)
+    t.fit(*splits)
+    good = (tmp_path / "last.pt").read_bytes()
+
+    def explode(obj, f):
+        f.write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", explode)
+    t.config.epochs = 2
+    with pytest.raises(KeyboardInterrupt):
+        t.fit(*splits)
+    monkeypatch.undo()
+    assert (tmp_path / "last.pt").read_bytes() == good
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+
+
+def test_bad_checkpoints(tmp_path, splits):
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        load_checkpoint(str(tmp_path / "junk.pt"))
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(str(tmp_path / "missing.pt"))
+    t = trainer(str(tmp_path / "run"), epochs=1)
+    t.fit(*splits)
+    other = trainer(None, model="amb_dsgdn")
+    with pytest.raises(CheckpointError, match="model 'mlp', not 'amb_dsgdn'"):
+        other.resume(str(tmp_path / "run" / "last.pt"))
