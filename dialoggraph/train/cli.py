@@ -98,10 +98,13 @@ def add_config_arguments(p: argparse.ArgumentParser, config_cls: type) -> None:
                                help=f"default {field.default}")
 
 
-def config_from_args(args: argparse.Namespace, config_cls: type, available: Sequence[str]) -> Any:
+def config_from_args(args: argparse.Namespace, config_cls: type, available: Sequence[str] | None) -> Any:
+    """The model config from the options; ``available=None`` skips the modality check."""
     values = {}
     for field in dataclasses.fields(config_cls):
-        if field.name == "modalities":
+        if field.name == "modalities" and available is None:
+            values["modalities"] = field.default
+        elif field.name == "modalities":
             if args.modalities:
                 values["modalities"] = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
                 unknown = [m for m in values["modalities"] if m not in available]
@@ -117,18 +120,14 @@ def config_from_args(args: argparse.Namespace, config_cls: type, available: Sequ
     return config_cls(**values)
 
 
-def _peek_modalities(args: argparse.Namespace) -> list[str]:
-    """The data's modalities, from the train split built without edges (cheap, and cached)."""
-    return list(load_dataset(args, "train", None).modalities)
-
-
 # -- commands --------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> None:
     cls = get_model_class(args.model)
-    available = _peek_modalities(args)
-    config = config_from_args(args, cls.Config, available)
-    pre = required_transform(args.model, config)
+    # The graphs a model needs never depend on its modalities, so the data can be
+    # loaded (and its graphs built once) before the modalities are checked against it.
+    pre = required_transform(args.model, config_from_args(args, cls.Config, None))
     train, val, test = (load_dataset(args, split, pre) for split in ("train", "dev", "test"))
+    config = config_from_args(args, cls.Config, list(train.modalities))
     seeds = args.seeds if args.seeds else [args.seed]
     results = []
     for seed in seeds:
