@@ -15,7 +15,7 @@ from dialoggraph.data.errors import DialogueValidationError
 
 def check_batch(batch: Tensor | None, num_nodes: int, device: torch.device) -> Tensor:
     """Validate (or create) the batch vector: 1-D long, sorted, one per node."""
-    if batch is None:
+    if batch is None:  # one dialogue: nothing to check
         return torch.zeros(num_nodes, dtype=torch.long, device=device)
     if batch.dim() != 1 or batch.dtype != torch.long:
         raise DialogueValidationError(
@@ -41,6 +41,8 @@ def check_speaker(speaker: Tensor) -> Tensor:
 
 def dialogue_bounds(batch: Tensor) -> tuple[Tensor, Tensor]:
     """Per node, the index of its dialogue's first node and one past its last."""
+    if batch.numel() and not bool(batch[-1]):  # one dialogue
+        return torch.zeros_like(batch), torch.full_like(batch, batch.numel())
     counts = torch.bincount(batch)
     end = counts.cumsum(0)
     start = end - counts

@@ -31,15 +31,19 @@ def full_context_edges(batch: Tensor, past: int | None = None, future: int | Non
     """
     _check_window("past", past)
     _check_window("future", future)
-    batch = check_batch(batch, batch.numel(), batch.device)
+    edge_index = _window(check_batch(batch, batch.numel(), batch.device), past, future)
+    if not self_loops:
+        edge_index = edge_index[:, edge_index[0] != edge_index[1]]
+    return edge_index
+
+
+def _window(batch: Tensor, past: int | None, future: int | None) -> Tensor:
+    """:func:`full_context_edges` on a batch vector already checked (or made here)."""
     start, end = dialogue_bounds(batch)
     pos = torch.arange(batch.numel(), device=batch.device)
     lo = start if past is None else torch.maximum(start, pos - past)
     hi = end - 1 if future is None else torch.minimum(end - 1, pos + future)
-    edge_index = edges_from_ranges(lo, hi - lo + 1)
-    if not self_loops:
-        edge_index = edge_index[:, edge_index[0] != edge_index[1]]
-    return edge_index
+    return edges_from_ranges(lo, hi - lo + 1)
 
 
 def speaker_window_edges(speaker: Tensor, batch: Tensor | None = None, past: int = 5,
@@ -65,9 +69,11 @@ def speaker_window_edges(speaker: Tensor, batch: Tensor | None = None, past: int
         ``(edge_index [2, E], edge_rel [E])``, sorted by target then source.
         ``E <= N * (past + future + 1)``; built in O(N + E).
     """
+    _check_window("past", past)
+    _check_window("future", future)
     check_speaker(speaker)
     batch = check_batch(batch, speaker.numel(), speaker.device)
-    edge_index = full_context_edges(batch, past, future)
+    edge_index = _window(batch, past, future)
     src, dst = edge_index
     other_speaker = speaker[src] != speaker[dst]
     edge_rel = (1 + (src > dst).long() + 2 * other_speaker.long()) * (src != dst).long()

@@ -54,11 +54,11 @@ def test_missing_dag_edges_is_a_clear_error():
 
 def test_training_steps_reduce_the_loss(data):
     torch.manual_seed(0)
-    model = DAGERC(data.meta["feature_dims"], 7, DAGERCConfig(hidden=32, num_layers=2, dropout=0.0))
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    batch = next(iter(DataLoader(data, batch_size=24)))
+    model = DAGERC(data.meta["feature_dims"], 7, DAGERCConfig(hidden=32, num_layers=1, dropout=0.0))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    batch = next(iter(DataLoader(data, batch_size=8)))
     losses = []
-    for _ in range(30):
+    for _ in range(12):
         loss = F.cross_entropy(model(batch).logits, batch["utterance"].y)
         optimizer.zero_grad()
         loss.backward()
