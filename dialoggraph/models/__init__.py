@@ -2,8 +2,10 @@
 from dialoggraph.models.amb_dsgdn import AMBDSGDN, AMBDSGDNConfig
 from dialoggraph.models.baselines import BiGRU, UtteranceMLP
 from dialoggraph.models.dag_erc import DAGERC, DAGERCConfig
+from dialoggraph.models.mdget_mer import MDGETMER, MDGETMERConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import MODELS, get_model_class, register
 
 __all__ = ["ModelOutput", "MODELS", "register", "get_model_class", "DAGERC", "DAGERCConfig", "AMBDSGDN",
-           "AMBDSGDNConfig", "UtteranceMLP", "BiGRU"]
+           "AMBDSGDNConfig", "UtteranceMLP", "BiGRU",
+           "MDGETMER", "MDGETMERConfig"]

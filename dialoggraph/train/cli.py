@@ -91,6 +91,11 @@ def add_config_arguments(p: argparse.ArgumentParser, config_cls: type) -> None:
         if field.name == "modalities":
             group.add_argument(flag, help=f"comma-separated (default: {','.join(field.default)} "
                                           f"present in the data)")
+        elif isinstance(field.default, tuple):
+            group.add_argument(flag, type=lambda text: tuple(v.strip() for v in text.split(",") if v.strip()
+                                                             and v.strip() != "none"),
+                               default=field.default, help=f"comma-separated, 'none' for empty "
+                                                           f"(default: {','.join(field.default)})")
         elif isinstance(field.default, bool):
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
         else:

@@ -1,0 +1,76 @@
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from dialoggraph.datasets import SyntheticDialogues
+from dialoggraph.models import MDGETMER, MDGETMERConfig, get_model_class
+from dialoggraph.train.engine import training_loss
+from dialoggraph.transforms import SpeakerWindowGraph
+
+
+@pytest.fixture(scope="module")
+def batch():
+    data = SyntheticDialogues(10, "train", seed=2, max_len=8, pre_transform=SpeakerWindowGraph(5, 5))
+    return next(iter(DataLoader(data, batch_size=10))), data.meta["feature_dims"]
+
+
+def small(**kwargs):
+    return MDGETMERConfig(hidden=16, heads=2, gue_layers=1, acme_layers=1, classifier_hidden=16, **kwargs)
+
+
+def test_registered_presets_and_outputs(batch):
+    b, dims = batch
+    assert get_model_class("mdget_mer") is MDGETMER
+    iemocap = MDGETMERConfig.iemocap()
+    assert (iemocap.lr, iemocap.gue_dropout, iemocap.acme_dropout, iemocap.acme_layers) == (2.5e-5, 0.2, 0.4, 5)
+    model = MDGETMER(dims, 7, small()).train()
+    out = model(b)
+    assert out.logits.shape == (b["utterance"].num_nodes, 7)
+    assert set(out.aux_losses) == {"transfer", "gate_l2"}
+    weights = out.attention["fusion_gates"]
+    assert weights.shape == (b["utterance"].num_nodes, 3) and bool(((weights >= 0) & (weights <= 1)).all())
+    assert model.eval()(b).aux_losses == {}
+
+
+@pytest.mark.parametrize("modalities", [("text",), ("visual",), ("text", "audio"), ("audio", "visual")])
+def test_every_modality_subset(batch, modalities):
+    b, dims = batch
+    assert torch.isfinite(MDGETMER(dims, 7, small(modalities=modalities))(b).logits).all()
+
+
+@pytest.mark.parametrize("ablation", [dict(use_gue=False), dict(use_acme=False), dict(use_eetm=False),
+                                      dict(transfer_weight=0.0), dict(gates=()), dict(gates=("gue", "fusion")),
+                                      dict(transfer_pairs="all")])
+def test_table_6_ablations(batch, ablation):
+    b, dims = batch
+    model = MDGETMER(dims, 7, small(**ablation)).train()
+    out = model(b)
+    assert torch.isfinite(training_loss(out, b["utterance"].y))
+    assert ("transfer" in out.aux_losses) == (ablation.get("use_eetm", True) and ablation.get("transfer_weight", 1) > 0)
+
+
+def test_no_leakage_between_dialogues(batch):
+    b, dims = batch
+    model = MDGETMER(dims, 7, small()).eval()
+    before = model(b).logits
+    changed = b.clone()
+    first = b["utterance"].batch == 0
+    for m in ("text", "audio", "visual"):
+        changed["utterance"][f"x_{m}"][first] += 3
+    after = model(changed).logits
+    assert torch.allclose(before[~first], after[~first], atol=1e-5)
+
+
+def test_training_steps_reduce_the_loss(batch):
+    b, dims = batch
+    torch.manual_seed(0)
+    model = MDGETMER(dims, 7, small(gue_dropout=0.0, acme_dropout=0.0, classifier_dropout=0.0))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(15):
+        loss = training_loss(model(b), b["utterance"].y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0]
