@@ -1,9 +1,10 @@
 """Modality fusion and balancing blocks."""
+from dialoggraph.nn.fusion.cross_modal_guided_gate import CrossModalGuidedGate, GuidedBimodalFusion
 from dialoggraph.nn.fusion.feature_gate import FeatureGate
 from dialoggraph.nn.fusion.gated_cross_modal_encoder import GatedCrossModalEncoder
 from dialoggraph.nn.fusion.gated_modality_fusion import GatedClassifier, GatedModalityFusion
 from dialoggraph.nn.fusion.modality_dropout import (AdaptiveModalityDropout, ExpectationScale,
                                                     dropout_probabilities, modality_performance)
 
-__all__ = ["FeatureGate", "GatedCrossModalEncoder", "GatedModalityFusion", "GatedClassifier", "AdaptiveModalityDropout", "ExpectationScale", "dropout_probabilities",
+__all__ = ["CrossModalGuidedGate", "GuidedBimodalFusion", "FeatureGate", "GatedCrossModalEncoder", "GatedModalityFusion", "GatedClassifier", "AdaptiveModalityDropout", "ExpectationScale", "dropout_probabilities",
            "modality_performance"]

@@ -1,0 +1,61 @@
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from dialoggraph.datasets import SyntheticDialogues
+from dialoggraph.models import CMGFE, CMGFEConfig, get_model_class
+from dialoggraph.train.engine import training_loss
+
+
+@pytest.fixture(scope="module")
+def batch():
+    data = SyntheticDialogues(10, "train", seed=3, max_len=8)
+    return next(iter(DataLoader(data, batch_size=10))), data.meta["feature_dims"]
+
+
+def small(**kwargs):
+    return CMGFEConfig(hidden=16, heads=2, **kwargs)
+
+
+def test_registered_teacher_and_students(batch):
+    b, dims = batch
+    assert get_model_class("cmgfe") is CMGFE
+    model = CMGFE(dims, 7, small()).train()
+    assert model.teacher == "all" and len(model.pairs) == 3
+    out = model(b)
+    assert out.logits.shape == (b["utterance"].num_nodes, 7)
+    assert set(out.aux_losses) == {"student_ce", "distill_kl", "distill_feature"}
+    assert all(bool(((g >= 0) & (g <= 1)).all()) for g in out.attention.values())
+    assert model.eval()(b).aux_losses == {}
+
+
+@pytest.mark.parametrize("modalities,teacher", [(("text",), "text"), (("text", "audio"), "text+audio"),
+                                                (("audio", "visual"), "audio+visual")])
+def test_subsets(batch, modalities, teacher):
+    b, dims = batch
+    model = CMGFE(dims, 7, small(modalities=modalities)).train()
+    assert model.teacher == teacher
+    out = model(b)
+    assert torch.isfinite(training_loss(out, b["utterance"].y))
+    assert (out.aux_losses == {}) == (len(modalities) == 1)
+
+
+def test_no_leakage_and_training_reduces_loss(batch):
+    b, dims = batch
+    model = CMGFE(dims, 7, small(dropout=0.0)).eval()
+    before = model(b).logits
+    changed = b.clone()
+    first = b["utterance"].batch == 0
+    changed["utterance"].x_text[first] += 3
+    assert torch.allclose(model(changed).logits[~first], before[~first], atol=1e-5)
+    torch.manual_seed(0)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(15):
+        loss = training_loss(model(b), b["utterance"].y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0]
