@@ -21,3 +21,17 @@ def random_batch(generator: torch.Generator, num_dialogues: int, max_len: int, m
                               (int(n),), generator=generator) for n in lengths]
     batch = torch.repeat_interleave(torch.arange(num_dialogues), lengths)
     return torch.cat(speakers), batch
+
+
+def loss_after_training(model, batch, steps: int, lr: float) -> tuple[float, float]:
+    """(first, last) training loss of ``steps`` Adam steps on one batch (trainer's loss)."""
+    from dialoggraph.train.engine import training_loss
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = training_loss(model(batch), batch["utterance"].y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses[0], losses[-1]

@@ -12,7 +12,7 @@ from torch_geometric.nn import GATConv, GCNConv
 
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import register
+from dialoggraph.models.registry import check_modalities, register
 from dialoggraph.nn.conv.diff_rgat_block import DiffRGATBlock
 from dialoggraph.nn.fusion.feature_gate import FeatureGate
 from dialoggraph.nn.fusion.modality_dropout import AdaptiveModalityDropout
@@ -98,11 +98,7 @@ class AMBDSGDN(torch.nn.Module):
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: AMBDSGDNConfig | None = None):
         super().__init__()
         self.config = config = config or AMBDSGDNConfig()
-        self.modalities = tuple(m for m in config.modalities if m in in_dims)
-        missing = [m for m in config.modalities if m not in in_dims]
-        if not config.modalities or missing:
-            raise ValueError(f"AMB-DSGDN modalities {tuple(config.modalities)} must be a non-empty subset "
-                             f"of the dataset's {tuple(in_dims)}")
+        self.modalities = check_modalities("AMB-DSGDN", config.modalities, in_dims)
         if config.graph_layer not in GRAPH_LAYERS:
             raise ValueError(f"graph_layer must be one of {', '.join(GRAPH_LAYERS)}, got {config.graph_layer!r}")
         self.num_classes = num_classes

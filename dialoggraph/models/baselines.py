@@ -9,7 +9,7 @@ from torch_geometric.data import HeteroData
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.padding import from_padded, to_padded
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import register
+from dialoggraph.models.registry import check_modalities, register
 
 
 @dataclass
@@ -26,10 +26,7 @@ def _features(batch: HeteroData, modalities: tuple[str, ...]) -> torch.Tensor:
 
 
 def _check(modalities: tuple[str, ...], in_dims: dict[str, int], name: str) -> int:
-    missing = [m for m in modalities if m not in in_dims]
-    if not modalities or missing:
-        raise ValueError(f"{name} modalities {tuple(modalities)} must be a non-empty subset of {tuple(in_dims)}")
-    return sum(in_dims[m] for m in modalities)
+    return sum(in_dims[m] for m in check_modalities(name, modalities, in_dims))
 
 
 @register("mlp")

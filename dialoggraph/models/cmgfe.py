@@ -15,7 +15,7 @@ from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import register
+from dialoggraph.models.registry import check_modalities, register
 from dialoggraph.nn.fusion.cross_modal_guided_gate import CrossModalGuidedGate, GuidedBimodalFusion
 from dialoggraph.nn.losses.distillation import CrossModalDistillationLoss
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
@@ -71,12 +71,8 @@ class CMGFE(torch.nn.Module):
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: CMGFEConfig | None = None):
         super().__init__()
         self.config = config = config or CMGFEConfig()
-        missing = [m for m in config.modalities if m not in in_dims]
-        if not config.modalities or missing:
-            raise ValueError(f"CMGFE modalities {tuple(config.modalities)} must be a non-empty subset of "
-                             f"the dataset's {tuple(in_dims)}")
+        self.modalities = check_modalities("CMGFE", config.modalities, in_dims)
         h = config.hidden
-        self.modalities = tuple(config.modalities)
         self.pairs = list(combinations(self.modalities, 2))
         self.projection = torch.nn.ModuleDict({m: torch.nn.Linear(in_dims[m], h) for m in self.modalities})
         self.context = torch.nn.ModuleDict({m: DialogueTransformerEncoder(h, config.heads, config.num_speakers,

@@ -9,7 +9,7 @@ from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import register
+from dialoggraph.models.registry import check_modalities, register
 from dialoggraph.nn.conv.dag_conv import DAGConv, DAGSchedule
 from dialoggraph.transforms.dag_graph import DAG, DAGGraph
 
@@ -54,10 +54,7 @@ class DAGERC(torch.nn.Module):
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: DAGERCConfig | None = None):
         super().__init__()
         self.config = config = config or DAGERCConfig()
-        missing = [m for m in config.modalities if m not in in_dims]
-        if not config.modalities or missing:
-            raise ValueError(f"DAG-ERC modalities {config.modalities} must be a non-empty subset of "
-                             f"{tuple(in_dims)}")
+        check_modalities("DAG-ERC", config.modalities, in_dims)
         in_dim = sum(in_dims[m] for m in config.modalities)
         self.input = torch.nn.Linear(in_dim, config.hidden)
         self.layers = torch.nn.ModuleList(DAGConv(config.hidden) for _ in range(config.num_layers))

@@ -9,7 +9,7 @@ from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import register
+from dialoggraph.models.registry import check_modalities, register
 from dialoggraph.nn.fusion.gated_cross_modal_encoder import GatedCrossModalEncoder
 from dialoggraph.nn.fusion.gated_modality_fusion import GatedClassifier, GatedModalityFusion
 from dialoggraph.nn.losses.emotion_transfer import GatedEmotionTransfer
@@ -83,10 +83,7 @@ class MDGETMER(torch.nn.Module):
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: MDGETMERConfig | None = None):
         super().__init__()
         self.config = config = config or MDGETMERConfig()
-        missing = [m for m in config.modalities if m not in in_dims]
-        if not config.modalities or missing:
-            raise ValueError(f"MDGET-MER modalities {tuple(config.modalities)} must be a non-empty subset of "
-                             f"the dataset's {tuple(in_dims)}")
+        check_modalities("MDGET-MER", config.modalities, in_dims)
         unknown = [g for g in config.gates if g not in GATES]
         if unknown or config.transfer_pairs not in ("window", "all"):
             raise ValueError(f"gates must be a subset of {GATES} and transfer_pairs 'window' or 'all'")

@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
+from conftest import loss_after_training
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, get_model_class
 from dialoggraph.train.engine import training_loss
@@ -99,12 +100,5 @@ def test_training_steps_reduce_the_loss(batch):
     b, dims = batch
     torch.manual_seed(0)
     model = AMBDSGDN(dims, 7, small(modality_dropout=False, dropout=0.0))
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    losses = []
-    for _ in range(25):
-        loss = training_loss(model(b), b["utterance"].y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
+    first, last = loss_after_training(model, b, steps=25, lr=2e-3)
+    assert last < 0.5 * first

@@ -5,6 +5,7 @@ from torch_geometric.loader import DataLoader
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import CMGFE, CMGFEConfig, get_model_class
 from dialoggraph.train.engine import training_loss
+from conftest import loss_after_training
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +50,5 @@ def test_no_leakage_and_training_reduces_loss(batch):
     changed["utterance"].x_text[first] += 3
     assert torch.allclose(model(changed).logits[~first], before[~first], atol=1e-5)
     torch.manual_seed(0)
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(15):
-        loss = training_loss(model(b), b["utterance"].y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.6 * losses[0]
+    first, last = loss_after_training(model.train(), b, steps=15, lr=3e-3)
+    assert last < 0.6 * first
