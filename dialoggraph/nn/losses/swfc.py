@@ -1,0 +1,42 @@
+"""MFCRE's sample-weighted focal contrastive loss (Qi et al., eqs. 11-12)."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
+    r"""SWFC loss (`../shared/papers/xlstm-mfcre.md`, eqs. 11-12), averaged over anchors.
+
+    .. math::
+        s_{j,g} = \frac{\exp(\mathbf{z}_j^\top \mathbf{z}_g / \tau)}{\sum_{s \ne j} \exp(\mathbf{z}_j^\top \mathbf{z}_s / \tau)},
+        \qquad
+        L = -\frac{1}{N} \sum_j \Big(\frac{N}{n_{y_j}}\Big)^{\alpha} \frac{1}{|R_j|}
+            \sum_{g \in R_j} (1 - s_{j,g})^{\gamma} \log s_{j,g}
+
+    over the labelled utterances of a batch (``N`` of them; :math:`R_j`: the
+    others with :math:`j`'s label; :math:`n_c`: the batch count of class
+    ``c``). Raw dot products, as eq. 11 writes them. Anchors without a
+    positive add nothing. A batch-level loss: ``[N, N]`` similarities.
+
+    Args: ``tau`` 0.9, ``alpha`` 0.8, ``gamma`` 3 (the paper's values).
+    """
+
+    def __init__(self, tau: float = 0.9, alpha: float = 0.8, gamma: float = 3.0):
+        super().__init__()
+        self.tau, self.alpha, self.gamma = tau, alpha, gamma
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        labelled = y >= 0
+        z, y = z[labelled], y[labelled]
+        n = y.numel()
+        if n < 2:
+            return z.sum() * 0.0
+        eye = torch.eye(n, dtype=torch.bool, device=z.device)
+        logits = (z @ z.t() / self.tau).masked_fill(eye, float("-inf"))
+        log_s = logits - torch.logsumexp(logits, dim=1, keepdim=True)            # eq. 11 (log)
+        positive = (y.unsqueeze(0) == y.unsqueeze(1)) & ~eye
+        focal = (1 - log_s.exp()).pow(self.gamma) * log_s
+        per_anchor = focal.masked_fill(~positive, 0.0).sum(1) / positive.sum(1).clamp(min=1)
+        weight = (n / torch.bincount(y)[y].float()).pow(self.alpha)              # (N / n_y)^alpha
+        return -(weight * per_anchor).sum() / n
