@@ -1,5 +1,6 @@
 """Node-feature transforms that read each dialogue as a sequence."""
 from dialoggraph.nn.seq.gated_unimodal_encoder import GatedUnimodalEncoder
+from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell, XLSTMBlock
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder, sinusoidal_positions
 
-__all__ = ["GatedUnimodalEncoder", "DialogueTransformerEncoder", "sinusoidal_positions"]
+__all__ = ["XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell", "GatedUnimodalEncoder", "DialogueTransformerEncoder", "sinusoidal_positions"]

@@ -1,0 +1,164 @@
+"""xLSTM (Beck et al., 2024): sLSTM and mLSTM cells with stabilised exponential gating,
+and a stack of residual blocks as a node-feature transform."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from dialoggraph.data.padding import from_padded, to_padded
+
+
+class SLSTMCell(torch.nn.Module):
+    r"""sLSTM: scalar memory, exponential input gate, recurrent memory mixing.
+
+    .. math::
+        \tilde{\mathbf{z}}, \tilde{\mathbf{i}}, \tilde{\mathbf{f}}, \tilde{\mathbf{o}} &=
+            \mathbf{W}\mathbf{x}_t + \mathbf{R}\mathbf{h}_{t-1} + \mathbf{b} \\
+        \mathbf{m}_t &= \max(\log\sigma(\tilde{\mathbf{f}}) + \mathbf{m}_{t-1},\ \tilde{\mathbf{i}}) \\
+        \mathbf{i}'_t &= \exp(\tilde{\mathbf{i}} - \mathbf{m}_t),\quad
+        \mathbf{f}'_t = \exp(\log\sigma(\tilde{\mathbf{f}}) + \mathbf{m}_{t-1} - \mathbf{m}_t) \\
+        \mathbf{c}_t &= \mathbf{f}'_t \odot \mathbf{c}_{t-1} + \mathbf{i}'_t \odot \tanh(\tilde{\mathbf{z}}),\quad
+        \mathbf{n}_t = \mathbf{f}'_t \odot \mathbf{n}_{t-1} + \mathbf{i}'_t \\
+        \mathbf{h}_t &= \sigma(\tilde{\mathbf{o}}) \odot \mathbf{c}_t / \mathbf{n}_t
+
+    The stabiliser :math:`\mathbf{m}_t` keeps every exponent <= 0; ``c`` and
+    ``n`` are the naive recurrence's scaled by :math:`e^{-\mathbf{m}_t}`, so
+    :math:`\mathbf{h}_t` is unchanged (tested against the naive float64 form).
+    Forget gates are sigmoid (log-space), input gates exponential.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.input = torch.nn.Linear(input_size, 4 * hidden_size)
+        self.recurrent = torch.nn.Linear(hidden_size, 4 * hidden_size, bias=False)
+
+    def initial_state(self, batch: int, like: Tensor) -> tuple[Tensor, ...]:
+        zeros = like.new_zeros(batch, self.hidden_size)
+        return zeros, zeros, zeros, zeros.clone()        # h, c, n, m
+
+    def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        h, c, n, m = state
+        z, i, f, o = (self.input(x) + self.recurrent(h)).chunk(4, dim=-1)
+        log_f = F.logsigmoid(f)
+        m_new = torch.maximum(log_f + m, i)
+        i_gate, f_gate = torch.exp(i - m_new), torch.exp(log_f + m - m_new)
+        c = f_gate * c + i_gate * torch.tanh(z)
+        n = f_gate * n + i_gate
+        h = torch.sigmoid(o) * c / n
+        return h, (h, c, n, m_new)
+
+
+class MLSTMCell(torch.nn.Module):
+    r"""mLSTM: matrix memory with a covariance update, per head.
+
+    .. math::
+        \mathbf{q}_t, \mathbf{k}_t, \mathbf{v}_t &= \mathbf{W}_{q,k,v}\mathbf{x}_t
+            \ (\mathbf{k}_t \text{ scaled by } 1/\sqrt{d}),\qquad
+        \tilde{i}_t, \tilde{f}_t = \mathbf{w}_{i,f}^\top \mathbf{x}_t + b \\
+        m_t &= \max(\log\sigma(\tilde f_t) + m_{t-1},\ \tilde i_t),\quad
+        i'_t = e^{\tilde i_t - m_t},\quad f'_t = e^{\log\sigma(\tilde f_t) + m_{t-1} - m_t} \\
+        \mathbf{C}_t &= f'_t \mathbf{C}_{t-1} + i'_t \mathbf{v}_t \mathbf{k}_t^\top,\quad
+        \mathbf{n}_t = f'_t \mathbf{n}_{t-1} + i'_t \mathbf{k}_t \\
+        \mathbf{h}_t &= \sigma(\mathbf{W}_o \mathbf{x}_t) \odot
+            \frac{\mathbf{C}_t \mathbf{q}_t}{\max(|\mathbf{n}_t^\top \mathbf{q}_t|,\ e^{-m_t})}
+
+    the stabilised form of the naive normaliser :math:`\max(|\mathbf{n}^\top\mathbf{q}|, 1)`.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, heads: int = 4):
+        super().__init__()
+        if hidden_size % heads:
+            raise ValueError(f"hidden_size {hidden_size} must split into {heads} heads")
+        self.hidden_size, self.heads, self.head_dim = hidden_size, heads, hidden_size // heads
+        self.qkv = torch.nn.Linear(input_size, 3 * hidden_size)
+        self.gates = torch.nn.Linear(input_size, 2 * heads)
+        self.output_gate = torch.nn.Linear(input_size, hidden_size)
+
+    def initial_state(self, batch: int, like: Tensor) -> tuple[Tensor, ...]:
+        H, d = self.heads, self.head_dim
+        return (like.new_zeros(batch, H, d, d), like.new_zeros(batch, H, d), like.new_zeros(batch, H))
+
+    def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        C, n, m = state
+        B, H, d = x.size(0), self.heads, self.head_dim
+        q, k, v = (t.view(B, H, d) for t in self.qkv(x).chunk(3, dim=-1))
+        k = k / math.sqrt(d)
+        i, f = self.gates(x).chunk(2, dim=-1)                               # [B, H] each
+        log_f = F.logsigmoid(f)
+        m_new = torch.maximum(log_f + m, i)
+        i_gate, f_gate = torch.exp(i - m_new), torch.exp(log_f + m - m_new)
+        C = f_gate[..., None, None] * C + i_gate[..., None, None] * v.unsqueeze(-1) * k.unsqueeze(-2)
+        n = f_gate[..., None] * n + i_gate[..., None] * k
+        numerator = (C @ q.unsqueeze(-1)).squeeze(-1)                         # [B, H, d]
+        denominator = torch.maximum((n * q).sum(-1).abs(), torch.exp(-m_new)).unsqueeze(-1)
+        h = torch.sigmoid(self.output_gate(x)) * (numerator / denominator).reshape(B, H * d)
+        return h, (C, n, m_new)
+
+
+def _reverse_within(padded: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each sequence of ``[B, L, D]`` within its own length (padding stays at the end)."""
+    L = padded.size(1)
+    positions = torch.arange(L, device=padded.device).unsqueeze(0)
+    index = torch.where(positions < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - positions, positions)
+    return padded.gather(1, index.unsqueeze(-1).expand_as(padded))
+
+
+class XLSTMBlock(torch.nn.Module):
+    r"""Pre-LayerNorm residual block: :math:`\mathbf{x} + \mathbf{W}_{down}\,\mathrm{cell}(\mathrm{GELU}(\mathbf{W}_{up}\mathrm{LN}(\mathbf{x})))`,
+    the cell run over each sequence (both directions, summed, when ``bidirectional``)."""
+
+    def __init__(self, channels: int, kind: str = "m", expansion: int = 2, heads: int = 4,
+                 bidirectional: bool = False):
+        super().__init__()
+        if kind not in ("s", "m"):
+            raise ValueError(f"kind must be 's' (sLSTM) or 'm' (mLSTM), got {kind!r}")
+        inner = expansion * channels
+        self.norm = torch.nn.LayerNorm(channels)
+        self.up = torch.nn.Linear(channels, inner)
+        make = (lambda: SLSTMCell(inner, inner)) if kind == "s" else (lambda: MLSTMCell(inner, inner, heads))
+        self.cells = torch.nn.ModuleList(make() for _ in range(2 if bidirectional else 1))
+        self.down = torch.nn.Linear(inner, channels)
+
+    def _run(self, cell: torch.nn.Module, seq: Tensor) -> Tensor:
+        state = cell.initial_state(seq.size(0), seq)
+        outputs = []
+        for t in range(seq.size(1)):                 # a loop over positions, all dialogues at once
+            h, state = cell(seq[:, t], state)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)
+
+    def forward(self, padded: Tensor, lengths: Tensor) -> Tensor:
+        seq = F.gelu(self.up(self.norm(padded)))
+        out = self._run(self.cells[0], seq)
+        if len(self.cells) == 2:
+            out = out + _reverse_within(self._run(self.cells[1], _reverse_within(seq, lengths)), lengths)
+        return padded + self.down(out)
+
+
+class XLSTM(torch.nn.Module):
+    r"""A stack of :class:`XLSTMBlock` s over each dialogue: a node-feature transform.
+
+    ``forward(x [N, D], batch [N]) -> [N, D]``; dialogues are padded
+    internally, padding comes after every real utterance (and backward passes
+    reverse each dialogue within its own length), so padding never changes a
+    result. ``blocks`` is a string of cell kinds, e.g. ``"ms"`` = an mLSTM
+    block then an sLSTM block.
+    """
+
+    def __init__(self, channels: int, blocks: str = "ms", expansion: int = 2, heads: int = 4,
+                 bidirectional: bool = False):
+        super().__init__()
+        self.blocks = torch.nn.ModuleList(XLSTMBlock(channels, kind, expansion, heads, bidirectional)
+                                          for kind in blocks)
+        self.norm = torch.nn.LayerNorm(channels)
+
+    def forward(self, x: Tensor, batch: Tensor | None = None) -> Tensor:
+        padded, mask = to_padded(x, batch)
+        lengths = mask.sum(1)
+        for block in self.blocks:
+            padded = block(padded, lengths)
+        return self.norm(from_padded(padded, mask))

@@ -1,0 +1,75 @@
+import torch
+
+from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell
+
+
+def naive_slstm(cell: SLSTMCell, xs):
+    """The unstabilised sLSTM: raw exponential input gate, sigmoid forget gate."""
+    B, H = xs.size(0), cell.hidden_size
+    h = c = n = torch.zeros(B, H, dtype=xs.dtype)
+    out = []
+    for t in range(xs.size(1)):
+        z, i, f, o = (cell.input(xs[:, t]) + cell.recurrent(h)).chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.exp(i) * torch.tanh(z)
+        n = torch.sigmoid(f) * n + torch.exp(i)
+        h = torch.sigmoid(o) * c / n
+        out.append(h)
+    return torch.stack(out, 1)
+
+
+def naive_mlstm(cell: MLSTMCell, xs):
+    B, H, d = xs.size(0), cell.heads, cell.head_dim
+    C = torch.zeros(B, H, d, d, dtype=xs.dtype)
+    n = torch.zeros(B, H, d, dtype=xs.dtype)
+    out = []
+    for t in range(xs.size(1)):
+        x = xs[:, t]
+        q, k, v = (u.view(B, H, d) for u in cell.qkv(x).chunk(3, dim=-1))
+        k = k / d ** 0.5
+        i, f = cell.gates(x).chunk(2, dim=-1)
+        C = torch.sigmoid(f)[..., None, None] * C + torch.exp(i)[..., None, None] * v.unsqueeze(-1) * k.unsqueeze(-2)
+        n = torch.sigmoid(f)[..., None] * n + torch.exp(i)[..., None] * k
+        h = (C @ q.unsqueeze(-1)).squeeze(-1) / torch.clamp((n * q).sum(-1).abs(), min=1.0).unsqueeze(-1)
+        out.append(torch.sigmoid(cell.output_gate(x)) * h.reshape(B, H * d))
+    return torch.stack(out, 1)
+
+
+def run(cell, xs):
+    state = cell.initial_state(xs.size(0), xs)
+    out = []
+    for t in range(xs.size(1)):
+        h, state = cell(xs[:, t], state)
+        out.append(h)
+    return torch.stack(out, 1)
+
+
+def test_stabilised_recurrences_equal_the_naive_ones_in_float64():
+    torch.manual_seed(0)
+    xs = torch.randn(3, 7, 5, dtype=torch.float64)
+    s = SLSTMCell(5, 6).double()
+    assert torch.allclose(run(s, xs), naive_slstm(s, xs), atol=1e-10)
+    m = MLSTMCell(5, 8, heads=2).double()
+    assert torch.allclose(run(m, xs), naive_mlstm(m, xs), atol=1e-10)
+
+
+def test_padding_never_changes_results_bidirectional():
+    torch.manual_seed(1)
+    model = XLSTM(6, blocks="ms", heads=2, bidirectional=True).eval()
+    batch = torch.tensor([0, 0, 0, 0, 1, 1, 2])
+    x = torch.randn(7, 6)
+    together = model(x, batch)
+    for b in range(3):
+        alone = model(x[batch == b], torch.zeros(int((batch == b).sum()), dtype=torch.long))
+        assert torch.allclose(together[batch == b], alone, atol=1e-6)
+
+
+def test_no_overflow_on_long_sequences_and_large_pre_activations():
+    torch.manual_seed(2)
+    model = XLSTM(4, blocks="ms", heads=2).eval()
+    x = torch.randn(1000, 4) * 100.0
+    with torch.no_grad():
+        out = model(x, None)
+    assert torch.isfinite(out).all()
+    s = SLSTMCell(4, 4)
+    torch.nn.init.constant_(s.input.bias, 80.0)                 # exp(80) overflows float32 without m_t
+    assert torch.isfinite(run(s, torch.randn(2, 50, 4) * 50)).all()
