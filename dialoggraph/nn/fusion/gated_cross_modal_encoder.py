@@ -5,24 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from dialoggraph.data.padding import from_padded, to_padded
+from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
 from dialoggraph.nn.seq.gated_unimodal_encoder import feed_forward
 
 TEXT = "text"
-
-
-class _DialogueAttention(torch.nn.Module):
-    """Multi-head attention within each dialogue: flat queries/keys in, flat out, padding masked."""
-
-    def __init__(self, channels: int, heads: int, dropout: float):
-        super().__init__()
-        self.attention = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
-
-    def forward(self, query: Tensor, key: Tensor, batch: Tensor | None) -> Tensor:
-        q, mask = to_padded(query, batch)
-        k, _ = to_padded(key, batch)
-        out, _ = self.attention(q, k, k, key_padding_mask=~mask, need_weights=False)
-        return from_padded(out, mask)
 
 
 class GatedCrossModalEncoder(torch.nn.Module):
@@ -63,12 +49,12 @@ class GatedCrossModalEncoder(torch.nn.Module):
         self.modalities = tuple(modalities)
         others = [m for m in self.modalities if m != TEXT]
         self.has_text = TEXT in self.modalities
-        self.self_attention = torch.nn.ModuleDict({m: _DialogueAttention(channels, heads, dropout)
+        self.self_attention = torch.nn.ModuleDict({m: DialogueAttention(channels, heads, dropout)
                                                    for m in self.modalities})
         self.self_norm = torch.nn.ModuleDict({m: torch.nn.LayerNorm(channels) for m in self.modalities})
         cross = others if self.has_text else []
-        self.text_from = torch.nn.ModuleDict({m: _DialogueAttention(channels, heads, dropout) for m in cross})
-        self.from_text = torch.nn.ModuleDict({m: _DialogueAttention(channels, heads, dropout) for m in cross})
+        self.text_from = torch.nn.ModuleDict({m: DialogueAttention(channels, heads, dropout) for m in cross})
+        self.from_text = torch.nn.ModuleDict({m: DialogueAttention(channels, heads, dropout) for m in cross})
         self.gate_text_from = torch.nn.ModuleDict({m: torch.nn.Linear(2 * channels, channels) for m in cross})
         self.gate_from_text = torch.nn.ModuleDict({m: torch.nn.Linear(2 * channels, channels) for m in cross})
         self.text_fc = torch.nn.Linear(len(cross) * channels, channels) if cross else None

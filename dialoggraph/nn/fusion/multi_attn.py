@@ -1,0 +1,68 @@
+"""MultiAttn: MultiEMO's bidirectional multi-head cross-attention fusion (as used by MFCRE, sec. 3.4)."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
+
+# Which modalities each target attends to, in stage order (MultiEMO: visual <- text, then audio).
+ORDER = {"text": ("audio", "visual"), "audio": ("text", "visual"), "visual": ("text", "audio")}
+
+
+class _MultiAttnUnit(torch.nn.Module):
+    """One MultiAttn-<target> unit: two cross-attention stages and a feed-forward, each residual + LayerNorm."""
+
+    def __init__(self, channels: int, stages: int, heads: int, dropout: float):
+        super().__init__()
+        self.attention = torch.nn.ModuleList(DialogueAttention(channels, heads, dropout) for _ in range(stages))
+        self.attention_norm = torch.nn.ModuleList(torch.nn.LayerNorm(channels) for _ in range(stages))
+        self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(),
+                                       torch.nn.Dropout(dropout), torch.nn.Linear(2 * channels, channels))
+        self.ffn_norm = torch.nn.LayerNorm(channels)
+        self.dropout = torch.nn.Dropout(dropout)
+
+    def forward(self, query: Tensor, sources: list[Tensor], batch: Tensor | None) -> Tensor:
+        h = query
+        for attention, norm, source in zip(self.attention, self.attention_norm, sources):
+            h = norm(h + self.dropout(attention(h, source, batch)))      # stages 1 and 2
+        return self.ffn_norm(h + self.dropout(self.ffn(h)))              # stage 3
+
+
+class MultiAttn(torch.nn.Module):
+    r"""Stacked bidirectional multi-head cross-attention fusion (MultiEMO sec. 3.4; MFCRE sec. 3.4).
+
+    For each target modality :math:`m` with the other two :math:`(a, b)` in
+    :data:`ORDER` (e.g. visual <- text, then audio):
+
+    .. math::
+        \mathbf{h}_1 &= \mathrm{LN}(\mathbf{x}_m + \mathrm{MHA}(\mathbf{x}_m, \mathbf{x}_a, \mathbf{x}_a)) \\
+        \mathbf{h}_2 &= \mathrm{LN}(\mathbf{h}_1 + \mathrm{MHA}(\mathbf{h}_1, \mathbf{x}_b, \mathbf{x}_b)) \\
+        \mathbf{x}'_m &= \mathrm{LN}(\mathbf{h}_2 + \mathrm{FFN}_{ReLU}(\mathbf{h}_2))
+
+    Attention is "bidirectional": each utterance attends to every utterance of
+    its dialogue, before and after. ``num_layers`` such layers are stacked
+    (6 for IEMOCAP, 2 for MELD in MultiEMO); every layer updates all
+    modalities from the previous layer's outputs. With two modalities only
+    one cross stage runs; with one, only the feed-forward stage.
+
+    Shapes: ``features`` dict of :math:`(N, d)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
+    """
+
+    def __init__(self, channels: int, modalities: tuple[str, ...], num_layers: int = 2, heads: int = 8,
+                 dropout: float = 0.1):
+        super().__init__()
+        unknown = [m for m in modalities if m not in ORDER]
+        if unknown or not modalities:
+            raise ValueError(f"MultiAttn fuses a non-empty subset of {tuple(ORDER)}, got {modalities}")
+        self.sources = {m: tuple(s for s in ORDER[m] if s in modalities) for m in modalities}
+        self.layers = torch.nn.ModuleList(
+            torch.nn.ModuleDict({m: _MultiAttnUnit(channels, len(self.sources[m]), heads, dropout)
+                                 for m in modalities})
+            for _ in range(num_layers))
+
+    def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> dict[str, Tensor]:
+        for layer in self.layers:
+            features = {m: unit(features[m], [features[s] for s in self.sources[m]], batch)
+                        for m, unit in layer.items()}
+        return features
