@@ -1,0 +1,82 @@
+"""LFVD's language-focused augmented transformer with the conversation-atmosphere token (eqs. 4-9)."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from dialoggraph.data.padding import to_padded
+from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
+
+
+class _AttendThenFeedForward(torch.nn.Module):
+    """``LN(FFN(x̄) + x̄)`` with ``x̄ = LN(MLA(query, key, key) + residual)`` (the shape of eqs. 6, 7, 9)."""
+
+    def __init__(self, channels: int, heads: int, dropout: float):
+        super().__init__()
+        self.attention = DialogueAttention(channels, heads, dropout)
+        self.norm1 = torch.nn.LayerNorm(channels)
+        self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(),
+                                       torch.nn.Dropout(dropout), torch.nn.Linear(2 * channels, channels))
+        self.norm2 = torch.nn.LayerNorm(channels)
+
+    def forward(self, query: Tensor, key: Tensor, residual: Tensor, batch: Tensor | None) -> Tensor:
+        bar = self.norm1(self.attention(query, key, batch) + residual)
+        return self.norm2(self.ffn(bar) + bar)
+
+
+class LanguageFocusedTransformer(torch.nn.Module):
+    r"""LFVD's language-focused augmented transformer (Zhu & Jiang 2025, `../shared/papers/lfvd.md`, eqs. 4-9).
+
+    With the language modality :math:`l` (``dominant``) and each auxiliary
+    modality :math:`a`, multi-head language-guided attention within each
+    dialogue:
+
+    .. math::
+        \mathbf{X}^{a \to l} &= \mathrm{LN}(\mathrm{FFN}(\bar{\mathbf{X}}) + \bar{\mathbf{X}}),\quad
+            \bar{\mathbf{X}} = \mathrm{LN}(\mathrm{MLA}(\mathbf{Q}_l, \mathbf{K}_a, \mathbf{V}_a) + \mathbf{X}^a)
+            \qquad \text{(eq. 6)} \\
+        \hat{\mathbf{X}}^l &= \text{the same with } (\mathbf{Q}_l, \mathbf{K}_l, \mathbf{V}_l) \text{ and } \mathbf{X}^l
+            \qquad \text{(eq. 7)} \\
+        \mathbf{X}^m &= \textstyle\sum_a \mathbf{X}^{a \to l} + \hat{\mathbf{X}}^l + \mathbf{X}^l
+            \qquad \text{(eq. 8)}
+
+    Then a learnable atmosphere vector :math:`\mathbf{t}` is prepended to each
+    dialogue's :math:`\mathbf{X}^m`, attended with its utterances (self-attention,
+    LN, FFN, LN; eq. 9), and its output :math:`\mathbf{t}'` -- one vector per
+    dialogue -- is added to every modality's features of that dialogue:
+    :math:`\mathbf{X}^\xi \leftarrow \mathbf{X}^\xi + \mathbf{t}'`.
+
+    Returns ``(features, atmosphere [B, d])``. The dominant modality must be
+    present; without auxiliary modalities eq. 8 keeps its language terms.
+    """
+
+    def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", heads: int = 8,
+                 dropout: float = 0.1):
+        super().__init__()
+        if dominant not in modalities:
+            raise ValueError(f"dominant modality {dominant!r} is not among {modalities}")
+        self.dominant = dominant
+        self.guided = torch.nn.ModuleDict({m: _AttendThenFeedForward(channels, heads, dropout)
+                                           for m in modalities if m != dominant})
+        self.language = _AttendThenFeedForward(channels, heads, dropout)
+        self.atmosphere_token = torch.nn.Parameter(torch.randn(channels) * 0.02)
+        self.atmosphere = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
+        self.atmosphere_block = torch.nn.ModuleList([torch.nn.LayerNorm(channels), torch.nn.Sequential(
+            torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(), torch.nn.Dropout(dropout),
+            torch.nn.Linear(2 * channels, channels)), torch.nn.LayerNorm(channels)])
+
+    def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> tuple[dict[str, Tensor], Tensor]:
+        x_l = features[self.dominant]
+        mixed = x_l + self.language(x_l, x_l, x_l, batch)                                   # eqs. 7-8
+        for m, block in self.guided.items():
+            mixed = mixed + block(x_l, features[m], features[m], batch)                       # eq. 6
+        padded, mask = to_padded(mixed, batch)                                                # [B, L, d]
+        token = self.atmosphere_token.expand(padded.size(0), 1, -1)
+        sequence = torch.cat([token, padded], dim=1)
+        keep = torch.cat([mask.new_ones(mask.size(0), 1), mask], dim=1)
+        attended, _ = self.atmosphere(sequence, sequence, sequence, key_padding_mask=~keep, need_weights=False)
+        norm1, ffn, norm2 = self.atmosphere_block
+        bar = norm1(attended + sequence)
+        t = norm2(ffn(bar) + bar)[:, 0]                                                       # eq. 9: t'
+        index = batch if batch is not None else torch.zeros(x_l.size(0), dtype=torch.long, device=x_l.device)
+        return {m: x + t[index] for m, x in features.items()}, t
