@@ -35,3 +35,15 @@ def loss_after_training(model, batch, steps: int, lr: float) -> tuple[float, flo
         optimizer.step()
         losses.append(loss.item())
     return losses[0], losses[-1]
+
+
+def assert_dialogues_isolated(model, batch, modalities, dialogue: int = 0, atol: float = 1e-5) -> None:
+    """Changing one dialogue's features changes its predictions and no other dialogue's."""
+    before = model(batch).logits
+    changed = batch.clone()
+    inside = batch["utterance"].batch == dialogue
+    for m in modalities:
+        changed["utterance"][f"x_{m}"][inside] += 3.0
+    after = model(changed).logits
+    assert torch.allclose(before[~inside], after[~inside], atol=atol)
+    assert not torch.allclose(before[inside], after[inside])

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
-from conftest import loss_after_training
+from conftest import assert_dialogues_isolated, loss_after_training
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, get_model_class
 from dialoggraph.train.engine import training_loss
@@ -62,15 +62,7 @@ def test_aux_losses_follow_eq_33(batch):
 
 def test_no_leakage_between_dialogues(batch):
     b, dims = batch
-    model = AMBDSGDN(dims, 7, small()).eval()
-    before = model(b).logits
-    changed = b.clone()
-    first = b["utterance"].batch == 0
-    for m in ("text", "audio", "visual"):
-        changed["utterance"][f"x_{m}"][first] += 3.0
-    after = model(changed).logits
-    assert torch.allclose(before[~first], after[~first], atol=1e-5)
-    assert not torch.allclose(before[first], after[first])
+    assert_dialogues_isolated(AMBDSGDN(dims, 7, small()).eval(), b, ("text", "audio", "visual"))
 
 
 def test_modality_dropout_waits_for_warmup_and_masks_the_loss(batch):
