@@ -1,6 +1,5 @@
 import csv
 import os
-import shutil
 
 import numpy as np
 import pytest

@@ -3,8 +3,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 
 def test_torchrun_two_cpu_processes(tmp_path):
     """DDP with gloo: 2 processes train on a small synthetic set; metrics cover the whole dev/test split."""

@@ -71,5 +71,7 @@ def test_no_overflow_on_long_sequences_and_large_pre_activations():
         out = model(x, None)
     assert torch.isfinite(out).all()
     s = SLSTMCell(4, 4)
-    torch.nn.init.constant_(s.input.bias, 80.0)                 # exp(80) overflows float32 without m_t
-    assert torch.isfinite(run(s, torch.randn(2, 50, 4) * 50)).all()
+    torch.nn.init.constant_(s.input.bias, 100.0)                # exp(100) overflows float32
+    xs = torch.randn(2, 50, 4) * 50
+    assert not torch.isfinite(naive_slstm(s, xs)).all()         # the unstabilised form breaks here ...
+    assert torch.isfinite(run(s, xs)).all()                     # ... the stabilised one does not
