@@ -5,23 +5,7 @@ import torch
 from torch import Tensor
 
 from dialoggraph.data.padding import to_padded
-from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
-
-
-class _AttendThenFeedForward(torch.nn.Module):
-    """``LN(FFN(x̄) + x̄)`` with ``x̄ = LN(MLA(query, key, key) + residual)`` (the shape of eqs. 6, 7, 9)."""
-
-    def __init__(self, channels: int, heads: int, dropout: float):
-        super().__init__()
-        self.attention = DialogueAttention(channels, heads, dropout)
-        self.norm1 = torch.nn.LayerNorm(channels)
-        self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(),
-                                       torch.nn.Dropout(dropout), torch.nn.Linear(2 * channels, channels))
-        self.norm2 = torch.nn.LayerNorm(channels)
-
-    def forward(self, query: Tensor, key: Tensor, residual: Tensor, batch: Tensor | None) -> Tensor:
-        bar = self.norm1(self.attention(query, key, batch) + residual)
-        return self.norm2(self.ffn(bar) + bar)
+from dialoggraph.nn.seq.dialogue_attention import DialogueTransformerLayer
 
 
 class LanguageFocusedTransformer(torch.nn.Module):
@@ -56,9 +40,9 @@ class LanguageFocusedTransformer(torch.nn.Module):
         if dominant not in modalities:
             raise ValueError(f"dominant modality {dominant!r} is not among {modalities}")
         self.dominant = dominant
-        self.guided = torch.nn.ModuleDict({m: _AttendThenFeedForward(channels, heads, dropout)
+        self.guided = torch.nn.ModuleDict({m: DialogueTransformerLayer(channels, heads, dropout)
                                            for m in modalities if m != dominant})
-        self.language = _AttendThenFeedForward(channels, heads, dropout)
+        self.language = DialogueTransformerLayer(channels, heads, dropout)
         self.atmosphere_token = torch.nn.Parameter(torch.randn(channels) * 0.02)
         self.atmosphere = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
         self.atmosphere_block = torch.nn.ModuleList([torch.nn.LayerNorm(channels), torch.nn.Sequential(
@@ -67,9 +51,9 @@ class LanguageFocusedTransformer(torch.nn.Module):
 
     def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> tuple[dict[str, Tensor], Tensor]:
         x_l = features[self.dominant]
-        mixed = x_l + self.language(x_l, x_l, x_l, batch)                                   # eqs. 7-8
+        mixed = x_l + self.language(x_l, x_l, batch)                                        # eqs. 7-8
         for m, block in self.guided.items():
-            mixed = mixed + block(x_l, features[m], features[m], batch)                       # eq. 6
+            mixed = mixed + block(x_l, features[m], batch, residual=features[m])              # eq. 6
         padded, mask = to_padded(mixed, batch)                                                # [B, L, d]
         token = self.atmosphere_token.expand(padded.size(0), 1, -1)
         sequence = torch.cat([token, padded], dim=1)

@@ -1,7 +1,7 @@
 """Node-feature transforms that read each dialogue as a sequence."""
-from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
+from dialoggraph.nn.seq.dialogue_attention import DialogueAttention, DialogueTransformerLayer
 from dialoggraph.nn.seq.gated_unimodal_encoder import GatedUnimodalEncoder
 from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell, XLSTMBlock
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder, sinusoidal_positions
 
-__all__ = ["DialogueAttention", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell", "GatedUnimodalEncoder", "DialogueTransformerEncoder", "sinusoidal_positions"]
+__all__ = ["DialogueAttention", "DialogueTransformerLayer", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell", "GatedUnimodalEncoder", "DialogueTransformerEncoder", "sinusoidal_positions"]
