@@ -32,10 +32,15 @@ class LanguageFocusedTransformer(torch.nn.Module):
 
     Returns ``(features, atmosphere [B, d])``. The dominant modality must be
     present; without auxiliary modalities eq. 8 keeps its language terms.
+
+    ``atmosphere=False`` is LFVD Table 5's "w/o CEAR" as we read it: no token;
+    the dominant modality's features become :math:`\mathbf{X}^m` (eq. 8, the
+    language features enriched by the others), the rest pass unchanged, and
+    the atmosphere returned is ``None``.
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", heads: int = 8,
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, atmosphere: bool = True):
         super().__init__()
         if dominant not in modalities:
             raise ValueError(f"dominant modality {dominant!r} is not among {modalities}")
@@ -43,17 +48,22 @@ class LanguageFocusedTransformer(torch.nn.Module):
         self.guided = torch.nn.ModuleDict({m: DialogueTransformerLayer(channels, heads, dropout)
                                            for m in modalities if m != dominant})
         self.language = DialogueTransformerLayer(channels, heads, dropout)
-        self.atmosphere_token = torch.nn.Parameter(torch.randn(channels) * 0.02)
-        self.atmosphere = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
-        self.atmosphere_block = torch.nn.ModuleList([torch.nn.LayerNorm(channels), torch.nn.Sequential(
-            torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(), torch.nn.Dropout(dropout),
-            torch.nn.Linear(2 * channels, channels)), torch.nn.LayerNorm(channels)])
+        self.atmosphere = None
+        if atmosphere:
+            self.atmosphere_token = torch.nn.Parameter(torch.randn(channels) * 0.02)
+            self.atmosphere = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
+            self.atmosphere_block = torch.nn.ModuleList([torch.nn.LayerNorm(channels), torch.nn.Sequential(
+                torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(), torch.nn.Dropout(dropout),
+                torch.nn.Linear(2 * channels, channels)), torch.nn.LayerNorm(channels)])
 
-    def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> tuple[dict[str, Tensor], Tensor]:
+    def forward(self, features: dict[str, Tensor],
+                batch: Tensor | None = None) -> tuple[dict[str, Tensor], Tensor | None]:
         x_l = features[self.dominant]
         mixed = x_l + self.language(x_l, x_l, batch)                                        # eqs. 7-8
         for m, block in self.guided.items():
             mixed = mixed + block(x_l, features[m], batch, residual=features[m])              # eq. 6
+        if self.atmosphere is None:
+            return {**features, self.dominant: mixed}, None
         padded, mask = to_padded(mixed, batch)                                                # [B, L, d]
         token = self.atmosphere_token.expand(padded.size(0), 1, -1)
         sequence = torch.cat([token, padded], dim=1)

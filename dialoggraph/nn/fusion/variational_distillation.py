@@ -36,16 +36,17 @@ class VariationalDistillationFusion(torch.nn.Module):
     dimensions as the divergence of the whole distribution. The dominant
     modality's distribution is detached in the first term of eq. 13 (it acts
     as the teacher). Works with any non-empty subset containing the dominant
-    modality.
+    modality. ``weighted=False`` sums the latents with every :math:`w_m = 1`
+    (LFVD Table 5's "w/o CMVD-Fusion"); the weights are still returned.
 
     Returns ``(x_f [N, d], distillation loss, weights {m: [N]})``.
     """
 
-    def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text"):
+    def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", weighted: bool = True):
         super().__init__()
         if dominant not in modalities:
             raise ValueError(f"dominant modality {dominant!r} is not among {modalities}")
-        self.dominant = dominant
+        self.dominant, self.weighted = dominant, weighted
         self.mean = torch.nn.ModuleDict({m: torch.nn.Linear(channels, channels) for m in modalities})
         self.logvar = torch.nn.ModuleDict({m: torch.nn.Linear(channels, channels) for m in modalities})
 
@@ -64,5 +65,5 @@ class VariationalDistillationFusion(torch.nn.Module):
             loss = loss + gaussian_kl(mu, logvar, mu_l.detach(), logvar_l.detach()).mean()   # eq. 13, teacher term
             weights[m] = torch.sigmoid(0.5 * (gaussian_kl(mu_l, logvar_l, mu, logvar)
                                               + gaussian_kl(mu, logvar, mu_l, logvar_l)))  # eqs. 14-16
-            fused = fused + weights[m].unsqueeze(-1) * z[m]                               # eq. 17
+            fused = fused + (weights[m].unsqueeze(-1) if self.weighted else 1.0) * z[m]   # eq. 17
         return fused, loss, weights

@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from dialoggraph.nn.seq import DialogueCRNReasoning, simam_energy_gate
+
+BATCH = torch.tensor([0, 0, 0, 0, 1, 1, 2])
+
+
+def reference_gate(query, memory, lam):
+    """SimAM's energy written out for one dialogue: E = 4(var + lam) / ((t - mu)^2 + 2 var + 2 lam)."""
+    n = memory.size(0)
+    mu = sum(memory[j] for j in range(n)) / n
+    var = sum((memory[j] - mu) ** 2 for j in range(n)) / n
+    energy = 4 * (var + lam) / ((query - mu) ** 2 + 2 * var + 2 * lam)
+    return torch.sigmoid(1 / energy)
+
+
+def reference_reasoning(module: DialogueCRNReasoning, x):
+    """Eqs. 1-3 for one dialogue, one utterance and one turn at a time."""
+    c = module.input(x)
+    c = module.context(c, None) if module.context is not None else c
+    memory = module.memory(c)
+    rows = []
+    for i in range(x.size(0)):
+        q = module.query(c[i:i + 1])
+        state = module.cell.initial_state(1, x)
+        for _ in range(module.turns):
+            q_tilde, state = module.cell(q, state)
+            r = reference_gate(q_tilde[0], memory, module.lam) * q_tilde if module.attention else q_tilde
+            q = torch.cat([q_tilde, r], dim=-1)
+        rows.append(q)
+    return torch.cat(rows)
+
+
+def test_simam_gate_equals_the_energy_formula_per_dialogue():
+    torch.manual_seed(0)
+    q, m = torch.randn(7, 5, dtype=torch.float64), torch.randn(7, 5, dtype=torch.float64)
+    gate = simam_energy_gate(q, m, BATCH, lam=1e-3)
+    for d in range(3):
+        inside = BATCH == d
+        expected = torch.stack([reference_gate(row, m[inside], 1e-3) for row in q[inside]])
+        assert torch.allclose(gate[inside], expected, atol=1e-12)
+    # a channel that stands out from its dialogue gets a larger weight; ordinary ones about sigmoid(1/2)
+    flat = simam_energy_gate(torch.zeros(3, 1), torch.tensor([[-1.0], [0.0], [1.0]]), None)
+    assert torch.allclose(flat, torch.sigmoid(torch.tensor(0.5)), atol=1e-6)
+    assert simam_energy_gate(torch.full((3, 1), 5.0), torch.tensor([[-1.0], [0.0], [1.0]]), None)[0, 0] > 0.99
+
+
+@pytest.mark.parametrize("cell,attention,context", [("s", True, "m"), ("m", True, "s"), ("s", False, ""),
+                                                      ("m", False, "m")])
+def test_batched_reasoning_equals_the_sequential_reference(cell, attention, context):
+    torch.manual_seed(1)
+    module = DialogueCRNReasoning(6, 8, turns=3, cell=cell, context_blocks=context, heads=2,
+                                  attention=attention).double().eval()
+    x = torch.randn(7, 6, dtype=torch.float64)
+    out = module(x, BATCH)
+    assert out.shape == (7, 16)
+    for d in range(3):
+        inside = BATCH == d
+        assert torch.allclose(out[inside], reference_reasoning(module, x[inside]), atol=1e-10)
+    if not attention:           # w/o simAM attention: r = q~, so both halves are equal
+        assert torch.allclose(out[:, :8], out[:, 8:])
+    else:
+        assert not torch.allclose(out[:, :8], out[:, 8:])
+
+
+def test_isolation_single_utterance_and_gradients():
+    torch.manual_seed(2)
+    module = DialogueCRNReasoning(4, 6, turns=2, heads=2).eval()
+    x = torch.randn(7, 4, requires_grad=True)
+    out = module(x, BATCH)
+    changed = x.detach().clone()
+    changed[4] += 3.0
+    out2 = module(changed, BATCH)
+    inside = BATCH == 1
+    assert torch.allclose(out[~inside], out2[~inside], atol=1e-6) and not torch.allclose(out[inside], out2[inside])
+    out.sum().backward()
+    assert x.grad.abs().sum() > 0 and all(p.grad is not None for p in module.parameters())
+    assert torch.isfinite(module(torch.randn(1, 4), None)).all()
+    with pytest.raises(ValueError, match="cell"):
+        DialogueCRNReasoning(4, 6, cell="x")
