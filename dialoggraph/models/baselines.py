@@ -7,9 +7,9 @@ import torch
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
-from dialoggraph.data.padding import from_padded, to_padded
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
 
 
 @dataclass
@@ -56,15 +56,10 @@ class BiGRU(torch.nn.Module):
         super().__init__()
         self.config = config = config or BaselineConfig()
         in_dim = _check(config.modalities, in_dims, "BiGRU")
-        self.gru = torch.nn.GRU(in_dim, config.hidden // 2, batch_first=True, bidirectional=True)
+        self.gru = DialogueGRU(in_dim, config.hidden)
         self.dropout = torch.nn.Dropout(config.dropout)
         self.out = torch.nn.Linear(config.hidden, num_classes)
 
     def forward(self, batch: HeteroData) -> ModelOutput:
-        x = _features(batch, self.config.modalities)
-        padded, mask = to_padded(self.dropout(x), batch[NODE].get("batch"))
-        packed = torch.nn.utils.rnn.pack_padded_sequence(padded, mask.sum(1).cpu(), batch_first=True,
-                                                         enforce_sorted=False)
-        out, _ = self.gru(packed)
-        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=padded.size(1))
-        return ModelOutput(self.out(self.dropout(from_padded(out, mask))))
+        x = self.dropout(_features(batch, self.config.modalities))
+        return ModelOutput(self.out(self.dropout(self.gru(x, batch[NODE].get("batch")))))

@@ -83,11 +83,12 @@ def required_transform(name: str, config: Any):
 
 
 def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy on labelled utterances (inside ``loss_mask``) plus the auxiliary losses."""
+    """``ce_weight`` x cross-entropy on labelled utterances (inside ``loss_mask``) plus the auxiliary losses."""
     keep = y >= 0
     if output.loss_mask is not None:
         keep = keep & output.loss_mask
     loss = F.cross_entropy(output.logits[keep], y[keep]) if bool(keep.any()) else output.logits.sum() * 0.0
+    loss = output.ce_weight * loss
     for value in output.aux_losses.values():
         loss = loss + value
     return loss

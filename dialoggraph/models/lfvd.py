@@ -1,0 +1,157 @@
+"""LFVD (Zhu & Jiang, 2025): language-focused transformer and variational distillation fusion
+(`../shared/papers/lfvd.md`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import HeteroData
+
+from dialoggraph.data.dialogue import NODE
+from dialoggraph.models.output import ModelOutput
+from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.nn.conv.dag_conv import DAGConv, DAGSchedule
+from dialoggraph.nn.fusion.language_focused_transformer import LanguageFocusedTransformer
+from dialoggraph.nn.fusion.variational_distillation import VariationalDistillationFusion
+from dialoggraph.nn.losses.contrastive import CrossModalContrastiveLoss, SupervisedContrastiveLoss
+from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
+from dialoggraph.transforms.dag_graph import DAG, DAGGraph
+
+FUSIONS = ("vd", "add", "cat")
+
+
+@dataclass
+class LFVDConfig:
+    """Hyper-parameters. From the paper (sec. 4.3, MELD): gamma1 1.35e-3, gamma2 5e-3,
+    gamma3 3e-3, lr 2.5e-4, L2 7e-3 (batch 32, 80 epochs); :meth:`iemocap`: gamma1
+    3.5e-2, lr 6.2e-5 (batch 20, 100 epochs). Not in the paper (ours): ``hidden``
+    (d_r = d_x) 256, 2 DAG layers with one same-speaker turn back, 8 heads,
+    dropout 0.1, contrastive temperature ``tau`` 0.1.
+
+    Ablations. Table 5: ``use_lfa=False`` (w/o LFA-Transformer),
+    ``use_atmosphere=False`` (w/o CEAR), ``gamma1=gamma2=0`` (w/o DL),
+    ``fusion="add"`` (w/o CMVD: the modalities summed, no distribution at all),
+    ``fusion_weights=False`` (w/o CMVD-Fusion: every w_m = 1), ``gamma3=0``
+    (w/o CMVD-Distillation, the same run as Table 6's w/o L_distillation),
+    ``dominant="audio"`` / ``"visual"`` (w/ ours(A) / (V)). Table 6: set the
+    gamma of the removed term to 0 (all three: w/o L_all). Fig. 2's
+    comparison: ``fusion="add"`` / ``"cat"`` against ``"vd"``.
+    """
+
+    hidden: int = 256
+    dag_layers: int = 2
+    same_speaker_window: int = 1
+    heads: int = 8
+    dropout: float = 0.1
+    dominant: str = "text"
+    use_lfa: bool = True
+    use_atmosphere: bool = True
+    fusion: str = "vd"
+    fusion_weights: bool = True
+    gamma1: float = 1.35e-3
+    gamma2: float = 5e-3
+    gamma3: float = 3e-3
+    tau: float = 0.1
+    modalities: tuple[str, ...] = ("text", "audio", "visual")
+    lr: float = 2.5e-4
+    weight_decay: float = 7e-3
+
+    @classmethod
+    def iemocap(cls, **overrides) -> "LFVDConfig":
+        """Sec. 4.3's IEMOCAP setting: gamma1 3.5e-2 (gamma2, gamma3 as MELD), lr 6.2e-5."""
+        return replace(cls(gamma1=3.5e-2, lr=6.2e-5), **overrides)
+
+
+@register("lfvd")
+class LFVD(torch.nn.Module):
+    r"""LFVD on any non-empty subset of text / audio / visual that contains the dominant modality.
+
+    Per modality :math:`\xi`: a Bi-GRU over each dialogue (eq. 2) and a stack
+    of :class:`DAGConv` layers on the dialogue DAG (eq. 3, DAG-ERC) give
+    :math:`\mathbf{X}^\xi`; the :class:`LanguageFocusedTransformer` (eqs. 4-9)
+    lets the dominant modality attend to the others and adds the
+    conversation-atmosphere vector to every modality;
+    :class:`VariationalDistillationFusion` (eqs. 12-17) gives
+    :math:`\mathbf{x}^f`; a linear classifier (eq. 18) the logits. Training
+    loss, eqs. 19-21:
+
+    .. math::
+        \mathcal{L} = \mathcal{L}_{cls} + \gamma_1 \mathcal{L}_{self} + \gamma_2 \mathcal{L}_{full}
+            + \gamma_3 \mathcal{L}_{distillation}
+
+    with the dual contrastive terms (eqs. 10-11) on the enhanced features
+    :math:`\mathbf{X}^\xi` after the transformer. The batch must carry the
+    ``dag`` edges (:meth:`required_transform` gives the dataset's
+    ``pre_transform``). Dropout follows the Bi-GRU, the DAG stack and the fusion.
+    """
+
+    Config = LFVDConfig
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int, config: LFVDConfig | None = None):
+        super().__init__()
+        self.config = config = config or LFVDConfig()
+        self.modalities = check_modalities("LFVD", config.modalities, in_dims)
+        if config.dominant not in self.modalities:
+            raise ValueError(f"LFVD's dominant modality {config.dominant!r} must be one of its modalities "
+                             f"{self.modalities}")
+        if config.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, got {config.fusion!r}")
+        h = config.hidden
+        self.gru = torch.nn.ModuleDict({m: DialogueGRU(in_dims[m], h) for m in self.modalities})       # eq. 2
+        self.dag = torch.nn.ModuleDict({m: torch.nn.ModuleList(DAGConv(h) for _ in range(config.dag_layers))
+                                        for m in self.modalities})                                 # eq. 3
+        self.lfa = LanguageFocusedTransformer(h, self.modalities, config.dominant, config.heads, config.dropout,
+                                              atmosphere=config.use_atmosphere) if config.use_lfa else None
+        self.vd = VariationalDistillationFusion(h, self.modalities, config.dominant, config.fusion_weights) \
+            if config.fusion == "vd" else None
+        width = len(self.modalities) * h if config.fusion == "cat" else h
+        self.classifier = torch.nn.Linear(width, num_classes)                                      # eq. 18
+        self.self_contrast = CrossModalContrastiveLoss(config.tau)
+        self.full_contrast = SupervisedContrastiveLoss(config.tau)
+
+    @staticmethod
+    def required_transform(config: LFVDConfig) -> DAGGraph:
+        """The dataset ``pre_transform`` that builds the DAG edges of eq. 3."""
+        return DAGGraph(config.same_speaker_window)
+
+    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
+        return F.dropout(x, self.config.dropout, self.training)
+
+    def forward(self, batch: HeteroData) -> ModelOutput:
+        store, config = batch[NODE], self.config
+        if DAG not in batch.edge_types:
+            raise ValueError("LFVD needs the 'dag' edges: build the dataset with "
+                             f"pre_transform={self.required_transform(config)!r}")
+        node_batch = store.get("batch")
+        edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
+        schedule = DAGSchedule.build(edge_index, same, node_batch, store.num_nodes)   # once for every modality
+        features = {}
+        for m in self.modalities:
+            x = self._dropout(self.gru[m](store[f"x_{m}"], node_batch))
+            for layer in self.dag[m]:
+                x = layer(x, edge_index, same, node_batch, schedule=schedule)
+            features[m] = self._dropout(x)
+        attention = {}
+        if self.lfa is not None:
+            features, atmosphere = self.lfa(features, node_batch)                     # eqs. 4-9
+            if atmosphere is not None:
+                attention["atmosphere"] = atmosphere
+        distillation = None
+        if self.vd is not None:
+            fused, distillation, weights = self.vd(features)                          # eqs. 12-17
+            attention.update({f"weight_{m}": w for m, w in weights.items()})
+        elif config.fusion == "add":
+            fused = sum(features[m] for m in self.modalities)
+        else:
+            fused = torch.cat([features[m] for m in self.modalities], dim=-1)
+        logits = self.classifier(self._dropout(fused))                                # eq. 18
+        aux = {}
+        if self.training:
+            if config.gamma1 > 0 and len(self.modalities) > 1:
+                aux["self_contrast"] = config.gamma1 * self.self_contrast(features)             # eq. 10
+            if config.gamma2 > 0:
+                aux["full_contrast"] = config.gamma2 * self.full_contrast(features, store.y)   # eq. 11
+            if config.gamma3 > 0 and distillation is not None:
+                aux["distillation"] = config.gamma3 * distillation                             # eq. 13
+        return ModelOutput(logits, aux, attention=attention)

@@ -1,0 +1,148 @@
+"""MFCRE (Qi et al.): contextual xLSTM-based multimodal fusion for ERC
+(`../shared/papers/xlstm-mfcre.md`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import HeteroData
+
+from dialoggraph.data.dialogue import NODE
+from dialoggraph.models.output import ModelOutput
+from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.nn.fusion.modality_encoder import ModalityEncoder
+from dialoggraph.nn.fusion.multi_attn import MultiAttn
+from dialoggraph.nn.losses.soft_hgr import SoftHGRLoss
+from dialoggraph.nn.losses.swfc import SampleWeightedFocalContrastiveLoss
+from dialoggraph.nn.seq.dialogue_crn import DialogueCRNReasoning
+
+
+@dataclass
+class MFCREConfig:
+    """Hyper-parameters. From the paper (sec. 4.2, MELD): dropout 0.1, 2 MultiAttn layers,
+    SWFC tau 0.9 / alpha 0.8 / gamma 3, mu1 0.4, mu2 0.3, L2 1e-5, Adam lr 1e-5
+    (batch 100, 200 epochs, lr x 0.95 every 10 epochs: trainer settings).
+    :meth:`iemocap` gives 6 MultiAttn layers (batch 64). Not in the paper (ours):
+    ``crn_hidden`` (2 d_u) 128, ``turns`` 2, sLSTM reasoning cell, an mLSTM
+    block for the context, ``channels`` 256, 8 heads, one transformer layer per
+    modality-encoder stack, Conv1d width 1, classifier hidden 256.
+
+    Table 4 ablations: ``use_dialogue_crn=False`` (w/o DialogueCRN),
+    ``simam_attention=False`` (w/o simAM attention), ``use_modality_encoder=False``
+    (w/o Modality Encoder: a linear map to ``channels`` instead),
+    ``fusion="concat"`` (MultiAttn -> concatenation), ``mu1=0`` (w/o SWFC),
+    ``mu2=0`` (w/o Soft-HGR).
+    """
+
+    crn_hidden: int = 128
+    turns: int = 2
+    reasoning_cell: str = "s"
+    context_blocks: str = "m"
+    channels: int = 256
+    heads: int = 8
+    encoder_layers: int = 1
+    kernel_size: int = 1
+    multiattn_layers: int = 2
+    classifier_hidden: int = 256
+    dropout: float = 0.1
+    use_dialogue_crn: bool = True
+    simam_attention: bool = True
+    use_modality_encoder: bool = True
+    fusion: str = "multiattn"             # "multiattn" or "concat"
+    mu1: float = 0.4
+    mu2: float = 0.3
+    swfc_tau: float = 0.9
+    swfc_alpha: float = 0.8
+    swfc_gamma: float = 3.0
+    modalities: tuple[str, ...] = ("text", "audio", "visual")
+    lr: float = 1e-5
+    weight_decay: float = 1e-5
+
+    @classmethod
+    def iemocap(cls, **overrides) -> "MFCREConfig":
+        """The IEMOCAP setting: 6 MultiAttn layers (Table 9's best; batch 64)."""
+        return replace(cls(multiattn_layers=6), **overrides)
+
+
+@register("mfcre")
+class MFCRE(torch.nn.Module):
+    r"""MFCRE on any non-empty subset of text / audio / visual.
+
+    Per modality :math:`m`: :class:`DialogueCRNReasoning` (eqs. 1-3) gives the
+    context-reasoned features; :class:`ModalityEncoder` (eqs. 4-5) maps them to
+    a shared space of size ``channels`` with intra- and inter-modal
+    transformers; :class:`MultiAttn` (sec. 3.4) fuses them into
+    :math:`\mathbf{f}^t, \mathbf{f}^a, \mathbf{f}^v`; then
+
+    .. math::
+        \mathbf{f}_i = \mathbf{f}_i^t \oplus \mathbf{f}_i^a \oplus \mathbf{f}_i^v \ \text{(eq. 6)},\quad
+        \mathbf{z}_i = \mathbf{W}^z \mathbf{f}_i + \mathbf{b}_z \ \text{(eq. 7)},\quad
+        \mathbf{l}_i = \max(0, \mathbf{W}^l \mathbf{z}_i + \mathbf{b}_l) \ \text{(eq. 8)},\quad
+        \mathrm{logits}_i = \mathbf{W}^{smax} \mathbf{l}_i + \mathbf{b}_{smax} \ \text{(eq. 9)}
+
+    Training loss, eq. 15: :math:`\mu_1 L_{SWFC}(\mathbf{z}) + \mu_2 L_{Soft-HGR}(\mathbf{f}^t,
+    \mathbf{f}^a, \mathbf{f}^v) + (1 - \mu_1 - \mu_2) L_{CE}`, each averaged
+    over the batch's utterances (the trainer's cross-entropy is weighted by
+    ``ModelOutput.ce_weight``; :math:`\lambda \lVert\theta\rVert^2` is the
+    optimiser's weight decay). Dropout follows each stage.
+    """
+
+    Config = MFCREConfig
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int, config: MFCREConfig | None = None):
+        super().__init__()
+        self.config = config = config or MFCREConfig()
+        self.modalities = check_modalities("MFCRE", config.modalities, in_dims)
+        if config.fusion not in ("multiattn", "concat"):
+            raise ValueError(f"fusion must be 'multiattn' or 'concat', got {config.fusion!r}")
+        if not (0 <= config.mu1 and 0 <= config.mu2 and config.mu1 + config.mu2 < 1):
+            raise ValueError(f"mu1, mu2 must be >= 0 with mu1 + mu2 < 1 (eq. 15), got {config.mu1}, {config.mu2}")
+        d = config.channels
+        dims = {m: in_dims[m] for m in self.modalities}
+        if config.use_dialogue_crn:
+            self.crn = torch.nn.ModuleDict({m: DialogueCRNReasoning(
+                dims[m], config.crn_hidden, config.turns, config.reasoning_cell, config.context_blocks,
+                attention=config.simam_attention) for m in self.modalities})
+            dims = {m: 2 * config.crn_hidden for m in self.modalities}
+        else:
+            self.crn = None
+        if config.use_modality_encoder:
+            self.encoder = ModalityEncoder(dims, d, config.encoder_layers, config.heads, config.dropout,
+                                           config.kernel_size)
+        else:
+            self.encoder = torch.nn.ModuleDict({m: torch.nn.Linear(dims[m], d) for m in self.modalities})
+        self.multi_attn = MultiAttn(d, self.modalities, config.multiattn_layers, config.heads, config.dropout) \
+            if config.fusion == "multiattn" else None
+        width = len(self.modalities) * d
+        self.fc = torch.nn.Linear(width, width)                                          # eq. 7
+        self.hidden = torch.nn.Linear(width, config.classifier_hidden)                   # eq. 8
+        self.out = torch.nn.Linear(config.classifier_hidden, num_classes)                # eq. 9
+        self.swfc = SampleWeightedFocalContrastiveLoss(config.swfc_tau, config.swfc_alpha, config.swfc_gamma)
+        self.soft_hgr = SoftHGRLoss()
+
+    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
+        return F.dropout(x, self.config.dropout, self.training)
+
+    def forward(self, batch: HeteroData) -> ModelOutput:
+        store, config = batch[NODE], self.config
+        node_batch = store.get("batch")
+        features = {m: store[f"x_{m}"] for m in self.modalities}
+        if self.crn is not None:
+            features = {m: self._dropout(self.crn[m](x, node_batch)) for m, x in features.items()}
+        if isinstance(self.encoder, ModalityEncoder):
+            features = self.encoder(features, node_batch)
+        else:
+            features = {m: self.encoder[m](x) for m, x in features.items()}
+        if self.multi_attn is not None:
+            features = self.multi_attn(features, node_batch)
+        f = torch.cat([features[m] for m in self.modalities], dim=-1)                  # eq. 6
+        z = self.fc(self._dropout(f))                                                  # eq. 7
+        logits = self.out(self._dropout(F.relu(self.hidden(z))))                       # eqs. 8-9
+        aux = {}
+        if self.training:
+            if config.mu1 > 0:
+                aux["swfc"] = config.mu1 * self.swfc(z, store.y)
+            if config.mu2 > 0 and len(self.modalities) > 1:
+                aux["soft_hgr"] = config.mu2 * self.soft_hgr(features)
+        return ModelOutput(logits, aux, ce_weight=1.0 - config.mu1 - config.mu2)
