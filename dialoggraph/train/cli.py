@@ -312,7 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown model {args.model!r}; available: {', '.join(sorted(MODELS))}")
     try:
         args.func(args)
-    except (CLIError, DialogueValidationError, CheckpointError, FileNotFoundError, ValueError) as exc:
+    except (CLIError, DialogueValidationError, CheckpointError, FileNotFoundError, ValueError,
+            FloatingPointError) as exc:
         if args.debug:
             raise
         print(f"dialoggraph: error: {exc}", file=sys.stderr)

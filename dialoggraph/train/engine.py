@@ -203,9 +203,12 @@ class Trainer:
         total, count = 0.0, 0
         bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
                    disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
-        for batch in bar:
+        for step, batch in enumerate(bar):
             batch = batch.to(self.config.device)
             loss = training_loss(self.model(batch), batch[NODE].y)
+            if not torch.isfinite(loss):        # stop before a NaN reaches the weights and the checkpoints
+                raise FloatingPointError(f"training loss is {loss.item()} at epoch {self.epoch + 1}, step {step + 1}; "
+                                         "lower --lr or check the features (the saved checkpoints are untouched)")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.config.grad_clip:

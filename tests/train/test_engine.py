@@ -115,3 +115,15 @@ def test_bad_checkpoints(tmp_path, splits):
     other = trainer(None, model="amb_dsgdn")
     with pytest.raises(CheckpointError, match="model 'mlp', not 'amb_dsgdn'"):
         other.resume(str(tmp_path / "run" / "last.pt"))
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoints(tmp_path, splits):
+    t = trainer(str(tmp_path), epochs=1)
+    t.fit(*splits)
+    good = (tmp_path / "last.pt").read_bytes()
+    with torch.no_grad():
+        next(t.model.parameters()).fill_(float("nan"))
+    t.config.epochs = 2
+    with pytest.raises(FloatingPointError, match="epoch 2, step 1"):
+        t.fit(*splits)
+    assert (tmp_path / "last.pt").read_bytes() == good

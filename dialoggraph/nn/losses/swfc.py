@@ -34,9 +34,10 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
             return z.sum() * 0.0
         eye = torch.eye(n, dtype=torch.bool, device=z.device)
         logits = (z @ z.t() / self.tau).masked_fill(eye, float("-inf"))
-        log_s = logits - torch.logsumexp(logits, dim=1, keepdim=True)            # eq. 11 (log)
         positive = (y.unsqueeze(0) == y.unsqueeze(1)) & ~eye
-        focal = (1 - log_s.exp()).pow(self.gamma) * log_s
-        per_anchor = focal.masked_fill(~positive, 0.0).sum(1) / positive.sum(1).clamp(min=1)
+        log_s = logits - torch.logsumexp(logits, dim=1, keepdim=True)            # eq. 11 (log)
+        log_s = log_s.masked_fill(~positive, 0.0)       # drop the -inf diagonal before it meets a 0 gradient
+        focal = (1 - log_s.exp()).clamp(min=0).pow(self.gamma) * log_s
+        per_anchor = focal.sum(1) / positive.sum(1).clamp(min=1)
         weight = (n / torch.bincount(y)[y].float()).pow(self.alpha)              # (N / n_y)^alpha
         return -(weight * per_anchor).sum() / n

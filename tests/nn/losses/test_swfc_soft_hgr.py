@@ -55,3 +55,12 @@ def test_soft_hgr_matches_the_formula():
     same = SoftHGRLoss()({"a": f["text"], "b": f["text"]})
     other = SoftHGRLoss()({"a": f["text"], "b": -f["text"]})
     assert same < other                          # correlated features are rewarded
+
+
+def test_swfc_gradients_are_finite():
+    """The self-similarity is -inf inside the loss; it must not turn gradients into NaN (it once did)."""
+    torch.manual_seed(3)
+    z = torch.randn(12, 6, requires_grad=True)
+    y = torch.tensor([0, 1, 0, 2, 1, 0, -1, 3, 2, 2, 1, 0])
+    SampleWeightedFocalContrastiveLoss(gamma=2.5)(z, y).backward()
+    assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
