@@ -26,7 +26,10 @@ class MFCREConfig:
     :meth:`iemocap` gives 6 MultiAttn layers (batch 64). Not in the paper (ours):
     ``crn_hidden`` (2 d_u) 128, ``turns`` 2, sLSTM reasoning cell, an mLSTM
     block for the context, ``channels`` 256, 8 heads, one transformer layer per
-    modality-encoder stack, Conv1d width 1, classifier hidden 256.
+    modality-encoder stack, Conv1d width 1, classifier hidden 256; SWFC on
+    L2-normalised z with class weights summing to 1 (``swfc_normalize``,
+    ``swfc_normalize_weights``: MultiEMO's code does both; eqs. 11-12 as
+    written let SWFC swamp the cross-entropy in our runs, docs/mfcre.md).
 
     Table 4 ablations: ``use_dialogue_crn=False`` (w/o DialogueCRN),
     ``simam_attention=False`` (w/o simAM attention), ``use_modality_encoder=False``
@@ -55,6 +58,8 @@ class MFCREConfig:
     swfc_tau: float = 0.9
     swfc_alpha: float = 0.8
     swfc_gamma: float = 3.0
+    swfc_normalize: bool = True
+    swfc_normalize_weights: bool = True
     modalities: tuple[str, ...] = ("text", "audio", "visual")
     lr: float = 1e-5
     weight_decay: float = 1e-5
@@ -81,11 +86,16 @@ class MFCRE(torch.nn.Module):
         \mathbf{l}_i = \max(0, \mathbf{W}^l \mathbf{z}_i + \mathbf{b}_l) \ \text{(eq. 8)},\quad
         \mathrm{logits}_i = \mathbf{W}^{smax} \mathbf{l}_i + \mathbf{b}_{smax} \ \text{(eq. 9)}
 
-    Training loss, eq. 15: :math:`\mu_1 L_{SWFC}(\mathbf{z}) + \mu_2 L_{Soft-HGR}(\mathbf{f}^t,
-    \mathbf{f}^a, \mathbf{f}^v) + (1 - \mu_1 - \mu_2) L_{CE}`, each averaged
-    over the batch's utterances (the trainer's cross-entropy is weighted by
+    Training loss, eq. 15: :math:`\frac1N(\mu_1 L_{SWFC}(\mathbf{z}) + \mu_2 L_{Soft-HGR}(\mathbf{f}^t,
+    \mathbf{f}^a, \mathbf{f}^v) + (1 - \mu_1 - \mu_2) L_{CE})` over the batch's
+    :math:`N` utterances. :math:`L_{SWFC}` and :math:`L_{CE}` are sums over
+    utterances (eqs. 12, 14), so they become means; :math:`L_{Soft-HGR}` is
+    already an expectation (eq. 13), so it is divided by :math:`N` (as
+    MultiEMO's code does; without it, weighted 0.3, it collapsed training in
+    our runs: docs/mfcre.md). The trainer's cross-entropy is weighted by
     ``ModelOutput.ce_weight``; :math:`\lambda \lVert\theta\rVert^2` is the
-    optimiser's weight decay). Dropout follows each stage.
+    optimiser's weight decay). With one modality there is no Soft-HGR term
+    and the cross-entropy weighs :math:`1 - \mu_1`. Dropout follows each stage.
     """
 
     Config = MFCREConfig
@@ -118,7 +128,8 @@ class MFCRE(torch.nn.Module):
         self.fc = torch.nn.Linear(width, width)                                          # eq. 7
         self.hidden = torch.nn.Linear(width, config.classifier_hidden)                   # eq. 8
         self.out = torch.nn.Linear(config.classifier_hidden, num_classes)                # eq. 9
-        self.swfc = SampleWeightedFocalContrastiveLoss(config.swfc_tau, config.swfc_alpha, config.swfc_gamma)
+        self.swfc = SampleWeightedFocalContrastiveLoss(config.swfc_tau, config.swfc_alpha, config.swfc_gamma,
+                                                       config.swfc_normalize, config.swfc_normalize_weights)
         self.soft_hgr = SoftHGRLoss()
 
     def _dropout(self, x: torch.Tensor) -> torch.Tensor:
@@ -140,9 +151,10 @@ class MFCRE(torch.nn.Module):
         z = self.fc(self._dropout(f))                                                  # eq. 7
         logits = self.out(self._dropout(F.relu(self.hidden(z))))                       # eqs. 8-9
         aux = {}
+        mu2 = config.mu2 if len(self.modalities) > 1 else 0.0      # Soft-HGR needs two modalities
         if self.training:
             if config.mu1 > 0:
                 aux["swfc"] = config.mu1 * self.swfc(z, store.y)
-            if config.mu2 > 0 and len(self.modalities) > 1:
-                aux["soft_hgr"] = config.mu2 * self.soft_hgr(features)
-        return ModelOutput(logits, aux, ce_weight=1.0 - config.mu1 - config.mu2)
+            if mu2 > 0:     # eq. 15's 1/N: SWFC and CE are sums (eqs. 12, 14), Soft-HGR already a mean (eq. 13)
+                aux["soft_hgr"] = mu2 * self.soft_hgr(features) / z.size(0)
+        return ModelOutput(logits, aux, ce_weight=1.0 - config.mu1 - mu2)

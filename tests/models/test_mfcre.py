@@ -34,12 +34,14 @@ def test_registered_presets_and_eq_15(batch):
     y = b["utterance"].y
     ce = F.cross_entropy(out.logits[y >= 0], y[y >= 0])
     total = training_loss(out, y)
-    # eq. 15: mu1 SWFC + mu2 Soft-HGR + (1 - mu1 - mu2) CE
+    # eq. 15: (1/N)(mu1 sum-SWFC + mu2 Soft-HGR + (1 - mu1 - mu2) sum-CE)
     assert torch.allclose(total, 0.3 * ce + out.aux_losses["swfc"] + out.aux_losses["soft_hgr"])
-    z = model.fc(torch.cat([f for f in model.multi_attn(model.encoder(
-        {m: model.crn[m](b["utterance"][f"x_{m}"], b["utterance"].batch) for m in ALL}, b["utterance"].batch),
-        b["utterance"].batch).values()], dim=-1))
+    node_batch = b["utterance"].batch
+    f = model.multi_attn(model.encoder({m: model.crn[m](b["utterance"][f"x_{m}"], node_batch) for m in ALL},
+                                       node_batch), node_batch)
+    z = model.fc(torch.cat([f[m] for m in ALL], dim=-1))
     assert torch.allclose(out.aux_losses["swfc"], 0.4 * model.swfc(z, y), atol=1e-5)
+    assert torch.allclose(out.aux_losses["soft_hgr"], 0.3 * model.soft_hgr(f) / z.size(0), atol=1e-6)
     assert model.eval()(b).aux_losses == {}
     with pytest.raises(ValueError, match="mu1"):
         MFCRE(dims, 7, small(mu1=0.6, mu2=0.4))
@@ -50,6 +52,7 @@ def test_every_modality_subset(batch, modalities):
     b, dims = batch
     out = MFCRE(dims, 7, small(modalities=modalities)).train()(b)
     assert torch.isfinite(out.logits).all() and ("soft_hgr" in out.aux_losses) == (len(modalities) > 1)
+    assert out.ce_weight == pytest.approx(0.3 if len(modalities) > 1 else 0.6)
 
 
 @pytest.mark.parametrize("ablation,missing", [
@@ -67,7 +70,7 @@ def test_table_4_ablations(batch, ablation, missing):
         assert missing not in out.aux_losses
     if "simam_attention" in ablation:
         assert not any(crn.attention for crn in model.crn.values())
-    assert out.ce_weight == pytest.approx(1 - model.config.mu1 - model.config.mu2)
+    assert out.ce_weight == pytest.approx(1 - model.config.mu1 - model.config.mu2)   # three modalities
 
 
 def test_no_leakage_between_dialogues(batch):

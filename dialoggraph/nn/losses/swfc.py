@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -16,19 +17,30 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
 
     over the labelled utterances of a batch (``N`` of them; :math:`R_j`: the
     others with :math:`j`'s label; :math:`n_c`: the batch count of class
-    ``c``). Raw dot products, as eq. 11 writes them. Anchors without a
-    positive add nothing. A batch-level loss: ``[N, N]`` similarities.
+    ``c``). Anchors without a positive add nothing. A batch-level loss:
+    ``[N, N]`` similarities.
 
     Args: ``tau`` 0.9, ``alpha`` 0.8, ``gamma`` 3 (the paper's values).
+    Two departures from eqs. 11-12 that MultiEMO's released implementation
+    makes, both off by default: ``normalize`` L2-normalises :math:`\mathbf{z}`
+    (eq. 11 writes raw dot products, so the loss grows with the feature
+    norm); ``normalize_weights`` divides the class weights
+    :math:`(N/n_c)^\alpha` by their sum over the classes present, so they sum
+    to 1 (eq. 12's weights are 5-20 on MELD-like batches and make this term
+    outweigh the cross-entropy many times over; docs/mfcre.md).
     """
 
-    def __init__(self, tau: float = 0.9, alpha: float = 0.8, gamma: float = 3.0):
+    def __init__(self, tau: float = 0.9, alpha: float = 0.8, gamma: float = 3.0, normalize: bool = False,
+                 normalize_weights: bool = False):
         super().__init__()
         self.tau, self.alpha, self.gamma = tau, alpha, gamma
+        self.normalize, self.normalize_weights = normalize, normalize_weights
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
         labelled = y >= 0
         z, y = z[labelled], y[labelled]
+        if self.normalize:
+            z = F.normalize(z, dim=-1)
         n = y.numel()
         if n < 2:
             return z.sum() * 0.0
@@ -39,5 +51,9 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
         log_s = log_s.masked_fill(~positive, 0.0)       # drop the -inf diagonal before it meets a 0 gradient
         focal = (1 - log_s.exp()).clamp(min=0).pow(self.gamma) * log_s
         per_anchor = focal.sum(1) / positive.sum(1).clamp(min=1)
-        weight = (n / torch.bincount(y)[y].float()).pow(self.alpha)              # (N / n_y)^alpha
+        counts = torch.bincount(y)
+        class_weight = (n / counts.clamp(min=1).float()).pow(self.alpha)          # (N / n_c)^alpha
+        if self.normalize_weights:
+            class_weight = class_weight / class_weight[counts > 0].sum()
+        weight = class_weight[y]
         return -(weight * per_anchor).sum() / n

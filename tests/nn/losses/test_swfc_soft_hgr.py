@@ -64,3 +64,23 @@ def test_swfc_gradients_are_finite():
     y = torch.tensor([0, 1, 0, 2, 1, 0, -1, 3, 2, 2, 1, 0])
     SampleWeightedFocalContrastiveLoss(gamma=2.5)(z, y).backward()
     assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+
+
+def test_swfc_normalised_features_are_scale_free():
+    torch.manual_seed(4)
+    z, y = torch.randn(10, 5), torch.tensor([0, 1, 0, 2, 1, 0, 2, 2, 1, 0])
+    swfc = SampleWeightedFocalContrastiveLoss(normalize=True)
+    assert torch.allclose(swfc(z, y), swfc(7.0 * z, y))
+    unit = torch.nn.functional.normalize(z, dim=-1)
+    assert torch.allclose(swfc(z, y), SampleWeightedFocalContrastiveLoss()(unit, y))
+    assert not torch.allclose(SampleWeightedFocalContrastiveLoss()(z, y), SampleWeightedFocalContrastiveLoss()(7.0 * z, y))
+
+
+def test_swfc_normalised_class_weights_sum_to_one():
+    torch.manual_seed(5)
+    z, y = torch.randn(9, 4), torch.tensor([0, 0, 0, 0, 0, 1, 1, 2, 2])
+    raw = reference_swfc(z, y.tolist(), 0.9, 0.8, 3.0)
+    # the weights (9/5)^a, (9/2)^a, (9/2)^a scaled by their sum: every anchor's term shrinks by the same factor
+    total = sum((9 / c) ** 0.8 for c in (5, 2, 2))
+    swfc = SampleWeightedFocalContrastiveLoss(normalize_weights=True)
+    assert swfc(z, y).item() == pytest.approx(raw / total, rel=1e-5)

@@ -1,0 +1,24 @@
+"""Train and evaluate LFVD (Zhu & Jiang 2025; docs/lfvd.md).
+
+    python examples/lfvd.py                                        # embedded synthetic tri-modal set
+    python examples/lfvd.py --dataset meld --root PATH/TO/MELD [--text-features "{split}_sent_emo.minilm.npy"]
+    python examples/lfvd.py --seeds 0 1 2 3 4                      # mean +- std over seeds
+    python examples/lfvd.py --dominant audio                       # Table 5's "w/ ours (A)"
+
+Any option of ``dialoggraph train`` can be added and overrides the defaults
+below. The synthetic defaults are sized for about a minute on two CPU cores
+(hidden 64, 4 heads, 10 epochs, lr 1e-3 instead of the paper's 2.5e-4); the
+dataset is built with the DAG edges LFVD reads (``DAGGraph``) automatically.
+"""
+import sys
+
+from dialoggraph.train.cli import main
+
+SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--heads", "4", "--epochs", "10", "--lr", "1e-3",
+             "--patience", "5", "--out", "runs/lfvd_synthetic"]
+MELD = ["--epochs", "25", "--patience", "5", "--batch-size", "32", "--out", "runs/lfvd_meld"]
+
+if __name__ == "__main__":
+    extra = sys.argv[1:]
+    real_data = "--dataset" in extra and extra[extra.index("--dataset") + 1] != "synthetic"
+    sys.exit(main(["train", "--model", "lfvd", *(MELD if real_data else SYNTHETIC), *extra]))
