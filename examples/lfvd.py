@@ -16,7 +16,7 @@ from dialoggraph.train.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--heads", "4", "--epochs", "10", "--lr", "1e-3",
              "--patience", "5", "--out", "runs/lfvd_synthetic"]
-MELD = ["--epochs", "25", "--patience", "5", "--batch-size", "32", "--out", "runs/lfvd_meld"]
+MELD = ["--epochs", "40", "--patience", "8", "--batch-size", "32", "--out", "runs/lfvd_meld"]
 
 if __name__ == "__main__":
     extra = sys.argv[1:]
