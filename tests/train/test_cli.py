@@ -91,3 +91,17 @@ def test_user_errors_are_one_line_exit_2(tmp_path, capsys):
         assert code == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "error" in err and "Traceback" not in err, (argv, err)
+
+
+@pytest.mark.parametrize("model,options", [
+    ("mfcre", ["--crn-hidden", "8", "--channels", "16", "--heads", "2", "--classifier-hidden", "16",
+               "--fusion", "concat", "--reasoning-cell", "m"]),
+    ("lfvd", ["--hidden", "16", "--heads", "2", "--dominant", "audio", "--no-use-atmosphere"])])
+def test_sequence_family_trains_and_reloads_from_the_cli(tmp_path, capsys, model, options):
+    out = tmp_path / model
+    assert main(["train", "--model", model, *options, "--out", str(out), *TINY]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    capsys.readouterr()
+    # the checkpoint rebuilds the model with its ablation settings (and LFVD's DAG pre_transform)
+    assert main(["evaluate", "--checkpoint", str(out / "best.pt"), "--num-dialogues", "16", "--split", "test"]) == 0
+    assert json.loads(capsys.readouterr().out)["test"]["weighted_f1"] == pytest.approx(metrics["test"]["weighted_f1"])
