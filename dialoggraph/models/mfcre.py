@@ -94,7 +94,7 @@ class MFCRE(torch.nn.Module):
     MultiEMO's code does; without it, weighted 0.3, it collapsed training in
     our runs: docs/mfcre.md). The trainer's cross-entropy is weighted by
     ``ModelOutput.ce_weight``; :math:`\lambda \lVert\theta\rVert^2` is the
-    optimiser's weight decay). With one modality there is no Soft-HGR term
+    optimiser's weight decay. With one modality there is no Soft-HGR term
     and the cross-entropy weighs :math:`1 - \mu_1`. Dropout follows each stage.
     """
 

@@ -230,6 +230,8 @@ class Trainer:
                             sampler=sampler, generator=generator if sampler is None else None)
         if self.out_dir and self.rank == 0:
             os.makedirs(self.out_dir, exist_ok=True)
+            if self.epoch == 0 and os.path.exists(self._path("log.jsonl")):
+                os.remove(self._path("log.jsonl"))      # a fresh run's log starts empty (a resumed one appends)
         val_metrics = None
         while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
             if sampler is not None:

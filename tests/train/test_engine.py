@@ -65,6 +65,8 @@ def test_fit_writes_checkpoints_log_and_metrics(tmp_path, splits):
     assert state["model"] == "amb_dsgdn" and state["label_names"] == LABELS and state["version"]
     model, _ = model_from_checkpoint(str(tmp_path / "best.pt"))
     assert not model.training
+    trainer(str(tmp_path), epochs=2).fit(*splits)                  # a fresh run into the same folder
+    assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2]
 
 
 def test_same_seed_same_result_and_resume_continues(tmp_path, splits):
