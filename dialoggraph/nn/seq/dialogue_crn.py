@@ -52,14 +52,15 @@ class DialogueCRNReasoning(torch.nn.Module):
         \tilde{\mathbf{q}}_i^{(t-1)}, \mathbf{h}_i^{(t)} &= \mathrm{xLSTM}(\mathbf{q}_i^{(t-1)}, \mathbf{h}_i^{(t-1)})
             \qquad \text{(eq. 1)} \\
         \mathbf{r}_i^{(t-1)} &= \mathrm{sigmoid}(1/\mathbf{E}_i) \odot \tilde{\mathbf{q}}_i^{(t-1)}
-            \qquad \text{(eq. 2; } \mathbf{E}_i \text{ from } :func:`simam_energy_gate`
-            \text{ against } \mathbf{m}_j = \mathbf{W}_m \mathbf{c}_j + \mathbf{b}_m\text{)} \\
+            \qquad \text{(eq. 2)} \\
         \mathbf{q}_i^{(t)} &= [\tilde{\mathbf{q}}_i^{(t-1)}; \mathbf{r}_i^{(t-1)}] \qquad \text{(eq. 3)}
 
-    and the module returns :math:`\mathbf{q}^{(T)}`. The global context
-    :math:`\mathbf{m}_j` is the "linear layer" of sec. 3.2 over the dialogue's
-    contexts. ``attention=False`` is Table 4's "w/o simAM attention": the
-    gate is 1, so :math:`\mathbf{r} = \tilde{\mathbf{q}}`. The recurrence runs
+    and the module returns :math:`\mathbf{q}^{(T)}`. :math:`\mathbf{E}_i` is
+    SimAM's energy of the query against the dialogue's global context
+    :math:`\mathbf{m}_j = \mathbf{W}_m \mathbf{c}_j + \mathbf{b}_m` (the "linear
+    layer" of sec. 3.2; :func:`simam_energy_gate`). ``attention=False`` is
+    Table 4's "w/o simAM attention": the gate is 1, so
+    :math:`\mathbf{r} = \tilde{\mathbf{q}}`. The recurrence runs
     over turns (a handful), never over utterances or dialogues. Our reading
     (the paper gives no code): the reasoning cell is an sLSTM cell by default
     (``cell="m"`` for an mLSTM cell); DialogueCRN's speaker-level reasoning is
