@@ -98,15 +98,15 @@ class LFVD(torch.nn.Module):
         if config.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {config.fusion!r}")
         h = config.hidden
-        self.gru = torch.nn.ModuleDict({m: DialogueGRU(in_dims[m], h) for m in self.modalities})       # eq. 2
+        self.gru = torch.nn.ModuleDict({m: DialogueGRU(in_dims[m], h) for m in self.modalities})   # eq. 2
         self.dag = torch.nn.ModuleDict({m: torch.nn.ModuleList(DAGConv(h) for _ in range(config.dag_layers))
-                                        for m in self.modalities})                                 # eq. 3
+                                        for m in self.modalities})                              # eq. 3
         self.lfa = LanguageFocusedTransformer(h, self.modalities, config.dominant, config.heads, config.dropout,
                                               atmosphere=config.use_atmosphere) if config.use_lfa else None
         self.vd = VariationalDistillationFusion(h, self.modalities, config.dominant, config.fusion_weights) \
             if config.fusion == "vd" else None
         width = len(self.modalities) * h if config.fusion == "cat" else h
-        self.classifier = torch.nn.Linear(width, num_classes)                                      # eq. 18
+        self.classifier = torch.nn.Linear(width, num_classes)                                   # eq. 18
         self.self_contrast = CrossModalContrastiveLoss(config.tau)
         self.full_contrast = SupervisedContrastiveLoss(config.tau)
 
@@ -149,9 +149,9 @@ class LFVD(torch.nn.Module):
         aux = {}
         if self.training:
             if config.gamma1 > 0 and len(self.modalities) > 1:
-                aux["self_contrast"] = config.gamma1 * self.self_contrast(features)             # eq. 10
+                aux["self_contrast"] = config.gamma1 * self.self_contrast(features)           # eq. 10
             if config.gamma2 > 0:
-                aux["full_contrast"] = config.gamma2 * self.full_contrast(features, store.y)   # eq. 11
+                aux["full_contrast"] = config.gamma2 * self.full_contrast(features, store.y)  # eq. 11
             if config.gamma3 > 0 and distillation is not None:
-                aux["distillation"] = config.gamma3 * distillation                             # eq. 13
+                aux["distillation"] = config.gamma3 * distillation                            # eq. 13
         return ModelOutput(logits, aux, attention=attention)
