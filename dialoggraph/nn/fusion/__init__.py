@@ -10,5 +10,7 @@ from dialoggraph.nn.fusion.modality_encoder import ModalityEncoder
 from dialoggraph.nn.fusion.modality_dropout import (AdaptiveModalityDropout, ExpectationScale,
                                                     dropout_probabilities, modality_performance)
 
-__all__ = ["LanguageFocusedTransformer", "MultiAttn", "ModalityEncoder", "VariationalDistillationFusion", "gaussian_kl", "CrossModalGuidedGate", "GuidedBimodalFusion", "FeatureGate", "GatedCrossModalEncoder", "GatedModalityFusion", "GatedClassifier", "AdaptiveModalityDropout", "ExpectationScale", "dropout_probabilities",
-           "modality_performance"]
+__all__ = ["LanguageFocusedTransformer", "MultiAttn", "ModalityEncoder", "VariationalDistillationFusion",
+           "gaussian_kl", "CrossModalGuidedGate", "GuidedBimodalFusion", "FeatureGate",
+           "GatedCrossModalEncoder", "GatedModalityFusion", "GatedClassifier", "AdaptiveModalityDropout",
+           "ExpectationScale", "dropout_probabilities", "modality_performance"]

@@ -6,4 +6,6 @@ from dialoggraph.nn.seq.gated_unimodal_encoder import GatedUnimodalEncoder
 from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell, XLSTMBlock
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder, sinusoidal_positions
 
-__all__ = ["DialogueCRNReasoning", "simam_energy_gate", "DialogueGRU", "DialogueAttention", "DialogueTransformerLayer", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell", "GatedUnimodalEncoder", "DialogueTransformerEncoder", "sinusoidal_positions"]
+__all__ = ["DialogueCRNReasoning", "simam_energy_gate", "DialogueGRU", "DialogueAttention",
+           "DialogueTransformerLayer", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell", "GatedUnimodalEncoder",
+           "DialogueTransformerEncoder", "sinusoidal_positions"]
