@@ -80,12 +80,13 @@ def test_table_5_and_6_ablations(batch, ablation):
     assert ("atmosphere" in out.attention) == (ablation.get("use_lfa", True) and ablation.get("use_atmosphere", True))
 
 
-def test_unweighted_fusion_sums_the_latents(batch):
+def test_unweighted_fusion_reaches_the_fusion_block(batch):
     b, dims = batch
     torch.manual_seed(1)
     weighted = LFVD(dims, 7, small()).eval()
     unweighted = LFVD(dims, 7, small(fusion_weights=False)).eval()
     unweighted.load_state_dict(weighted.state_dict())
+    assert weighted.vd.weighted and not unweighted.vd.weighted      # the sum itself: test_variational_distillation
     assert not torch.allclose(weighted(b).logits, unweighted(b).logits)
 
 

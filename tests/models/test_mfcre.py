@@ -70,6 +70,8 @@ def test_table_4_ablations(batch, ablation, missing):
         assert missing not in out.aux_losses
     if "simam_attention" in ablation:
         assert not any(crn.attention for crn in model.crn.values())
+    if "use_modality_encoder" in ablation:
+        assert isinstance(model.encoder, torch.nn.ModuleDict)
     assert out.ce_weight == pytest.approx(1 - model.config.mu1 - model.config.mu2)   # three modalities
 
 

@@ -8,7 +8,19 @@ from torch_geometric.utils import scatter
 from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell
 
 
-def simam_energy_gate(query: Tensor, memory: Tensor, batch: Tensor | None, lam: float = 1e-4) -> Tensor:
+def dialogue_statistics(memory: Tensor, batch: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Per-node mean and population variance, over the node's dialogue, of every channel of ``memory``.
+
+    Shapes: ``memory`` :math:`(N, d)`, ``batch`` :math:`(N)` -> two :math:`(N, d)`.
+    """
+    if batch is None:
+        batch = torch.zeros(memory.size(0), dtype=torch.long, device=memory.device)
+    mean = scatter(memory, batch, dim=0, reduce="mean")[batch]
+    variance = scatter((memory - mean) ** 2, batch, dim=0, reduce="mean")[batch]
+    return mean, variance
+
+
+def simam_energy_gate(query: Tensor, mean: Tensor, variance: Tensor, lam: float = 1e-4) -> Tensor:
     r"""SimAM's attention weight :math:`\mathrm{sigmoid}(1/E)` of each query against its dialogue's context.
 
     Every channel :math:`d` of the dialogue's global context
@@ -24,18 +36,14 @@ def simam_energy_gate(query: Tensor, memory: Tensor, batch: Tensor | None, lam: 
     (the :math:`\sum_{j=1}^{N}` of MFCRE eq. 2), so
     :math:`1/E_{i,d} = (\tilde q_{i,d} - \mu_d)^2 / (4(\sigma_d^2 + \lambda)) + 1/2`:
     a query channel that stands out from the conversation gets a weight near 1,
-    an ordinary one about :math:`\mathrm{sigmoid}(1/2)`. O(N x d) with
-    per-dialogue statistics (the population variance, so one-utterance
-    dialogues are defined); no pairwise tensor.
+    an ordinary one about :math:`\mathrm{sigmoid}(1/2)`. ``mean`` and
+    ``variance`` are the context's per-dialogue statistics,
+    :func:`dialogue_statistics` (the population variance, so one-utterance
+    dialogues are defined): O(N x d), no pairwise tensor.
 
-    Shapes: ``query``, ``memory`` :math:`(N, d)`, ``batch`` :math:`(N)` -> :math:`(N, d)`.
+    Shapes: ``query``, ``mean``, ``variance`` :math:`(N, d)` -> :math:`(N, d)`.
     """
-    if batch is None:
-        batch = torch.zeros(query.size(0), dtype=torch.long, device=query.device)
-    mean = scatter(memory, batch, dim=0, reduce="mean")
-    variance = scatter((memory - mean[batch]) ** 2, batch, dim=0, reduce="mean")
-    inverse_energy = (query - mean[batch]) ** 2 / (4 * (variance[batch] + lam)) + 0.5
-    return torch.sigmoid(inverse_energy)
+    return torch.sigmoid((query - mean) ** 2 / (4 * (variance + lam)) + 0.5)
 
 
 class DialogueCRNReasoning(torch.nn.Module):
@@ -97,10 +105,12 @@ class DialogueCRNReasoning(torch.nn.Module):
         c = self.input(x)
         if self.context is not None:
             c = self.context(c, batch)
-        q, memory = self.query(c), self.memory(c)
+        q = self.query(c)
+        if self.attention:                      # the global context is the same in every turn
+            mean, variance = dialogue_statistics(self.memory(c), batch)
         state = self.cell.initial_state(x.size(0), x)
         for _ in range(self.turns):                                           # reasoning turns t = 1..T
             q_tilde, state = self.cell(q, state)                              # eq. 1
-            gate = simam_energy_gate(q_tilde, memory, batch, self.lam) if self.attention else 1.0
+            gate = simam_energy_gate(q_tilde, mean, variance, self.lam) if self.attention else 1.0
             q = torch.cat([q_tilde, gate * q_tilde], dim=-1)                  # eqs. 2-3
         return q

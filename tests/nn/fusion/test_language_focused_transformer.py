@@ -29,3 +29,16 @@ def test_language_only_and_single_utterance():
     assert out["text"].shape == (1, 8) and t.shape == (1, 8)
     with pytest.raises(ValueError, match="dominant"):
         LanguageFocusedTransformer(8, ("audio",))
+
+
+def test_without_atmosphere_the_language_features_become_x_m():
+    torch.manual_seed(1)
+    lft = LanguageFocusedTransformer(8, ("text", "audio", "visual"), heads=2, dropout=0.0, atmosphere=False).eval()
+    x = {m: torch.randn(6, 8) for m in ("text", "audio", "visual")}
+    out, t = lft(x, BATCH)
+    assert t is None and not hasattr(lft, "atmosphere_token")
+    expected = x["text"] + lft.language(x["text"], x["text"], BATCH)                        # eqs. 7-8
+    for m in ("audio", "visual"):
+        expected = expected + lft.guided[m](x["text"], x[m], BATCH, residual=x[m])          # eq. 6
+    assert torch.allclose(out["text"], expected, atol=1e-6)
+    assert torch.equal(out["audio"], x["audio"]) and torch.equal(out["visual"], x["visual"])

@@ -40,3 +40,15 @@ def test_dominant_modality_is_configurable():
     assert set(weights) == {"text"}
     with pytest.raises(ValueError, match="dominant"):
         VariationalDistillationFusion(4, ("audio",), dominant="text")
+
+
+def test_unweighted_fusion_sums_the_latents_and_keeps_the_loss():
+    torch.manual_seed(2)
+    features = {m: torch.randn(5, 6) for m in ("text", "audio", "visual")}
+    weighted = VariationalDistillationFusion(6, ("text", "audio", "visual")).eval()
+    unweighted = VariationalDistillationFusion(6, ("text", "audio", "visual"), weighted=False).eval()
+    unweighted.load_state_dict(weighted.state_dict())
+    fused, loss, weights = unweighted(features)
+    assert torch.allclose(fused, sum(unweighted.mean[m](x) for m, x in features.items()), atol=1e-6)
+    _, loss_w, weights_w = weighted(features)
+    assert torch.allclose(loss, loss_w) and all(torch.allclose(weights[m], weights_w[m]) for m in weights)

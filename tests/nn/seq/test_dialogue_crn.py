@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from dialoggraph.nn.seq import DialogueCRNReasoning, simam_energy_gate
+from dialoggraph.nn.seq import DialogueCRNReasoning, dialogue_statistics, simam_energy_gate
 
 BATCH = torch.tensor([0, 0, 0, 0, 1, 1, 2])
 
@@ -35,15 +35,15 @@ def reference_reasoning(module: DialogueCRNReasoning, x):
 def test_simam_gate_equals_the_energy_formula_per_dialogue():
     torch.manual_seed(0)
     q, m = torch.randn(7, 5, dtype=torch.float64), torch.randn(7, 5, dtype=torch.float64)
-    gate = simam_energy_gate(q, m, BATCH, lam=1e-3)
+    gate = simam_energy_gate(q, *dialogue_statistics(m, BATCH), lam=1e-3)
     for d in range(3):
         inside = BATCH == d
         expected = torch.stack([reference_gate(row, m[inside], 1e-3) for row in q[inside]])
         assert torch.allclose(gate[inside], expected, atol=1e-12)
     # a channel that stands out from its dialogue gets a larger weight; ordinary ones about sigmoid(1/2)
-    flat = simam_energy_gate(torch.zeros(3, 1), torch.tensor([[-1.0], [0.0], [1.0]]), None)
-    assert torch.allclose(flat, torch.sigmoid(torch.tensor(0.5)), atol=1e-6)
-    assert simam_energy_gate(torch.full((3, 1), 5.0), torch.tensor([[-1.0], [0.0], [1.0]]), None)[0, 0] > 0.99
+    context = dialogue_statistics(torch.tensor([[-1.0], [0.0], [1.0]]), None)
+    assert torch.allclose(simam_energy_gate(torch.zeros(3, 1), *context), torch.sigmoid(torch.tensor(0.5)), atol=1e-6)
+    assert simam_energy_gate(torch.full((3, 1), 5.0), *context)[0, 0] > 0.99
 
 
 @pytest.mark.parametrize("cell,attention,context", [("s", True, "m"), ("m", True, "s"), ("s", False, ""),
