@@ -2,7 +2,7 @@
 adaptive modal balancing (`../shared/papers/amb-dsgdn.md`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -25,8 +25,17 @@ GRAPH_LAYERS = ("diffrgat", "gcn", "gat", "none")
 @dataclass
 class AMBDSGDNConfig:
     """Hyper-parameters. Paper defaults (sec. 5.4): hidden 512, lr 6.8e-5, weight decay 5e-5,
-    batch 16, window 5, q_base 0.3, lambda 0.9, p_exe 0.5, warm-up about 60 of 100 epochs (sec. 6.2).
-    ``heads``, ``transformer_heads`` and ``dropout`` are not given in the paper (our choice).
+    batch 16, q_base 0.3, lambda 0.9, p_exe 0.5, warm-up about 60 of 100 epochs (sec. 6.2).
+    The authors' run scripts (github wys-ljq/AMB-DSGDN) use window 6 on MELD and 20 on
+    IEMOCAP (the paper says 5; :meth:`meld` and :meth:`iemocap` are the scripts' settings).
+    ``heads`` (2) and ``graph_dropout`` (0.2) are the code's ``DiffRGCN`` defaults;
+    ``transformer_heads`` (8) its ``n_head``; ``dropout`` is used in the Transformer
+    encoders and the heads.
+
+    ``aux_detach=False`` (default, the authors' code) makes eq. 33's term
+    ``L_m * (L_m / 10)`` with the weight not detached (gradient ``2 L_m / 10``);
+    ``True`` detaches the weight :math:`\alpha_m = L_m / 10` (gradient ``L_m / 10``).
+    ``modality_metric`` / ``modality_rule``: see :class:`AdaptiveModalityDropout`.
 
     Ablations: ``graph_layer="gcn"`` is Table 5's "w/o DiffRGCN" (plain GCN on the
     subgraphs), ``"gat"`` a plain GAT, ``"none"`` Table 5's "w/o subgraphs and DiffRGCN";
@@ -39,16 +48,34 @@ class AMBDSGDNConfig:
     num_speakers: int = 10
     window: int = 5
     dropout: float = 0.2
+    graph_dropout: float = 0.2
     graph_layer: str = "diffrgat"
     feature_gates: bool = True
     modality_dropout: bool = True
+    modality_metric: str = "weighted_f1"
+    modality_rule: str = "released"
     q_base: float = 0.3
     dropout_scale: float = 0.9
     p_exe: float = 0.5
     warmup_epochs: int = 60
+    aux_detach: bool = False
     modalities: tuple[str, ...] = ("text", "audio", "visual")
     lr: float = 6.8e-5
     weight_decay: float = 5e-5
+
+    @classmethod
+    def meld(cls, **overrides) -> "AMBDSGDNConfig":
+        """The authors' ``run_meld.sh``: window 6, lr 5e-5, dropout 0.11, l2 7.5e-5, q_base 0.2,
+        p_exe 0.2, no warm-up (batch 64, 20 epochs)."""
+        return replace(cls(window=6, lr=5e-5, dropout=0.11, weight_decay=7.5e-5, q_base=0.2, p_exe=0.2,
+                           warmup_epochs=0), **overrides)
+
+    @classmethod
+    def iemocap(cls, **overrides) -> "AMBDSGDNConfig":
+        """The authors' ``run_iemocap.sh``: window 20, lr 6.8e-5, dropout 0.5, l2 5e-5, q_base 0.3,
+        p_exe 0.5, 60 warm-up epochs (batch 16, 61 epochs)."""
+        return replace(cls(window=20, lr=6.8e-5, dropout=0.5, weight_decay=5e-5, q_base=0.3, p_exe=0.5,
+                           warmup_epochs=60), **overrides)
 
 
 class _PlainGraphBlock(torch.nn.Module):
@@ -85,9 +112,9 @@ class AMBDSGDN(torch.nn.Module):
 
     Loss: cross-entropy of the summed logits (eqs. 30-32, added by the trainer)
     plus :math:`\sum_m \alpha_m \mathcal{L}_m` with
-    :math:`\alpha_m = \mathcal{L}_m / 10` detached (eq. 33), returned in
-    ``aux_losses``. Utterances of dialogues whose every modality was dropped are
-    left out (``ModelOutput.loss_mask``).
+    :math:`\alpha_m = \mathcal{L}_m / 10` (eq. 33), returned in ``aux_losses``;
+    as in the authors' code :math:`\alpha_m` is not detached unless
+    ``aux_detach=True``.
 
     The batch must carry the ``intra_speaker`` / ``inter_speaker`` stores
     (:attr:`pre_transform`), unless ``graph_layer="none"``.
@@ -101,6 +128,9 @@ class AMBDSGDN(torch.nn.Module):
         self.modalities = check_modalities("AMB-DSGDN", config.modalities, in_dims)
         if config.graph_layer not in GRAPH_LAYERS:
             raise ValueError(f"graph_layer must be one of {', '.join(GRAPH_LAYERS)}, got {config.graph_layer!r}")
+        for name, allowed in (("modality_metric", ("weighted_f1", "eq19")), ("modality_rule", ("released", "eq24"))):
+            if getattr(config, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
         self.num_classes = num_classes
         h = config.hidden
         sequential = [m for m in self.modalities if m != "text"]
@@ -111,12 +141,13 @@ class AMBDSGDN(torch.nn.Module):
         if config.graph_layer != "none":
             def block():
                 if config.graph_layer == "diffrgat":
-                    return DiffRGATBlock(h, heads=config.heads, dropout=config.dropout)
+                    return DiffRGATBlock(h, heads=config.heads, dropout=config.graph_dropout)
                 return _PlainGraphBlock(h, config.graph_layer, config.heads)
             self.inter = torch.nn.ModuleDict({m: block() for m in self.modalities})
             self.intra = torch.nn.ModuleDict({m: block() for m in self.modalities})
         self.gate = torch.nn.ModuleDict({m: FeatureGate(h) for m in sequential if config.feature_gates})
-        self.modality_dropout = AdaptiveModalityDropout(config.q_base, config.dropout_scale, config.p_exe) \
+        self.modality_dropout = AdaptiveModalityDropout(config.q_base, config.dropout_scale, config.p_exe,
+                                                        config.modality_metric, config.modality_rule) \
             if config.modality_dropout else None
         self.head = torch.nn.ModuleDict({m: torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Dropout(config.dropout),
                                                                 torch.nn.Linear(h, num_classes))
@@ -154,19 +185,17 @@ class AMBDSGDN(torch.nn.Module):
             if m in self.gate:
                 x = self.gate[m](x)
             features[m] = x
-        loss_mask = None
         if self.modality_dropout is not None:
             with torch.no_grad():
                 predictions = {m: self.head[m](x).argmax(-1) for m, x in features.items()}
-            features, kept, q = self.modality_dropout(features, predictions, store.y, node_batch,
-                                                      self.num_classes)
-            loss_mask = kept if q is not None else None
+            features, _ = self.modality_dropout(features, predictions, store.y, node_batch, self.num_classes)
         modality_logits = {m: self.head[m](x) for m, x in features.items()}           # eq. 28
         logits = torch.stack(list(modality_logits.values())).sum(0)                   # eq. 29
         aux = {}
-        labelled = store.y >= 0 if loss_mask is None else (store.y >= 0) & loss_mask
+        labelled = store.y >= 0
         if self.training and bool(labelled.any()):
             for m, lm in modality_logits.items():
                 loss_m = F.cross_entropy(lm[labelled], store.y[labelled])
-                aux[f"{m}_loss"] = loss_m.detach() / 10.0 * loss_m                    # eq. 33
-        return ModelOutput(logits, aux, modality_logits, loss_mask=loss_mask)
+                alpha = loss_m.detach() / 10.0 if self.config.aux_detach else loss_m / 10.0
+                aux[f"{m}_loss"] = alpha * loss_m                                         # eq. 33
+        return ModelOutput(logits, aux, modality_logits)

@@ -17,7 +17,8 @@ from dialoggraph.transforms.dag_graph import DAG, DAGGraph
 @dataclass
 class DAGERCConfig:
     """DAG-ERC's hyper-parameters (defaults: the paper's IEMOCAP setting as we read it:
-    hidden 300, 4 layers, a 2-layer output MLP, dropout 0.2, one same-speaker turn back)."""
+    hidden 300, 4 layers, ``mlp_layers=2`` hidden layers in the output MLP, dropout 0.2,
+    one same-speaker turn back)."""
 
     hidden: int = 300
     num_layers: int = 4
@@ -38,9 +39,13 @@ class DAGERC(torch.nn.Module):
         \mathbf{H}^l = \mathrm{DAGConv}_l(\mathbf{H}^{l-1}),\quad
         \hat{y} = \mathrm{MLP}([\mathbf{H}^0; \dots; \mathbf{H}^L; \mathbf{x}])
 
+    with the authors' output MLP (github shenwzh3/DAG-ERC, ``DAGERC_fushion.out_mlp``):
+    ``mlp_layers`` times Linear-ReLU, then Dropout, then the output Linear
+    (``mlp_layers=2``: Linear-ReLU-Linear-ReLU-Dropout-Linear). As in that code,
+    dropout acts only there: not on :math:`\mathbf{H}^0` nor between the DAG layers.
+
     The batch must carry the ``dag`` edge store (:class:`~dialoggraph.transforms.DAGGraph`
     as the dataset's ``pre_transform``; :attr:`pre_transform` gives the right one).
-    Dropout follows the input projection and every layer.
 
     Args:
         in_dims: feature size per modality (of the dataset).
@@ -60,10 +65,10 @@ class DAGERC(torch.nn.Module):
         self.layers = torch.nn.ModuleList(DAGConv(config.hidden) for _ in range(config.num_layers))
         width = config.hidden * (config.num_layers + 1) + in_dim
         mlp: list[torch.nn.Module] = []
-        for _ in range(config.mlp_layers - 1):
-            mlp += [torch.nn.Linear(width, config.hidden), torch.nn.ReLU(), torch.nn.Dropout(config.dropout)]
+        for _ in range(config.mlp_layers):
+            mlp += [torch.nn.Linear(width, config.hidden), torch.nn.ReLU()]
             width = config.hidden
-        mlp.append(torch.nn.Linear(width, num_classes))
+        mlp += [torch.nn.Dropout(config.dropout), torch.nn.Linear(width, num_classes)]
         self.classifier = torch.nn.Sequential(*mlp)
 
     @staticmethod
@@ -84,10 +89,9 @@ class DAGERC(torch.nn.Module):
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
         node_batch = store.get("batch")
         schedule = DAGSchedule.build(edge_index, same, node_batch, x.size(0))  # once for all layers
-        h = F.dropout(F.relu(self.input(x)), self.config.dropout, self.training)
+        h = F.relu(self.input(x))
         states = [h]
         for layer in self.layers:
-            h = F.dropout(layer(h, edge_index, same, node_batch, schedule=schedule), self.config.dropout,
-                          self.training)
+            h = layer(h, edge_index, same, node_batch, schedule=schedule)
             states.append(h)
         return ModelOutput(self.classifier(torch.cat(states + [x], dim=-1)))

@@ -32,7 +32,8 @@ class LFVDConfig:
     Ablations. Table 5: ``use_lfa=False`` (w/o LFA-Transformer),
     ``use_atmosphere=False`` (w/o CEAR), ``gamma1=gamma2=0`` (w/o DL),
     ``fusion="add"`` (w/o CMVD: the modalities summed, no distribution at all),
-    ``fusion_weights=False`` (w/o CMVD-Fusion: every w_m = 1), ``gamma3=0``
+    ``fusion_weights=False`` (w/o CMVD-Fusion: every w_m = 1; ``weight_kl="mean"``
+    keeps eq. 16's weights alive, see :class:`VariationalDistillationFusion`), ``gamma3=0``
     (w/o CMVD-Distillation, the same run as Table 6's w/o L_distillation),
     ``dominant="audio"`` / ``"visual"`` (w/ ours(A) / (V)). Table 6: set the
     gamma of the removed term to 0 (all three: w/o L_all). Fig. 2's
@@ -49,6 +50,7 @@ class LFVDConfig:
     use_atmosphere: bool = True
     fusion: str = "vd"
     fusion_weights: bool = True
+    weight_kl: str = "mean"
     gamma1: float = 1.35e-3
     gamma2: float = 5e-3
     gamma3: float = 3e-3
@@ -103,8 +105,8 @@ class LFVD(torch.nn.Module):
                                         for m in self.modalities})                              # eq. 3
         self.lfa = LanguageFocusedTransformer(h, self.modalities, config.dominant, config.heads, config.dropout,
                                               atmosphere=config.use_atmosphere) if config.use_lfa else None
-        self.vd = VariationalDistillationFusion(h, self.modalities, config.dominant, config.fusion_weights) \
-            if config.fusion == "vd" else None
+        self.vd = VariationalDistillationFusion(h, self.modalities, config.dominant, config.fusion_weights,
+                                                config.weight_kl) if config.fusion == "vd" else None
         width = len(self.modalities) * h if config.fusion == "cat" else h
         self.classifier = torch.nn.Linear(width, num_classes)                                   # eq. 18
         self.self_contrast = CrossModalContrastiveLoss(config.tau)

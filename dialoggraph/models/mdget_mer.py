@@ -75,7 +75,9 @@ class MDGETMER(torch.nn.Module):
     and classifies for each dialogue-graph edge whether the emotion changes
     between its two utterances. Loss (eq. 40): cross-entropy (by the trainer)
     + ``transfer_weight`` x transfer loss + ``gate_l2`` x the squared norm of
-    every gate's weights (the other weights' L2 is AdamW's weight decay).
+    every gate's weights; the other weights' L2 is AdamW's weight decay, from
+    which :meth:`no_weight_decay` takes the gate weights out (the trainer builds
+    its parameter groups from it), so each weight is regularised once.
     """
 
     Config = MDGETMERConfig
@@ -124,6 +126,10 @@ class MDGETMER(torch.nn.Module):
             layers += list(acme.gate_text_from.values()) + list(acme.gate_from_text.values()) + \
                 list(acme.feature_gate.values())
         return [layer.weight for layer in layers]
+
+    def no_weight_decay(self) -> list[torch.nn.Parameter]:
+        """Parameters the optimizer must not decay: the gate weights, regularised by eq. 40's L2."""
+        return self.gate_parameters() if self.config.gate_l2 > 0 else []
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store = batch[NODE]

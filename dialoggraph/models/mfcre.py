@@ -24,7 +24,9 @@ class MFCREConfig:
     SWFC tau 0.9 / alpha 0.8 / gamma 3, mu1 0.4, mu2 0.3, L2 1e-5, Adam lr 1e-5
     (batch 100, 200 epochs, lr x 0.95 every 10 epochs: trainer settings).
     :meth:`iemocap` gives 6 MultiAttn layers (batch 64). Not in the paper (ours):
-    ``crn_hidden`` (2 d_u) 128, ``turns`` 2, sLSTM reasoning cell, an mLSTM
+    ``crn_hidden`` (2 d_u) 128, ``turns`` 2, sLSTM reasoning cell, eq. 2's retrieval
+    as DialogueCRN's attention (``retrieval="attention"``, the released code; ``"simam"``
+    is the SimAM-gate reading, see :class:`DialogueCRNReasoning`), an mLSTM
     block for the context, ``channels`` 256, 8 heads, one transformer layer per
     modality-encoder stack, Conv1d width 1, classifier hidden 256; SWFC on
     L2-normalised z with class weights summing to 1 (``swfc_normalize``,
@@ -51,6 +53,7 @@ class MFCREConfig:
     dropout: float = 0.1
     use_dialogue_crn: bool = True
     simam_attention: bool = True
+    retrieval: str = "attention"
     use_modality_encoder: bool = True
     fusion: str = "multiattn"             # "multiattn" or "concat"
     mu1: float = 0.4
@@ -113,7 +116,7 @@ class MFCRE(torch.nn.Module):
         if config.use_dialogue_crn:
             self.crn = torch.nn.ModuleDict({m: DialogueCRNReasoning(
                 dims[m], config.crn_hidden, config.turns, config.reasoning_cell, config.context_blocks,
-                attention=config.simam_attention) for m in self.modalities})
+                attention=config.simam_attention, retrieval=config.retrieval) for m in self.modalities})
             dims = {m: 2 * config.crn_hidden for m in self.modalities}
         else:
             self.crn = None

@@ -16,8 +16,6 @@ class ModelOutput:
             is cross-entropy on ``y >= 0`` plus their sum.
         modality_logits: optional ``[N, C]`` per modality.
         attention: optional named attention weights (for inspection).
-        loss_mask: optional ``[N]`` bool; utterances outside it are left out of
-            this step's loss (e.g. dialogues whose every modality was dropped).
         ce_weight: the cross-entropy's weight in the training loss (1 unless
             the paper's loss weighs it, e.g. MFCRE eq. 15's 1 - mu1 - mu2).
     """
@@ -26,5 +24,4 @@ class ModelOutput:
     aux_losses: dict[str, Tensor] = field(default_factory=dict)
     modality_logits: dict[str, Tensor] = field(default_factory=dict)
     attention: dict[str, Tensor] = field(default_factory=dict)
-    loss_mask: Tensor | None = None
     ce_weight: float = 1.0

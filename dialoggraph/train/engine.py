@@ -82,11 +82,19 @@ def required_transform(name: str, config: Any):
     return getattr(get_model_class(name), "required_transform", lambda config: None)(config)
 
 
+def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """AdamW parameter groups: weight decay on every parameter except those the model
+    regularises itself (its optional ``no_weight_decay()`` list, e.g. MDGET-MER's gates
+    under eq. 40's L2), so no weight is regularised twice."""
+    excluded = {id(p) for p in getattr(model, "no_weight_decay", lambda: [])()}
+    params = list(model.parameters())
+    return [{"params": [p for p in params if id(p) not in excluded], "weight_decay": weight_decay},
+            {"params": [p for p in params if id(p) in excluded], "weight_decay": 0.0}]
+
+
 def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:
-    """``ce_weight`` x cross-entropy on labelled utterances (inside ``loss_mask``) plus the auxiliary losses."""
+    """``ce_weight`` x cross-entropy on labelled utterances plus the auxiliary losses."""
     keep = y >= 0
-    if output.loss_mask is not None:
-        keep = keep & output.loss_mask
     loss = F.cross_entropy(output.logits[keep], y[keep]) if bool(keep.any()) else output.logits.sum() * 0.0
     loss = output.ce_weight * loss
     for value in output.aux_losses.values():
@@ -164,7 +172,7 @@ class Trainer:
         set_seed(config.seed + self.rank, config.deterministic)
         lr = config.lr if config.lr is not None else getattr(model_config, "lr", 1e-3)
         wd = config.weight_decay if config.weight_decay is not None else getattr(model_config, "weight_decay", 0.0)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=wd)
+        self.optimizer = torch.optim.AdamW(parameter_groups(self.model, wd), lr=lr, weight_decay=wd)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, max(1, config.epochs)) \
             if config.scheduler == "cosine" else None
         if self.world > 1:

@@ -1,21 +1,37 @@
 """AMB-DSGDN's adaptive modality dropout (Alg. 2, eqs. 19-27)."""
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import Tensor
 
 EPS = 1e-5
 
 
-def modality_performance(pred: Tensor, y: Tensor, num_classes: int) -> Tensor:
-    r"""The paper's per-batch "weighted F1" of one modality's predictions (eq. 19).
+PerformanceMetric = Literal["weighted_f1", "eq19"]
+DropRule = Literal["released", "eq24"]
+
+
+def modality_performance(pred: Tensor, y: Tensor, num_classes: int, metric: PerformanceMetric = "weighted_f1") -> Tensor:
+    r"""One modality's per-batch performance :math:`p_m` (AMB-DSGDN eq. 19), over labelled utterances.
+
+    ``metric="weighted_f1"`` (default, the authors' code: scikit-learn's
+    ``f1_score(average="weighted")``):
+
+    .. math::
+        p_m = \frac{\sum_c n_c F1_c}{\sum_c n_c},\qquad
+        F1_c = \frac{2\,TP_c}{n_c + \hat n_c}
+
+    with :math:`n_c` the true and :math:`\hat n_c` the predicted count of class
+    :math:`c` (0 where both are 0). ``metric="eq19"`` is the paper's formula as printed:
 
     .. math::
         p_m = \frac{\sum_c w_c\, \mathrm{Precision}_c\, \mathrm{Recall}_c}{\sum_c w_c},
         \qquad w_c = \frac{N}{\sum_i \mathbb{I}(y_i = c)}
 
-    over the classes present in ``y`` (labelled utterances only). Precision
-    and recall of a class with no predictions / no examples count as 0.
+    over the classes present in ``y``; precision and recall of a class with no
+    predictions / no examples count as 0.
     """
     valid = y >= 0
     pred, y = pred[valid], y[valid]
@@ -24,6 +40,9 @@ def modality_performance(pred: Tensor, y: Tensor, num_classes: int) -> Tensor:
     support = torch.bincount(y, minlength=num_classes).float()
     predicted = torch.bincount(pred, minlength=num_classes).float()
     true_positive = torch.bincount(y[pred == y], minlength=num_classes).float()
+    if metric == "weighted_f1":
+        f1 = 2 * true_positive / (support + predicted).clamp(min=1)
+        return (support * f1).sum() / support.sum()
     precision = true_positive / predicted.clamp(min=1)
     recall = true_positive / support.clamp(min=1)
     present = support > 0
@@ -31,7 +50,8 @@ def modality_performance(pred: Tensor, y: Tensor, num_classes: int) -> Tensor:
     return (weight * precision * recall).sum() / weight.sum()
 
 
-def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float = 0.9) -> Tensor:
+def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float = 0.9,
+                          rule: DropRule = "released") -> Tensor:
     r"""Per-modality dropout probabilities from their performances (eqs. 20-24).
 
     .. math::
@@ -40,16 +60,30 @@ def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float
         \bar r_m = \frac{\sum_j \hat r_{m,j} r_{m,j}}{|\mathbf{r}_m|},\quad
         q_m = \mathrm{clip}(q_{base}(1 + \lambda \bar r_m), 0, 1)
 
+    ``rule="eq24"`` applies eq. 24 to every modality, so a modality that is
+    *worse* than the others still gets :math:`q_m \approx q_{base}(1 - \lambda)`
+    and, with a failing modality (:math:`p_j \approx 0`), :math:`r` explodes and
+    the working modalities get :math:`q = 1`. ``rule="released"`` (default, the
+    authors' ``calcu_q``) leaves out of :math:`\mathbf{r}_m` every :math:`j` with
+    :math:`p_j < \epsilon` and sets :math:`q_m = 0` unless :math:`\bar r_m > 0`:
+    only a modality ahead of the others is dropped, and the weakest never is.
+
     Args:
         performance: ``[M]`` with ``M >= 2``.
     """
     M = performance.numel()
     ratio = performance.unsqueeze(1) / (performance.unsqueeze(0) + EPS) - 1.0   # r[m, j]
-    off_diagonal = ~torch.eye(M, dtype=torch.bool, device=performance.device)
-    r = ratio[off_diagonal].view(M, M - 1)                                    # eq. 21
-    r_hat = torch.softmax(torch.relu(r), dim=1)                               # eq. 22
-    r_bar = (r_hat * r).sum(1) / (M - 1)                                      # eq. 23
-    return (q_base * (1.0 + scale * r_bar)).clamp(0.0, 1.0)                   # eq. 24
+    valid = ~torch.eye(M, dtype=torch.bool, device=performance.device)         # eq. 21: j != m
+    if rule == "released":
+        valid = valid & (performance >= EPS).unsqueeze(0)
+    weight = torch.softmax(torch.relu(ratio).masked_fill(~valid, float("-inf")), dim=1)   # eq. 22
+    weight = torch.nan_to_num(weight)                                          # rows with no valid j
+    count = valid.sum(1)
+    r_bar = (weight * ratio.masked_fill(~valid, 0.0)).sum(1) / count.clamp(min=1)         # eq. 23
+    q = q_base * (1.0 + scale * r_bar)                                         # eq. 24
+    if rule == "released":
+        q = torch.where((r_bar > 0) & (count > 0), q, torch.zeros_like(q))
+    return q.clamp(0.0, 1.0)
 
 
 class ExpectationScale(torch.autograd.Function):
@@ -72,48 +106,59 @@ class AdaptiveModalityDropout(torch.nn.Module):
 
     In training, once ``active`` (after the warm-up epochs), with probability
     ``p_exe`` per batch: the performance :math:`p_m` of each modality's own
-    predictions on the batch (eq. 19) sets dropout probabilities :math:`q_m`
-    (eqs. 20-24); a Bernoulli mask :math:`M_{m,b} \sim \mathrm{Bernoulli}(1 - q_m)`
-    per modality and dialogue zeroes features (eq. 25); the kept features are
+    predictions on the batch (eq. 19, :func:`modality_performance`) sets
+    dropout probabilities :math:`q_m` (eqs. 20-24, :func:`dropout_probabilities`);
+    a Bernoulli mask :math:`M_{m,b} \sim \mathrm{Bernoulli}(1 - q_m)` per
+    modality and dialogue zeroes features (eq. 25); the kept features are
     rescaled by :math:`1/(1-\theta)`, :math:`\theta = \sum_m d_m q_m / \sum_m d_m`
-    (eqs. 26-27); dialogues with every modality dropped are flagged so the
-    step leaves them out (:math:`\mathbf{u}`). With a single modality it does
-    nothing (there is nothing to balance).
+    (eqs. 26-27). With a single modality it does nothing (there is nothing to
+    balance).
+
+    Collapse guard (reading): a dialogue whose draw dropped *every* modality
+    keeps the one with the lowest :math:`q_m` (the authors' code removes such
+    dialogues from the step instead). Under the default ``rule="released"``
+    the weakest modality has :math:`q = 0`, so the guard never fires; under
+    ``rule="eq24"`` it fires in a few percent of dialogues.
+
+    Defaults are the authors' code (``metric="weighted_f1"``, ``rule="released"``):
+    eq. 24 taken literally drops the two working modalities with
+    :math:`q = 1` as soon as one modality fails (performances [.55, 0, .30]).
 
     Args:
         q_base: base dropout probability (paper: 0.3).
         scale: :math:`\lambda` (paper: 0.9).
         p_exe: probability that a batch is dropped at all (paper: 0.5).
+        metric: ``"weighted_f1"`` or ``"eq19"`` (:func:`modality_performance`).
+        rule: ``"released"`` or ``"eq24"`` (:func:`dropout_probabilities`).
 
-    Returns from :meth:`forward`: the features (dict of ``[N, d_m]``), the
-    ``[N]`` bool mask of utterances whose dialogue kept a modality, and the
+    Returns from :meth:`forward`: the features (dict of ``[N, d_m]``) and the
     ``[M]`` probabilities used (``None`` when nothing was dropped).
     """
 
-    def __init__(self, q_base: float = 0.3, scale: float = 0.9, p_exe: float = 0.5):
+    def __init__(self, q_base: float = 0.3, scale: float = 0.9, p_exe: float = 0.5,
+                 metric: PerformanceMetric = "weighted_f1", rule: DropRule = "released"):
         super().__init__()
-        self.q_base, self.scale, self.p_exe = q_base, scale, p_exe
+        self.q_base, self.scale, self.p_exe, self.metric, self.rule = q_base, scale, p_exe, metric, rule
         self.active = True
 
     def forward(self, features: dict[str, Tensor], predictions: dict[str, Tensor], y: Tensor,
                 batch: Tensor | None, num_classes: int):
         modalities = list(features)
-        n = y.numel()
-        keep_all = torch.ones(n, dtype=torch.bool, device=y.device)
         if not (self.training and self.active and len(modalities) > 1) or \
                 float(torch.rand(())) >= self.p_exe:
-            return features, keep_all, None
+            return features, None
         if batch is None:
-            batch = torch.zeros(n, dtype=torch.long, device=y.device)
+            batch = torch.zeros(y.numel(), dtype=torch.long, device=y.device)
         num_dialogues = int(batch.max()) + 1
-        performance = torch.stack([modality_performance(predictions[m], y, num_classes) for m in modalities])
-        q = dropout_probabilities(performance, self.q_base, self.scale)          # [M]
+        performance = torch.stack([modality_performance(predictions[m], y, num_classes, self.metric)
+                                   for m in modalities])
+        q = dropout_probabilities(performance, self.q_base, self.scale, self.rule)   # [M]
         keep = torch.rand(len(modalities), num_dialogues, device=y.device) >= q.unsqueeze(1)   # eq. 25
+        collapsed = ~keep.any(dim=0)                                               # the guard
+        keep[q.argmin(), collapsed] = True
         dims = torch.tensor([features[m].size(-1) for m in modalities], dtype=q.dtype, device=q.device)
-        # eq. 26; capped below 1 as a numerical guard (with 3 modalities and q_base 0.3
-        # theta stays near 0.3-0.5, far from the cap).
+        # eq. 26; capped below 1 as a numerical guard (eq. 24 allows q = 1 everywhere).
         theta = ((dims * q).sum() / dims.sum()).clamp(max=0.9)
         out = {m: ExpectationScale.apply(features[m] * keep[i][batch].unsqueeze(1).to(features[m].dtype), theta)
                for i, m in enumerate(modalities)}
-        kept_dialogue = keep.any(dim=0)                                           # u_b
-        return out, kept_dialogue[batch], q
+        return out, q

@@ -42,9 +42,12 @@ class MultiAttn(torch.nn.Module):
 
     Attention is "bidirectional": each utterance attends to every utterance of
     its dialogue, before and after. ``num_layers`` such layers are stacked
-    (6 for IEMOCAP, 2 for MELD in MultiEMO); every layer updates all
-    modalities from the previous layer's outputs. With two modalities only
-    one cross stage runs; with one, only the feed-forward stage.
+    (6 for IEMOCAP, 2 for MELD in MultiEMO): the output of each layer is the
+    next layer's query, while the keys and values stay the *input* features
+    :math:`\mathbf{x}_a, \mathbf{x}_b` of the other modalities in every layer
+    (MFCRE sec. 3.4, "the output of each layer serves as the query input", and
+    MultiEMO's ``MultiAttn.forward``, github TaoShi1998/MultiEMO-ACL2023). With
+    two modalities only one cross stage runs; with one, only the feed-forward stage.
 
     Shapes: ``features`` dict of :math:`(N, d)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
     """
@@ -62,7 +65,8 @@ class MultiAttn(torch.nn.Module):
             for _ in range(num_layers))
 
     def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> dict[str, Tensor]:
+        queries = features
         for layer in self.layers:
-            features = {m: unit(features[m], [features[s] for s in self.sources[m]], batch)
-                        for m, unit in layer.items()}
-        return features
+            queries = {m: unit(queries[m], [features[s] for s in self.sources[m]], batch)
+                       for m, unit in layer.items()}
+        return queries

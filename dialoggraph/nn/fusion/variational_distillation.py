@@ -5,15 +5,16 @@ import torch
 from torch import Tensor
 
 
-def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) -> Tensor:
+def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor, reduction: str = "sum") -> Tensor:
     r"""Closed-form :math:`D_{KL}(\mathcal{N}(\mu_q, \sigma_q^2) \Vert \mathcal{N}(\mu_p, \sigma_p^2))`
-    for diagonal Gaussians, summed over the last dimension:
+    for diagonal Gaussians, summed (``reduction="sum"``) or averaged (``"mean"``) over the last dimension:
 
     .. math::
         \tfrac12 \sum_d \Big(\log\frac{\sigma_{p,d}^2}{\sigma_{q,d}^2}
         + \frac{\sigma_{q,d}^2 + (\mu_{q,d} - \mu_{p,d})^2}{\sigma_{p,d}^2} - 1\Big)
     """
-    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1.0).sum(-1)
+    per_dim = 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1.0)
+    return per_dim.sum(-1) if reduction == "sum" else per_dim.mean(-1)
 
 
 class VariationalDistillationFusion(torch.nn.Module):
@@ -28,12 +29,19 @@ class VariationalDistillationFusion(torch.nn.Module):
     .. math::
         L_{distillation} &= \sum_{m \ne l} D_{KL}(q_m \Vert q_l) + \sum_m D_{KL}(q_m \Vert \mathcal{N}(0, I))
             \qquad \text{(eq. 13, averaged over utterances)} \\
-        w_m &= \mathrm{sigmoid}\big(\tfrac12 (D_{KL}(q_l \Vert q_m) + D_{KL}(q_m \Vert q_l))\big)
-            \qquad \text{(eqs. 14-16, per utterance)} \\
+        w_m &= \mathrm{sigmoid}\big(\tfrac12 (\bar D_{KL}(q_l \Vert q_m) + \bar D_{KL}(q_m \Vert q_l))\big)
+            \qquad \text{(eqs. 14-16, per utterance; } \bar D\text{: per latent dimension)} \\
         x^f &= \sum_{m \ne l} w_m z^m + z^l \qquad \text{(eq. 17)}
 
-    KLs are in closed form (:func:`gaussian_kl`), summed over the latent
-    dimensions as the divergence of the whole distribution. The dominant
+    KLs are in closed form (:func:`gaussian_kl`). In eq. 13 they are summed
+    over the latent dimensions (the divergence of the whole distribution).
+    Reading, eq. 16: the weights use the KL *per latent dimension*
+    (``weight_kl="mean"``, default). Summed over :math:`d \ge 64` dimensions
+    the KL is so large that every :math:`w_m` is 1.0 at initialisation and
+    stays >= 0.9997 with no gradient, so the weights (and the "w/o CMVD-Fusion"
+    ablation) would be dead; ``weight_kl="sum"`` is eq. 16 with the whole KL.
+    Reading, eq. 17: the paper fuses the features :math:`x^m`; we fuse the
+    sampled latents :math:`z^m` (the distillation acts on them). The dominant
     modality's distribution is detached in the first term of eq. 13 (it acts
     as the teacher). Works with any non-empty subset containing the dominant
     modality. ``weighted=False`` sums the latents with every :math:`w_m = 1`
@@ -42,11 +50,14 @@ class VariationalDistillationFusion(torch.nn.Module):
     Returns ``(x_f [N, d], distillation loss, weights {m: [N]})``.
     """
 
-    def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", weighted: bool = True):
+    def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", weighted: bool = True,
+                 weight_kl: str = "mean"):
         super().__init__()
         if dominant not in modalities:
             raise ValueError(f"dominant modality {dominant!r} is not among {modalities}")
-        self.dominant, self.weighted = dominant, weighted
+        if weight_kl not in ("mean", "sum"):
+            raise ValueError(f"weight_kl must be 'mean' or 'sum', got {weight_kl!r}")
+        self.dominant, self.weighted, self.weight_kl = dominant, weighted, weight_kl
         self.mean = torch.nn.ModuleDict({m: torch.nn.Linear(channels, channels) for m in modalities})
         self.logvar = torch.nn.ModuleDict({m: torch.nn.Linear(channels, channels) for m in modalities})
 
@@ -63,7 +74,7 @@ class VariationalDistillationFusion(torch.nn.Module):
             if m == self.dominant:
                 continue
             loss = loss + gaussian_kl(mu, logvar, mu_l.detach(), logvar_l.detach()).mean()   # eq. 13, teacher term
-            weights[m] = torch.sigmoid(0.5 * (gaussian_kl(mu_l, logvar_l, mu, logvar)
-                                              + gaussian_kl(mu, logvar, mu_l, logvar_l)))  # eqs. 14-16
+            weights[m] = torch.sigmoid(0.5 * (gaussian_kl(mu_l, logvar_l, mu, logvar, self.weight_kl)
+                                              + gaussian_kl(mu, logvar, mu_l, logvar_l, self.weight_kl)))  # 14-16
             fused = fused + (weights[m].unsqueeze(-1) if self.weighted else 1.0) * z[m]   # eq. 17
         return fused, loss, weights

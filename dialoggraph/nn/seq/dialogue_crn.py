@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import scatter
 
+from dialoggraph.data.padding import from_padded, to_padded
 from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell
 
 
@@ -46,6 +47,24 @@ def simam_energy_gate(query: Tensor, mean: Tensor, variance: Tensor, lam: float 
     return torch.sigmoid((query - mean) ** 2 / (4 * (variance + lam)) + 0.5)
 
 
+def memory_retrieval(query: Tensor, memory: Tensor, batch: Tensor | None) -> Tensor:
+    r"""DialogueCRN's retrieval from the dialogue's memory (``ReasonModule``, github zerohd4869/DialogueCRN):
+
+    .. math::
+        \mathbf{r}_i = \sum_{j \in \mathcal{D}(i)} \operatorname{softmax}_j(\mathbf{m}_j^\top \tilde{\mathbf{q}}_i)\, \mathbf{m}_j
+
+    over the utterances :math:`j` of utterance :math:`i`'s dialogue (unscaled
+    dot products, as in the released code). One padded ``[B, L, L]`` score
+    tensor per batch: this is attention over the whole dialogue by definition.
+
+    Shapes: ``query``, ``memory`` :math:`(N, d)`, ``batch`` :math:`(N)` -> :math:`(N, d)`.
+    """
+    q, mask = to_padded(query, batch)
+    m, _ = to_padded(memory, batch)
+    scores = (q @ m.transpose(1, 2)).masked_fill(~mask.unsqueeze(1), float("-inf"))
+    return from_padded(torch.softmax(scores, dim=-1) @ m, mask)
+
+
 class DialogueCRNReasoning(torch.nn.Module):
     r"""DialogueCRN's contextual reasoning with xLSTM and SimAM attention (MFCRE sec. 3.2, eqs. 1-3).
 
@@ -59,16 +78,20 @@ class DialogueCRNReasoning(torch.nn.Module):
         \mathbf{q}_i^{(0)} &= \mathbf{W}_q \mathbf{c}_i + \mathbf{b}_q \in \mathbb{R}^{4d_u} \\
         \tilde{\mathbf{q}}_i^{(t-1)}, \mathbf{h}_i^{(t)} &= \mathrm{xLSTM}(\mathbf{q}_i^{(t-1)}, \mathbf{h}_i^{(t-1)})
             \qquad \text{(eq. 1)} \\
-        \mathbf{r}_i^{(t-1)} &= \mathrm{sigmoid}(1/\mathbf{E}_i) \odot \tilde{\mathbf{q}}_i^{(t-1)}
-            \qquad \text{(eq. 2)} \\
+        \mathbf{r}_i^{(t-1)} &= \sum_j \operatorname{softmax}_j(\mathbf{m}_j^\top \tilde{\mathbf{q}}_i^{(t-1)})\,
+            \mathbf{m}_j \qquad \text{(eq. 2, } \texttt{retrieval="attention"}\text{)} \\
         \mathbf{q}_i^{(t)} &= [\tilde{\mathbf{q}}_i^{(t-1)}; \mathbf{r}_i^{(t-1)}] \qquad \text{(eq. 3)}
 
-    and the module returns :math:`\mathbf{q}^{(T)}`. :math:`\mathbf{E}_i` is
-    SimAM's energy of the query against the dialogue's global context
-    :math:`\mathbf{m}_j = \mathbf{W}_m \mathbf{c}_j + \mathbf{b}_m` (the "linear
-    layer" of sec. 3.2; :func:`simam_energy_gate`). ``attention=False`` is
-    Table 4's "w/o simAM attention": the gate is 1, so
-    :math:`\mathbf{r} = \tilde{\mathbf{q}}`. The recurrence runs
+    and the module returns :math:`\mathbf{q}^{(T)}`, with the dialogue's global
+    context :math:`\mathbf{m}_j = \mathbf{W}_m \mathbf{c}_j + \mathbf{b}_m` (the
+    "linear layer" of sec. 3.2). ``retrieval="attention"`` (default) is
+    DialogueCRN's retrieval, which DialogueCRN's and the MFCRE authors'
+    released code keep (:func:`memory_retrieval`). ``retrieval="simam"`` is
+    our reading of eq. 2's SimAM wording,
+    :math:`\mathbf{r}_i = \mathrm{sigmoid}(1/\mathbf{E}_i) \odot \tilde{\mathbf{q}}_i`
+    with :math:`\mathbf{E}_i` SimAM's energy of the query against the context
+    (:func:`simam_energy_gate`). ``attention=False`` is Table 4's "w/o simAM
+    attention": :math:`\mathbf{r} = \tilde{\mathbf{q}}`. The recurrence runs
     over turns (a handful), never over utterances or dialogues. Our reading
     (the paper gives no code): the reasoning cell is an sLSTM cell by default
     (``cell="m"`` for an mLSTM cell); DialogueCRN's speaker-level reasoning is
@@ -81,20 +104,23 @@ class DialogueCRNReasoning(torch.nn.Module):
         cell: ``"s"`` or ``"m"``, the reasoning cell.
         context_blocks: cell kinds of the context XLSTM (``""``: :math:`\mathbf{c}` is the projection).
         heads: mLSTM heads.
-        attention: use the SimAM gate (eq. 2).
+        attention: retrieve :math:`\mathbf{r}` (eq. 2); ``False`` copies :math:`\tilde{\mathbf{q}}`.
+        retrieval: ``"attention"`` (DialogueCRN, default) or ``"simam"`` (the gate reading).
         lam: SimAM's :math:`\lambda`.
 
     Shapes: ``x`` :math:`(N, F)`, ``batch`` :math:`(N)` -> :math:`(N, 2\cdot hidden)`.
     """
 
     def __init__(self, in_channels: int, hidden: int, turns: int = 2, cell: str = "s", context_blocks: str = "m",
-                 heads: int = 4, attention: bool = True, lam: float = 1e-4):
+                 heads: int = 4, attention: bool = True, retrieval: str = "attention", lam: float = 1e-4):
         super().__init__()
         if cell not in ("s", "m"):
             raise ValueError(f"cell must be 's' (sLSTM) or 'm' (mLSTM), got {cell!r}")
+        if retrieval not in ("attention", "simam"):
+            raise ValueError(f"retrieval must be 'attention' or 'simam', got {retrieval!r}")
         if turns < 1:
             raise ValueError(f"turns must be >= 1, got {turns}")
-        self.turns, self.attention, self.lam = turns, attention, lam
+        self.turns, self.attention, self.retrieval, self.lam = turns, attention, retrieval, lam
         self.input = torch.nn.Linear(in_channels, hidden)
         self.context = XLSTM(hidden, context_blocks, heads=heads, bidirectional=True) if context_blocks else None
         self.query = torch.nn.Linear(hidden, 2 * hidden)                      # W_q, b_q
@@ -106,11 +132,17 @@ class DialogueCRNReasoning(torch.nn.Module):
         if self.context is not None:
             c = self.context(c, batch)
         q = self.query(c)
-        if self.attention:                      # the global context is the same in every turn
-            mean, variance = dialogue_statistics(self.memory(c), batch)
+        memory = self.memory(c)                 # the global context is the same in every turn
+        if self.attention and self.retrieval == "simam":
+            mean, variance = dialogue_statistics(memory, batch)
         state = self.cell.initial_state(x.size(0), x)
         for _ in range(self.turns):                                           # reasoning turns t = 1..T
             q_tilde, state = self.cell(q, state)                              # eq. 1
-            gate = simam_energy_gate(q_tilde, mean, variance, self.lam) if self.attention else 1.0
-            q = torch.cat([q_tilde, gate * q_tilde], dim=-1)                  # eqs. 2-3
+            if not self.attention:
+                r = q_tilde
+            elif self.retrieval == "attention":
+                r = memory_retrieval(q_tilde, memory, batch)                  # eq. 2
+            else:
+                r = simam_energy_gate(q_tilde, mean, variance, self.lam) * q_tilde
+            q = torch.cat([q_tilde, r], dim=-1)                               # eq. 3
         return q

@@ -26,11 +26,20 @@ class DialogueTransformerEncoder(torch.nn.Module):
     r"""AMB-DSGDN's utterance-level context encoder for one modality (eqs. 2-6).
 
     .. math::
-        \mathbf{x}_i &\leftarrow \mathbf{x}_i + PE(i) + E_s(s_i) \\
-        \mathbf{x} &\leftarrow \mathrm{LN}(\mathbf{x} + \mathrm{MHA}(\mathbf{x}))
+        \mathbf{x}_i &\leftarrow \mathrm{Dropout}(\mathbf{x}_i + PE(i) + E_s(s_i))
+            \qquad \text{(eqs. 2-3)} \\
+        \mathbf{x} &\leftarrow \mathbf{x} + \mathrm{Dropout}(\mathrm{MHA}(\mathbf{x}))
             \qquad \text{(eq. 4, within each dialogue)} \\
-        \mathbf{x} &\leftarrow \mathbf{W}_2\,\mathrm{GELU}(\mathbf{W}_1 \mathrm{LN}(\mathbf{x})) + \mathbf{x}
+        \mathbf{x} &\leftarrow \mathbf{x} + \mathrm{Dropout}\big(\mathbf{W}_2\,
+            \mathrm{Dropout}(\mathrm{GELU}(\mathbf{W}_1 \mathrm{LN}(\mathbf{x})))\big)
             \qquad \text{(eq. 5)}
+
+    As in the paper's eqs. 3-5 and the authors' code (github wys-ljq/AMB-DSGDN,
+    ``TransformerEncoder`` with one layer): no LayerNorm after the attention
+    (the first layer's pre-attention LayerNorm is skipped there too), a
+    pre-LayerNorm feed-forward of width ``ffn_channels`` (the code's
+    ``d_ff = hidden``) with the tanh-approximated GELU, and dropout after
+    positions + speakers.
 
     A node-feature transform: flat ``[N, D]`` features plus ``batch`` in,
     ``[N, D]`` out; dialogues are padded internally and padding is masked, so
@@ -43,28 +52,36 @@ class DialogueTransformerEncoder(torch.nn.Module):
         channels: feature size :math:`d_h`.
         heads: attention heads (:math:`d_k = d_h / h`).
         num_speakers: size of the speaker embedding table.
-        dropout: dropout in attention and after each sublayer.
+        dropout: dropout after the embeddings, in attention, inside and after each sublayer.
+        ffn_channels: inner width of the feed-forward (default ``channels``, the authors' code).
+
+    Shapes:
+        - **input:** ``x`` :math:`(N, D)`, ``batch`` :math:`(N)`, ``speaker`` :math:`(N)`
+        - **output:** :math:`(N, D)` (and :math:`(B, L, L)` weights when asked)
     """
 
-    def __init__(self, channels: int, heads: int = 8, num_speakers: int = 10, dropout: float = 0.1):
+    def __init__(self, channels: int, heads: int = 8, num_speakers: int = 10, dropout: float = 0.1,
+                 ffn_channels: int | None = None):
         super().__init__()
         self.channels = channels
+        inner = ffn_channels or channels
         self.speaker = torch.nn.Embedding(num_speakers, channels)
         self.attention = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
-        self.norm_attention = torch.nn.LayerNorm(channels)
-        self.norm_ffn = torch.nn.LayerNorm(channels)
-        self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 4 * channels), torch.nn.GELU(),
-                                       torch.nn.Dropout(dropout), torch.nn.Linear(4 * channels, channels))
+        self.norm_ffn = torch.nn.LayerNorm(channels, eps=1e-6)
+        self.ffn_in = torch.nn.Linear(channels, inner)
+        self.ffn_out = torch.nn.Linear(inner, channels)
         self.dropout = dropout
 
     def forward(self, x: Tensor, batch: Tensor | None, speaker: Tensor,
                 return_attention_weights: bool = False):
         padded, mask = to_padded(x, batch)                                  # [B, L, D], [B, L]
         speakers, _ = to_padded(speaker.clamp(max=self.speaker.num_embeddings - 1), batch)
-        padded = padded + sinusoidal_positions(padded.size(1), self.channels, x.device) + self.speaker(speakers)
-        attended, weights = self.attention(padded, padded, padded, key_padding_mask=~mask,
+        h = padded + sinusoidal_positions(padded.size(1), self.channels, x.device) + self.speaker(speakers)
+        h = F.dropout(h, self.dropout, self.training)                        # eqs. 2-3
+        attended, weights = self.attention(h, h, h, key_padding_mask=~mask,
                                            need_weights=return_attention_weights)
-        h = self.norm_attention(padded + F.dropout(attended, self.dropout, self.training))
-        h = h + F.dropout(self.ffn(self.norm_ffn(h)), self.dropout, self.training)
+        h = h + F.dropout(attended, self.dropout, self.training)            # eq. 4
+        inner = F.dropout(F.gelu(self.ffn_in(self.norm_ffn(h)), approximate="tanh"), self.dropout, self.training)
+        h = h + F.dropout(self.ffn_out(inner), self.dropout, self.training)  # eq. 5
         out = from_padded(h, mask)
         return (out, weights) if return_attention_weights else out

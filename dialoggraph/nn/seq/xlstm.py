@@ -27,7 +27,14 @@ class SLSTMCell(torch.nn.Module):
     The stabiliser :math:`\mathbf{m}_t` keeps every exponent <= 0; ``c`` and
     ``n`` are the naive recurrence's scaled by :math:`e^{-\mathbf{m}_t}`, so
     :math:`\mathbf{h}_t` is unchanged (tested against the naive float64 form).
-    Forget gates are sigmoid (log-space), input gates exponential.
+    Forget gates are sigmoid (log-space), input gates exponential. First step
+    (where :math:`\mathbf{n}_{t-1} = 0`, nothing is stored yet): as in NX-AI's
+    kernel (github NX-AI/xlstm), :math:`\mathbf{m}_t = \tilde{\mathbf{i}}` and
+    there is nothing to forget (:math:`\mathbf{f}'_t \mathbf{c}_{t-1} = 0`), so an
+    input-gate pre-activation far below zero (e.g. -110, where
+    :math:`e^{\tilde i - \log\sigma(\tilde f)}` underflows) still gives a finite
+    :math:`\mathbf{h}_t = \sigma(\tilde{\mathbf{o}}) \tanh(\tilde{\mathbf{z}})`
+    instead of 0/0.
     """
 
     def __init__(self, input_size: int, hidden_size: int):
@@ -44,8 +51,11 @@ class SLSTMCell(torch.nn.Module):
         h, c, n, m = state
         z, i, f, o = (self.input(x) + self.recurrent(h)).chunk(4, dim=-1)
         log_f = F.logsigmoid(f)
-        m_new = torch.maximum(log_f + m, i)
-        i_gate, f_gate = torch.exp(i - m_new), torch.exp(log_f + m - m_new)
+        first = n == 0
+        m_new = torch.where(first, i, torch.maximum(log_f + m, i))
+        i_gate = torch.exp(i - m_new)
+        # exp(-inf) = 0 on the first step, finite gradients everywhere (no inf * 0)
+        f_gate = torch.exp(torch.where(first, float("-inf"), log_f + m - m_new))
         c = f_gate * c + i_gate * torch.tanh(z)
         n = f_gate * n + i_gate
         h = torch.sigmoid(o) * c / n
