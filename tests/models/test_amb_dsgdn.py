@@ -49,15 +49,23 @@ def test_ablations_run_and_none_needs_no_edges(batch, graph_layer):
     assert (AMBDSGDN.required_transform(model.config) is None) == (graph_layer == "none")
 
 
-def test_aux_losses_follow_eq_33(batch):
+@pytest.mark.parametrize("detach", [False, True])
+def test_aux_losses_follow_eq_33_value_and_gradient(batch, detach):
     b, dims = batch
     torch.manual_seed(0)
-    model = AMBDSGDN(dims, 7, small(modality_dropout=False, dropout=0.0)).train()
+    model = AMBDSGDN(dims, 7, small(modality_dropout=False, dropout=0.0, graph_dropout=0.0,
+                                    aux_detach=detach)).train()
     out = model(b)
     y = b["utterance"].y
     for m, logits in out.modality_logits.items():
         loss_m = F.cross_entropy(logits, y)
-        assert out.aux_losses[f"{m}_loss"].item() == pytest.approx(loss_m.item() ** 2 / 10, rel=1e-5)
+        aux = out.aux_losses[f"{m}_loss"]
+        assert aux.item() == pytest.approx(loss_m.item() ** 2 / 10, rel=1e-5)
+        # d(L^2/10) = 2L/10 dL (the authors' undetached loss); detached alpha: L/10 dL
+        grad = torch.autograd.grad(aux, logits, retain_graph=True)[0]
+        grad_loss = torch.autograd.grad(loss_m, logits, retain_graph=True)[0]
+        factor = (1 if detach else 2) * loss_m.item() / 10
+        assert torch.allclose(grad, factor * grad_loss, atol=1e-7)
 
 
 def test_no_leakage_between_dialogues(batch):
@@ -65,16 +73,28 @@ def test_no_leakage_between_dialogues(batch):
     assert_dialogues_isolated(AMBDSGDN(dims, 7, small()).eval(), b, ("text", "audio", "visual"))
 
 
-def test_modality_dropout_waits_for_warmup_and_masks_the_loss(batch):
+def test_modality_dropout_waits_for_warmup(batch):
     b, dims = batch
-    model = AMBDSGDN(dims, 7, small(warmup_epochs=2, p_exe=1.0, q_base=0.6)).train()
+    model = AMBDSGDN(dims, 7, small(warmup_epochs=2, p_exe=1.0, q_base=0.6, dropout=0.0, graph_dropout=0.0))
+    model.train()
+    calls = []
+    model.modality_dropout.register_forward_hook(lambda module, args, result: calls.append(result[1]))
     model.set_epoch(1)
-    assert model(b).loss_mask is None
+    model(b)
     model.set_epoch(2)
     torch.manual_seed(3)
     out = model(b)
-    assert out.loss_mask is not None and out.loss_mask.dtype == torch.bool
+    assert calls[0] is None and calls[1] is not None
     assert torch.isfinite(training_loss(out, b["utterance"].y))
+
+
+def test_presets_are_the_authors_run_scripts():
+    meld, iemocap = AMBDSGDNConfig.meld(), AMBDSGDNConfig.iemocap()
+    assert (meld.window, meld.lr, meld.dropout, meld.q_base, meld.p_exe, meld.warmup_epochs) == \
+        (6, 5e-5, 0.11, 0.2, 0.2, 0)
+    assert (iemocap.window, iemocap.lr, iemocap.dropout, iemocap.q_base, iemocap.p_exe, iemocap.warmup_epochs) == \
+        (20, 6.8e-5, 0.5, 0.3, 0.5, 60)
+    assert AMBDSGDNConfig.meld(hidden=64).hidden == 64
 
 
 def test_missing_subgraphs_and_bad_config(batch):
@@ -86,6 +106,8 @@ def test_missing_subgraphs_and_bad_config(batch):
         AMBDSGDN(dims, 7, small(modalities=("smell",)))
     with pytest.raises(ValueError, match="graph_layer"):
         AMBDSGDN(dims, 7, small(graph_layer="mystery"))
+    with pytest.raises(ValueError, match="modality_rule"):
+        AMBDSGDN(dims, 7, small(modality_rule="paper"))
 
 
 def test_training_steps_reduce_the_loss(batch):

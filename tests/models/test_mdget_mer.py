@@ -4,7 +4,7 @@ from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import MDGETMER, MDGETMERConfig, get_model_class
-from dialoggraph.train.engine import training_loss
+from dialoggraph.train.engine import parameter_groups, training_loss
 from conftest import assert_dialogues_isolated, loss_after_training
 from dialoggraph.transforms import SpeakerWindowGraph
 
@@ -61,3 +61,17 @@ def test_training_steps_reduce_the_loss(batch):
     model = MDGETMER(dims, 7, small(gue_dropout=0.0, acme_dropout=0.0, classifier_dropout=0.0))
     first, last = loss_after_training(model, b, steps=15, lr=0.003)
     assert last < 0.6 * first
+
+
+def test_gate_weights_are_regularised_once(batch):
+    """Eq. 40's L2 covers the gates, AdamW's weight decay every other weight: never both."""
+    b, dims = batch
+    model = MDGETMER(dims, 7, MDGETMERConfig(hidden=16, heads=2, gue_layers=1, acme_layers=1, classifier_hidden=16))
+    decayed, free = parameter_groups(model, 1e-5)
+    gates = {id(p) for p in model.gate_parameters()}
+    assert decayed["weight_decay"] == 1e-5 and free["weight_decay"] == 0.0
+    assert {id(p) for p in free["params"]} == gates
+    assert not gates & {id(p) for p in decayed["params"]}
+    assert len(decayed["params"]) + len(free["params"]) == len(list(model.parameters()))
+    model.train()
+    assert "gate_l2" in model(b).aux_losses

@@ -145,7 +145,7 @@ def test_lambda_init_values():
 
 def test_block_residual_shape_and_isolation():
     torch.manual_seed(4)
-    block = DiffRGATBlock(16, heads=2)
+    block = DiffRGATBlock(16, heads=2).eval()
     x, edge_index, edge_rel, batch = make_graph(9, num_dialogues=3)
     out = block(x, edge_index, edge_rel)
     assert out.shape == x.shape

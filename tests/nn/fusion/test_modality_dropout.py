@@ -14,21 +14,27 @@ def test_modality_performance_follows_eq_19():
     w = [6 / 3, 6 / 2, 6 / 1]
     pr = [1 * 2 / 3, 0.5 * 0.5, 0.5 * 1]
     expected = sum(a * b for a, b in zip(w, pr)) / sum(w)
-    assert modality_performance(pred, y, 4).item() == pytest.approx(expected)
-    assert modality_performance(y.clamp(min=0), y, 4).item() == pytest.approx(1.0)
+    assert modality_performance(pred, y, 4, metric="eq19").item() == pytest.approx(expected)
+    assert modality_performance(y.clamp(min=0), y, 4, metric="eq19").item() == pytest.approx(1.0)
+    # the default is the support-weighted F1 (sklearn's, tests/fidelity): F1 = 2TP / (n_c + predicted_c)
+    f1 = [2 * 2 / (3 + 2), 2 * 1 / (2 + 2), 2 * 1 / (1 + 2)]
+    assert modality_performance(pred, y, 4).item() == pytest.approx((3 * f1[0] + 2 * f1[1] + f1[2]) / 6)
 
 
-def test_dropout_probabilities_eqs_20_to_24():
-    equal = dropout_probabilities(torch.tensor([0.5, 0.5, 0.5]))
-    assert torch.allclose(equal, torch.full((3,), 0.3), atol=1e-4)
+@pytest.mark.parametrize("rule", ["eq24", "released"])
+def test_dropout_probabilities_eqs_20_to_24(rule):
+    equal = dropout_probabilities(torch.tensor([0.5, 0.5, 0.5]), rule=rule)
+    # all equal: eq. 24 gives q_base; the released rule drops nothing (r_bar = 0, not > 0)
+    assert torch.allclose(equal, torch.full((3,), 0.3 if rule == "eq24" else 0.0), atol=1e-4)
     p = torch.tensor([0.6, 0.3, 0.2])
-    q = dropout_probabilities(p, q_base=0.3, scale=0.9)
+    q = dropout_probabilities(p, q_base=0.3, scale=0.9, rule=rule)
     # by hand for the best modality: r = [0.6/0.3 - 1, 0.6/0.2 - 1] = [1, 2]
     r = torch.tensor([0.6 / (0.3 + 1e-5) - 1, 0.6 / (0.2 + 1e-5) - 1])
     r_bar = (torch.softmax(torch.relu(r), 0) * r).sum() / 2
     assert q[0].item() == pytest.approx(min(1.0, 0.3 * (1 + 0.9 * r_bar.item())), rel=1e-5)
-    assert q[0] > q[1] > q[2]                          # the best modality is dropped most
+    assert q[0] > q[1] >= q[2]                         # the best modality is dropped most
     assert bool(((q >= 0) & (q <= 1)).all())
+    assert (q[2] == 0) == (rule == "released")         # the weakest is never dropped under the released rule
 
 
 def test_expectation_scale_gradient_eq_27():
@@ -54,35 +60,41 @@ def test_inactive_cases_change_nothing():
     features, predictions, y, batch = _inputs(4)
     layer = AdaptiveModalityDropout(p_exe=1.0)
     layer.eval()
-    out, keep, q = layer(features, predictions, y, batch, 3)
-    assert out is features and bool(keep.all()) and q is None
+    out, q = layer(features, predictions, y, batch, 3)
+    assert out is features and q is None
     layer.train()
     layer.active = False
-    assert layer(features, predictions, y, batch, 3)[2] is None
+    assert layer(features, predictions, y, batch, 3)[1] is None
     layer.active = True
     single = {"text": features["text"]}
-    assert layer(single, predictions, y, batch, 3)[2] is None
+    assert layer(single, predictions, y, batch, 3)[1] is None
 
 
-def test_masks_whole_dialogues_rescales_and_flags_empty_ones():
+@pytest.mark.parametrize("rule", ["eq24", "released"])
+def test_masks_whole_dialogues_rescales_and_never_drops_everything(rule):
     torch.manual_seed(0)
     features, predictions, y, batch = _inputs()
-    layer = AdaptiveModalityDropout(q_base=0.3, p_exe=1.0).train()
-    out, keep, q = layer(features, predictions, y, batch, 3)
+    layer = AdaptiveModalityDropout(q_base=0.6, p_exe=1.0, rule=rule).train()
+    out, q = layer(features, predictions, y, batch, 3)
     theta = q.mean().item()                            # equal feature sizes
+    dropped = torch.stack([out[m][:, 0].view(-1, 3)[:, 0] == 0 for m in out])   # [M, dialogues]
     for i, m in enumerate(("text", "audio", "visual")):
         kept = out[m][:, 0].view(-1, 3)                # per dialogue
         assert bool((kept == kept[:, :1]).all())       # one decision per dialogue
         assert all(v == 0 or abs(v - 1 / (1 - theta)) < 1e-5 for v in kept[:, 0].tolist())
-        drop_rate = (kept[:, 0] == 0).float().mean().item()
-        assert abs(drop_rate - q[i].item()) < 0.08     # Bernoulli(1 - q_m), 400 dialogues
     assert q[0] > q[1] and q[0] > q[2]                 # text predicts perfectly here
-    all_dropped = torch.stack([out[m][:, 0] == 0 for m in out]).all(0)
-    assert torch.equal(keep, ~all_dropped)
+    assert not bool(dropped.all(0).any())              # the collapse guard: a modality always survives
+    weakest = int(q.argmin())
+    # Bernoulli(1 - q_m) per dialogue, except the guard restores the weakest where all were drawn dropped
+    others = [i for i in range(3) if i != weakest]
+    for i in others:
+        assert abs(dropped[i].float().mean().item() - q[i].item()) < 0.08
+    expected_weakest = q[weakest].item() * (1 - q[others[0]].item() * q[others[1]].item())
+    assert abs(dropped[weakest].float().mean().item() - expected_weakest) < 0.08
 
 
 def test_p_exe_zero_never_drops():
     features, predictions, y, batch = _inputs(10)
     layer = AdaptiveModalityDropout(p_exe=0.0).train()
-    assert layer(features, predictions, y, batch, 3)[2] is None
+    assert layer(features, predictions, y, batch, 3)[1] is None
     assert math.isclose(AdaptiveModalityDropout().q_base, 0.3)

@@ -52,3 +52,22 @@ def test_unweighted_fusion_sums_the_latents_and_keeps_the_loss():
     assert torch.allclose(fused, sum(unweighted.mean[m](x) for m, x in features.items()), atol=1e-6)
     _, loss_w, weights_w = weighted(features)
     assert torch.allclose(loss, loss_w) and all(torch.allclose(weights[m], weights_w[m]) for m in weights)
+
+
+def test_fusion_weights_are_live_at_realistic_widths():
+    """Eq. 16 with the KL summed over 256 latent dimensions saturates the sigmoid (every w = 1.0,
+    no gradient): the issue's dead weights. Per latent dimension (the default) they move."""
+    torch.manual_seed(2)
+    features = {m: torch.randn(32, 256) for m in ("text", "audio", "visual")}
+    for weight_kl, live in (("mean", True), ("sum", False)):
+        vdf = VariationalDistillationFusion(256, ("text", "audio", "visual"), weight_kl=weight_kl).eval()
+        _, _, weights = vdf(features)
+        w = torch.stack(list(weights.values()))
+        grad = torch.autograd.grad(w.sum(), vdf.logvar["audio"].weight)[0]
+        w = w.detach()
+        if live:
+            assert float(w.max()) < 0.99 and float(w.std()) > 1e-3 and float(grad.abs().max()) > 1e-4
+        else:
+            assert float(w.min()) > 0.9999 and float(grad.abs().max()) < 1e-6
+    with pytest.raises(ValueError, match="weight_kl"):
+        VariationalDistillationFusion(4, ("text",), weight_kl="max")

@@ -1,7 +1,9 @@
+import math
+
 import pytest
 import torch
 
-from dialoggraph.nn.seq import DialogueCRNReasoning, dialogue_statistics, simam_energy_gate
+from dialoggraph.nn.seq import DialogueCRNReasoning, dialogue_statistics, memory_retrieval, simam_energy_gate
 
 BATCH = torch.tensor([0, 0, 0, 0, 1, 1, 2])
 
@@ -15,6 +17,14 @@ def reference_gate(query, memory, lam):
     return torch.sigmoid(1 / energy)
 
 
+def reference_retrieval(query, memory):
+    """DialogueCRN's ReasonModule retrieval for one query: r = sum_j softmax_j(m_j . q) m_j."""
+    scores = [float(memory[j] @ query) for j in range(memory.size(0))]
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    return sum(w * memory[j] for j, w in enumerate(weights)) / sum(weights)
+
+
 def reference_reasoning(module: DialogueCRNReasoning, x):
     """Eqs. 1-3 for one dialogue, one utterance and one turn at a time."""
     c = module.input(x)
@@ -26,7 +36,12 @@ def reference_reasoning(module: DialogueCRNReasoning, x):
         state = module.cell.initial_state(1, x)
         for _ in range(module.turns):
             q_tilde, state = module.cell(q, state)
-            r = reference_gate(q_tilde[0], memory, module.lam) * q_tilde if module.attention else q_tilde
+            if not module.attention:
+                r = q_tilde
+            elif module.retrieval == "attention":
+                r = reference_retrieval(q_tilde[0], memory).unsqueeze(0)
+            else:
+                r = reference_gate(q_tilde[0], memory, module.lam) * q_tilde
             q = torch.cat([q_tilde, r], dim=-1)
         rows.append(q)
     return torch.cat(rows)
@@ -46,12 +61,13 @@ def test_simam_gate_equals_the_energy_formula_per_dialogue():
     assert simam_energy_gate(torch.full((3, 1), 5.0), *context)[0, 0] > 0.99
 
 
-@pytest.mark.parametrize("cell,attention,context", [("s", True, "m"), ("m", True, "s"), ("s", False, ""),
-                                                      ("m", False, "m")])
-def test_batched_reasoning_equals_the_sequential_reference(cell, attention, context):
+@pytest.mark.parametrize("cell,attention,context,retrieval",
+                         [("s", True, "m", "attention"), ("m", True, "s", "attention"), ("s", True, "m", "simam"),
+                          ("m", True, "s", "simam"), ("s", False, "", "attention"), ("m", False, "m", "simam")])
+def test_batched_reasoning_equals_the_sequential_reference(cell, attention, context, retrieval):
     torch.manual_seed(1)
     module = DialogueCRNReasoning(6, 8, turns=3, cell=cell, context_blocks=context, heads=2,
-                                  attention=attention).double().eval()
+                                  attention=attention, retrieval=retrieval).double().eval()
     x = torch.randn(7, 6, dtype=torch.float64)
     out = module(x, BATCH)
     assert out.shape == (7, 16)
@@ -79,3 +95,14 @@ def test_isolation_single_utterance_and_gradients():
     assert torch.isfinite(module(torch.randn(1, 4), None)).all()
     with pytest.raises(ValueError, match="cell"):
         DialogueCRNReasoning(4, 6, cell="x")
+    with pytest.raises(ValueError, match="retrieval"):
+        DialogueCRNReasoning(4, 6, retrieval="x")
+
+
+def test_memory_retrieval_is_dialogue_crns_and_stays_in_its_dialogue():
+    torch.manual_seed(3)
+    q, m = torch.randn(7, 5, dtype=torch.float64), torch.randn(7, 5, dtype=torch.float64)
+    r = memory_retrieval(q, m, BATCH)
+    for i in range(7):
+        inside = BATCH == BATCH[i]
+        assert torch.allclose(r[i], reference_retrieval(q[i], m[inside]), atol=1e-12)

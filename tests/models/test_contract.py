@@ -1,0 +1,105 @@
+"""The contract every registered model keeps (in the spirit of Hugging Face's model tester).
+
+Each model runs on a small tri-modal synthetic batch with the edges it asks for. A new model
+registered in ``dialoggraph.models`` must appear in ``SMALL`` (the test below says so).
+"""
+import io
+
+import pytest
+import torch
+from torch_geometric.data import Batch
+from torch_geometric.loader import DataLoader
+
+from conftest import assert_dialogues_isolated
+from dialoggraph.datasets import SyntheticDialogues
+from dialoggraph.models.registry import MODELS
+from dialoggraph.train.engine import required_transform, training_loss
+
+MODALITIES = ("text", "audio", "visual")
+SMALL = {
+    "amb_dsgdn": dict(hidden=16, heads=2, transformer_heads=2, modalities=MODALITIES),
+    "bigru": dict(hidden=16, modalities=MODALITIES),
+    "cmgfe": dict(hidden=16, heads=2, modalities=MODALITIES),
+    "dag_erc": dict(hidden=16, num_layers=2, modalities=MODALITIES),
+    "lfvd": dict(hidden=16, heads=2, modalities=MODALITIES),
+    "mdget_mer": dict(hidden=16, heads=2, gue_layers=1, acme_layers=1, classifier_hidden=16,
+                      modalities=MODALITIES),
+    "mfcre": dict(crn_hidden=8, channels=16, heads=2, classifier_hidden=16, modalities=MODALITIES),
+    "mlp": dict(hidden=16, modalities=MODALITIES),
+}
+NUM_CLASSES = 7
+
+
+def build(name: str, seed: int = 0):
+    cls = MODELS[name]
+    torch.manual_seed(seed)
+    config = cls.Config(**SMALL[name])
+    data = SyntheticDialogues(8, "train", seed=3, max_len=7, pre_transform=required_transform(name, config))
+    batch = next(iter(DataLoader(data, batch_size=8)))
+    return cls(data.meta["feature_dims"], NUM_CLASSES, config), batch
+
+
+def test_every_registered_model_is_in_the_contract_suite():
+    assert set(MODELS) == set(SMALL)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_dialogues_do_not_leak_into_each_other(name):
+    model, batch = build(name)
+    assert_dialogues_isolated(model.eval(), batch, MODALITIES, dialogue=2)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_batch_order_does_not_change_a_dialogues_output(name):
+    model, batch = build(name)
+    model.eval()
+    dialogues = batch.to_data_list()
+    order = [5, 2, 7, 0, 3, 6, 1, 4]
+    shuffled = Batch.from_data_list([dialogues[i] for i in order])
+    out = model(batch).logits
+    out_shuffled = model(shuffled).logits
+    ptr = batch["utterance"].ptr
+    pieces = [out[ptr[i]:ptr[i + 1]] for i in order]
+    assert torch.allclose(torch.cat(pieces), out_shuffled, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_every_parameter_receives_a_gradient(name):
+    model, batch = build(name)
+    model.train()
+    torch.manual_seed(1)
+    loss = training_loss(model(batch), batch["utterance"].y)
+    loss.backward()
+    dead = [n for n, p in model.named_parameters() if p.grad is None or not bool((p.grad != 0).any())]
+    assert dead == [], f"{name}: parameters without gradient: {dead}"
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_save_load_round_trip_and_same_seed_same_output(name):
+    model, batch = build(name, seed=4)
+    twin, _ = build(name, seed=4)
+    other, _ = build(name, seed=5)
+    model.eval(), twin.eval(), other.eval()
+    out = model(batch).logits
+    assert torch.equal(out, twin(batch).logits)
+    assert not torch.allclose(out, other(batch).logits)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    other.load_state_dict(torch.load(buffer, weights_only=True))
+    assert torch.equal(out, other(batch).logits)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+@pytest.mark.parametrize("scale", [0.0, 1e4])
+def test_finite_outputs_and_loss_on_extreme_inputs(name, scale):
+    model, batch = build(name)
+    model.train()
+    for m in MODALITIES:
+        x = batch["utterance"][f"x_{m}"]
+        batch["utterance"][f"x_{m}"] = x * scale if scale else torch.zeros_like(x)
+    out = model(batch)
+    loss = training_loss(out, batch["utterance"].y)
+    assert torch.isfinite(out.logits).all() and torch.isfinite(loss)
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
