@@ -97,3 +97,15 @@ def assert_same_forward_and_gradients(module, inputs, ref_inputs, out, ref, atol
             assert (a is None or not a.any()) and (b is None or not b.any())
         else:
             assert torch.allclose(a, b, atol=atol), (a - b).abs().max()
+
+
+def assert_modalities_match_reference(module, run, reference, modalities, batch, channels):
+    """Random float64 features per modality; ``run(x)`` (the module on the whole batch) must equal
+    ``reference(x_of_one_dialogue)`` dialogue by dialogue, forward and gradients, for every modality."""
+    x = {m: torch.randn(batch.numel(), channels, dtype=torch.float64, requires_grad=True) for m in modalities}
+    x_ref = {m: t.detach().clone().requires_grad_() for m, t in x.items()}
+    out = run(x)
+    refs = [reference({m: t[idx] for m, t in x_ref.items()}) for idx in per_dialogue(batch)]
+    for m in modalities:
+        ref = torch.cat([r[m] for r in refs])
+        assert_same_forward_and_gradients(module, list(x.values()), list(x_ref.values()), out[m], ref)

@@ -20,7 +20,6 @@ from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities, modality_performance
 from dialoggraph.nn.seq import DialogueTransformerEncoder, SLSTMCell
 
-torch.set_default_dtype(torch.float32)
 
 
 # -- AMB-DSGDN: DiffGraphAttentionLayer / DiffRGCN --------------------------------------------

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from references import (assert_same_forward_and_gradients, attention, bigru, gelu, layer_norm, linear,
-                        per_dialogue, randomise, sigmoid)
+from references import (assert_modalities_match_reference, assert_same_forward_and_gradients, attention, bigru,
+                        gelu, layer_norm, linear, per_dialogue, randomise, sigmoid)
 from dialoggraph.nn.fusion import GatedClassifier, GatedCrossModalEncoder, GatedModalityFusion
 from dialoggraph.nn.seq import GatedUnimodalEncoder
 
@@ -60,13 +60,8 @@ def acme_reference(acme, features):
 def test_gated_cross_modal_encoder_equals_eqs_6_to_22():
     modalities = ("text", "audio", "visual")
     acme = randomise(GatedCrossModalEncoder(4, modalities, heads=2, dropout=0.0), seed=1).double().eval()
-    x = {m: torch.randn(7, 4, dtype=torch.float64, requires_grad=True) for m in modalities}
-    x_ref = {m: t.detach().clone().requires_grad_() for m, t in x.items()}
-    out = acme(x, BATCH)
-    refs = [acme_reference(acme, {m: t[idx] for m, t in x_ref.items()}) for idx in per_dialogue(BATCH)]
-    for m in modalities:
-        ref = torch.cat([r[m] for r in refs])
-        assert_same_forward_and_gradients(acme, list(x.values()), list(x_ref.values()), out[m], ref)
+    assert_modalities_match_reference(acme, lambda x: acme(x, BATCH), lambda x: acme_reference(acme, x),
+                                      modalities, BATCH, 4)
 
 
 def test_gated_fusion_and_classifier_equal_eqs_23_to_29():

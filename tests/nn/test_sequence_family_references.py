@@ -3,8 +3,7 @@
 tests/fidelity), one dialogue at a time in float64; forward and every gradient."""
 import torch
 
-from references import (assert_same_forward_and_gradients, attention, layer_norm, linear, per_dialogue,
-                        randomise)
+from references import assert_modalities_match_reference, attention, layer_norm, linear, randomise
 from dialoggraph.nn.fusion import LanguageFocusedTransformer, MultiAttn
 
 BATCH = torch.tensor([0, 0, 0, 1, 2, 2, 2])
@@ -41,13 +40,8 @@ def multi_attn_reference(fusion, x):
 
 def test_multi_attn_equals_the_stacked_bidirectional_cross_attention():
     fusion = randomise(MultiAttn(4, MODALITIES, num_layers=2, heads=2, dropout=0.0), seed=4).double().eval()
-    x = {m: torch.randn(7, 4, dtype=torch.float64, requires_grad=True) for m in MODALITIES}
-    x_ref = {m: t.detach().clone().requires_grad_() for m, t in x.items()}
-    out = fusion(x, BATCH)
-    refs = [multi_attn_reference(fusion, {m: t[idx] for m, t in x_ref.items()}) for idx in per_dialogue(BATCH)]
-    for m in MODALITIES:
-        ref = torch.cat([r[m] for r in refs])
-        assert_same_forward_and_gradients(fusion, list(x.values()), list(x_ref.values()), out[m], ref)
+    assert_modalities_match_reference(fusion, lambda x: fusion(x, BATCH), lambda x: multi_attn_reference(fusion, x),
+                                      MODALITIES, BATCH, 4)
 
 
 def lft_reference(lft, x):
@@ -65,11 +59,6 @@ def lft_reference(lft, x):
 
 def test_language_focused_transformer_equals_eqs_6_to_9():
     lft = randomise(LanguageFocusedTransformer(4, MODALITIES, heads=2, dropout=0.0), seed=5).double().eval()
-    x = {m: torch.randn(7, 4, dtype=torch.float64, requires_grad=True) for m in MODALITIES}
-    x_ref = {m: t.detach().clone().requires_grad_() for m, t in x.items()}
-    out, atmosphere = lft(x, BATCH)
-    assert atmosphere.shape == (3, 4)
-    refs = [lft_reference(lft, {m: t[idx] for m, t in x_ref.items()}) for idx in per_dialogue(BATCH)]
-    for m in MODALITIES:
-        ref = torch.cat([r[m] for r in refs])
-        assert_same_forward_and_gradients(lft, list(x.values()), list(x_ref.values()), out[m], ref)
+    assert lft({m: torch.randn(7, 4, dtype=torch.float64) for m in MODALITIES}, BATCH)[1].shape == (3, 4)
+    assert_modalities_match_reference(lft, lambda x: lft(x, BATCH)[0], lambda x: lft_reference(lft, x),
+                                      MODALITIES, BATCH, 4)
