@@ -28,7 +28,9 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
     :math:`(N/n_c)^\alpha` by their sum over the classes present, so they sum
     to 1 (in batches of 16 MELD dialogues eq. 12's weights run from about 1.5
     for the majority class to about 20 for the rarest, and make this term
-    outweigh the cross-entropy many times over; docs/mfcre.md).
+    outweigh the cross-entropy many times over; docs/mfcre.md). The counts
+    :math:`n_c` are always the batch's, as eq. 12 says; MultiEMO's code instead
+    counts the whole training set once and L1-normalises those weights.
     """
 
     def __init__(self, tau: float = 0.9, alpha: float = 0.8, gamma: float = 3.0, normalize: bool = False,
