@@ -1,5 +1,3 @@
-import math
-
 import pytest
 import torch
 
@@ -19,10 +17,9 @@ def reference_gate(query, memory, lam):
 
 def reference_retrieval(query, memory):
     """DialogueCRN's ReasonModule retrieval for one query: r = sum_j softmax_j(m_j . q) m_j."""
-    scores = [float(memory[j] @ query) for j in range(memory.size(0))]
-    top = max(scores)
-    weights = [math.exp(s - top) for s in scores]
-    return sum(w * memory[j] for j, w in enumerate(weights)) / sum(weights)
+    scores = torch.stack([memory[j] @ query for j in range(memory.size(0))])
+    weights = torch.exp(scores - scores.max())
+    return sum(weights[j] * memory[j] for j in range(memory.size(0))) / weights.sum()
 
 
 def reference_reasoning(module: DialogueCRNReasoning, x):
