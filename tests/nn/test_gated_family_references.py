@@ -36,9 +36,14 @@ def test_gated_unimodal_encoder_equals_eqs_1_to_5():
 
 
 def acme_reference(acme, features):
-    """Eqs. 6-22 for one dialogue with text, audio and visual."""
+    """Eqs. 6-22 for one dialogue with text, audio and visual (without text: no cross-modal step)."""
     sr = {m: layer_norm(x + attention(x, x, acme.self_attention[m].attention), acme.self_norm[m])
           for m, x in features.items()}                                                # eqs. 6-7
+    if "text" not in features:
+        cr = {m: layer_norm(features[m] + sr[m], acme.cross_norm[m]) for m in features}
+        return {m: layer_norm(features[m] + x_cr + feed_forward(sigmoid(linear(x_cr, acme.feature_gate[m])) * x_cr,
+                                                                  acme.ff[m]), acme.out_norm[m])
+                for m, x_cr in cr.items()}
     t = sr["text"]
     gathered = []
     for m in ("audio", "visual"):                                                       # eqs. 8-11
@@ -57,8 +62,8 @@ def acme_reference(acme, features):
     return out
 
 
-def test_gated_cross_modal_encoder_equals_eqs_6_to_22():
-    modalities = ("text", "audio", "visual")
+@pytest.mark.parametrize("modalities", [("text", "audio", "visual"), ("audio", "visual")])
+def test_gated_cross_modal_encoder_equals_eqs_6_to_22(modalities):
     acme = randomise(GatedCrossModalEncoder(4, modalities, heads=2, dropout=0.0), seed=1).double().eval()
     assert_modalities_match_reference(acme, lambda x: acme(x, BATCH), lambda x: acme_reference(acme, x),
                                       modalities, BATCH, 4)

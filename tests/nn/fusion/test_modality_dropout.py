@@ -98,3 +98,22 @@ def test_p_exe_zero_never_drops():
     layer = AdaptiveModalityDropout(p_exe=0.0).train()
     assert layer(features, predictions, y, batch, 3)[1] is None
     assert math.isclose(AdaptiveModalityDropout().q_base, 0.3)
+
+
+def test_a_single_labelled_utterance_has_its_own_score():
+    y, pred = torch.tensor([2, -1]), torch.tensor([2, 0])
+    assert modality_performance(pred, y, 3).item() == 1.0
+    assert modality_performance(pred, y, 3, metric="eq19").item() == 1.0
+    assert modality_performance(pred[1:], y[1:], 3).item() == 0.0          # no labelled utterance
+
+
+@pytest.mark.parametrize("metric,rule", [("weighted_f1", "released"), ("eq19", "eq24"), ("eq19", "released")])
+def test_forward_uses_its_metric_and_rule_and_acts_with_two_modalities(metric, rule):
+    torch.manual_seed(1)
+    features, predictions, y, batch = _inputs(50)
+    predictions["audio"] = torch.where(torch.rand(y.shape) < 0.5, y, predictions["audio"])
+    features = {m: features[m] for m in ("text", "audio")}
+    layer = AdaptiveModalityDropout(q_base=0.3, p_exe=1.0, metric=metric, rule=rule).train()
+    _, q = layer(features, predictions, y, batch, 3)
+    performance = torch.stack([modality_performance(predictions[m], y, 3, metric) for m in ("text", "audio")])
+    assert q is not None and torch.allclose(q, dropout_probabilities(performance, 0.3, 0.9, rule))

@@ -1,3 +1,4 @@
+import math
 import pytest
 import torch
 
@@ -71,3 +72,30 @@ def test_fusion_weights_are_live_at_realistic_widths():
             assert float(w.min()) > 0.9999 and float(grad.abs().max()) < 1e-6
     with pytest.raises(ValueError, match="weight_kl"):
         VariationalDistillationFusion(4, ("text",), weight_kl="max")
+
+
+def test_distillation_loss_and_weights_equal_eqs_13_to_16_utterance_by_utterance():
+    """Eq. 13: mean_i [sum_{m != l} KL(q_m || sg(q_l)) + sum_m KL(q_m || N(0, I))], KLs summed over
+    dimensions; eq. 16: w_m = sigmoid(mean_d (KL_d(l || m) + KL_d(m || l)) / 2); closed forms by hand."""
+    torch.manual_seed(3)
+    modalities = ("text", "audio", "visual")
+    vdf = VariationalDistillationFusion(3, modalities).double().eval()
+    x = {m: torch.randn(4, 3, dtype=torch.float64) for m in modalities}
+    fused, loss, weights = vdf(x)
+
+    def kl(mq, lq, mp, lp):   # one dimension: log(s_p / s_q) + (s_q^2 + (m_q - m_p)^2) / (2 s_p^2) - 1/2
+        return 0.5 * (lp - lq) + (math.exp(lq) + (mq - mp) ** 2) / (2 * math.exp(lp)) - 0.5
+
+    stats = {m: (vdf.mean[m](v).tolist(), vdf.logvar[m](v).tolist()) for m, v in x.items()}
+    expected_loss = 0.0
+    for i in range(4):
+        for m in modalities:
+            mu, lv = stats[m][0][i], stats[m][1][i]
+            expected_loss += sum(kl(mu[d], lv[d], 0.0, 0.0) for d in range(3)) / 4
+            if m != "text":
+                mu_l, lv_l = stats["text"][0][i], stats["text"][1][i]
+                expected_loss += sum(kl(mu[d], lv[d], mu_l[d], lv_l[d]) for d in range(3)) / 4
+                both = sum(kl(mu_l[d], lv_l[d], mu[d], lv[d]) + kl(mu[d], lv[d], mu_l[d], lv_l[d])
+                           for d in range(3)) / 3
+                assert abs(weights[m][i].item() - 1 / (1 + math.exp(-0.5 * both))) < 1e-12
+    assert abs(loss.item() - expected_loss) < 1e-10
