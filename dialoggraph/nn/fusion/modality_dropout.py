@@ -13,7 +13,8 @@ PerformanceMetric = Literal["weighted_f1", "eq19"]
 DropRule = Literal["released", "eq24"]
 
 
-def modality_performance(pred: Tensor, y: Tensor, num_classes: int, metric: PerformanceMetric = "weighted_f1") -> Tensor:
+def modality_performance(pred: Tensor, y: Tensor, num_classes: int,
+                         metric: PerformanceMetric = "weighted_f1") -> Tensor:
     r"""One modality's per-batch performance :math:`p_m` (AMB-DSGDN eq. 19), over labelled utterances.
 
     ``metric="weighted_f1"`` (default, the authors' code: scikit-learn's

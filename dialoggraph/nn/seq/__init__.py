@@ -8,5 +8,5 @@ from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell, XLSTMBlock
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder, sinusoidal_positions
 
 __all__ = ["DialogueCRNReasoning", "memory_retrieval", "simam_energy_gate", "dialogue_statistics", "DialogueGRU",
-           "DialogueAttention", "DialogueTransformerLayer", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell", "GatedUnimodalEncoder",
-           "DialogueTransformerEncoder", "sinusoidal_positions"]
+           "DialogueAttention", "DialogueTransformerLayer", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell",
+           "GatedUnimodalEncoder", "DialogueTransformerEncoder", "sinusoidal_positions"]
