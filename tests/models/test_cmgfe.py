@@ -43,8 +43,8 @@ def test_subsets(batch, modalities, teacher):
 
 def test_no_leakage_and_training_reduces_loss(batch):
     b, dims = batch
+    torch.manual_seed(0)
     model = CMGFE(dims, 7, small(dropout=0.0)).eval()
     assert_dialogues_isolated(model, b, ("text",))
-    torch.manual_seed(0)
-    first, last = loss_after_training(model.train(), b, steps=15, lr=3e-3)
+    first, last = loss_after_training(model.train(), b, steps=25, lr=3e-3)
     assert last < 0.6 * first
