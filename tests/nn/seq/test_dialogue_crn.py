@@ -68,6 +68,11 @@ def test_batched_reasoning_equals_the_sequential_reference(cell, attention, cont
     x = torch.randn(7, 6, dtype=torch.float64)
     out = module(x, BATCH)
     assert out.shape == (7, 16)
+    # the reference reads the context XLSTM through the module: pin what it must be
+    assert (module.context is None) == (context == "")
+    if context:
+        assert [len(block.cells) for block in module.context.blocks] == [2] * len(context)   # bidirectional
+        assert [type(block.cells[0]).__name__[0].lower() for block in module.context.blocks] == list(context)
     for d in range(3):
         inside = BATCH == d
         assert torch.allclose(out[inside], reference_reasoning(module, x[inside]), atol=1e-10)
