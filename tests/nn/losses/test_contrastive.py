@@ -54,8 +54,9 @@ def test_cross_modal_contrastive_matches_eq_10():
 
 def test_supervised_contrastive_matches_eq_11():
     torch.manual_seed(1)
-    features = {m: torch.randn(7, 4) for m in ("text", "audio")}
-    y = torch.tensor([0, 1, 0, 2, 1, -1, 2])
+    features = {m: torch.randn(9, 4) for m in ("text", "audio")}
+    # class 0 has three members (two positives per anchor), class 3 one (an anchor without positive)
+    y = torch.tensor([0, 1, 0, 2, 1, -1, 2, 0, 3])
     loss = SupervisedContrastiveLoss(tau=0.3)(features, y)
     assert loss.item() == pytest.approx(reference_full(features, y.tolist(), 0.3), rel=1e-5)
     assert SupervisedContrastiveLoss()(features, torch.tensor([0, 1, 2, 3, 4, 5, 6])).item() == 0.0
