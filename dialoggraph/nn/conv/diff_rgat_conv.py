@@ -65,10 +65,11 @@ class DiffRGATConv(MessagePassing):
     :math:`\boldsymbol{\lambda}` vectors have ``out_channels // 2`` entries and
     are drawn with standard deviation 0.1, as in the authors' code and the
     Differential Transformer (the paper's ":math:`\mathcal{N}(0, 0.1)`" read
-    as a variance gives :math:`|\lambda_{full}| > 2` in a third of the heads
-    at width 512, so attention rows start summing to anything from -9 to 11;
-    with std 0.1, :math:`\lambda_{full} \approx \lambda_{init}`); the
-    per-head LayerNorm has its own affine parameters.
+    as a variance gives :math:`|\lambda_{full}| > 2` in 45% of 1000 sampled
+    heads at width 512 (standard deviation 17), and each row of the
+    differential attention sums to :math:`1 - \lambda_{full}`; with std 0.1
+    none exceed 2, standard deviation 0.23); the per-head LayerNorm has its
+    own affine parameters.
 
     Args:
         in_channels: input size.
