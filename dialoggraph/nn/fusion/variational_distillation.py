@@ -36,10 +36,11 @@ class VariationalDistillationFusion(torch.nn.Module):
     KLs are in closed form (:func:`gaussian_kl`). In eq. 13 they are summed
     over the latent dimensions (the divergence of the whole distribution).
     Reading, eq. 16: the weights use the KL *per latent dimension*
-    (``weight_kl="mean"``, default). Summed over :math:`d \ge 64` dimensions
-    the KL is so large that every :math:`w_m` is 1.0 at initialisation and
-    stays >= 0.9997 with no gradient, so the weights (and the "w/o CMVD-Fusion"
-    ablation) would be dead; ``weight_kl="sum"`` is eq. 16 with the whole KL.
+    (``weight_kl="mean"``, default). Summed over the latent dimensions the KL
+    grows with the width and saturates the sigmoid: at width 256 every
+    :math:`w_m` exceeds 0.9999 at initialisation with a gradient below 1e-6
+    (tested), so the weights (and the "w/o CMVD-Fusion" ablation) are dead;
+    ``weight_kl="sum"`` is eq. 16 with the whole KL.
     Reading, eq. 17: the paper fuses the features :math:`x^m`; we fuse the
     sampled latents :math:`z^m` (the distillation acts on them). The dominant
     modality's distribution is detached in the first term of eq. 13 (it acts
