@@ -15,7 +15,7 @@ from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import check_modalities, register
 from dialoggraph.nn.conv.diff_rgat_block import DiffRGATBlock
 from dialoggraph.nn.fusion.feature_gate import FeatureGate
-from dialoggraph.nn.fusion.modality_dropout import AdaptiveModalityDropout
+from dialoggraph.nn.fusion.modality_dropout import METRICS, RULES, AdaptiveModalityDropout
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
 from dialoggraph.transforms.speaker_window_graph import INTER, INTRA, SpeakerWindowGraph
 
@@ -128,7 +128,7 @@ class AMBDSGDN(torch.nn.Module):
         self.modalities = check_modalities("AMB-DSGDN", config.modalities, in_dims)
         if config.graph_layer not in GRAPH_LAYERS:
             raise ValueError(f"graph_layer must be one of {', '.join(GRAPH_LAYERS)}, got {config.graph_layer!r}")
-        for name, allowed in (("modality_metric", ("weighted_f1", "eq19")), ("modality_rule", ("released", "eq24"))):
+        for name, allowed in (("modality_metric", METRICS), ("modality_rule", RULES)):
             if getattr(config, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
         self.num_classes = num_classes

@@ -85,11 +85,14 @@ def required_transform(name: str, config: Any):
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     """AdamW parameter groups: weight decay on every parameter except those the model
     regularises itself (its optional ``no_weight_decay()`` list, e.g. MDGET-MER's gates
-    under eq. 40's L2), so no weight is regularised twice."""
+    under eq. 40's L2), so no weight is regularised twice. A model without such weights
+    gets one group, as before, so its earlier checkpoints still resume."""
     excluded = {id(p) for p in getattr(model, "no_weight_decay", lambda: [])()}
     params = list(model.parameters())
-    return [{"params": [p for p in params if id(p) not in excluded], "weight_decay": weight_decay},
-            {"params": [p for p in params if id(p) in excluded], "weight_decay": 0.0}]
+    groups = [{"params": [p for p in params if id(p) not in excluded], "weight_decay": weight_decay}]
+    if excluded:
+        groups.append({"params": [p for p in params if id(p) in excluded], "weight_decay": 0.0})
+    return groups
 
 
 def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:

@@ -75,3 +75,6 @@ def test_gate_weights_are_regularised_once(batch):
     assert len(decayed["params"]) + len(free["params"]) == len(list(model.parameters()))
     model.train()
     assert "gate_l2" in model(b).aux_losses
+    # a model that regularises nothing itself keeps one group (its older checkpoints resume)
+    plain = parameter_groups(torch.nn.Linear(2, 2), 1e-5)
+    assert len(plain) == 1 and len(plain[0]["params"]) == 2

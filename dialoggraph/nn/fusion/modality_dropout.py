@@ -11,6 +11,8 @@ EPS = 1e-5
 
 PerformanceMetric = Literal["weighted_f1", "eq19"]
 DropRule = Literal["released", "eq24"]
+METRICS: tuple[str, ...] = ("weighted_f1", "eq19")
+RULES: tuple[str, ...] = ("released", "eq24")
 
 
 def modality_performance(pred: Tensor, y: Tensor, num_classes: int,
@@ -139,6 +141,9 @@ class AdaptiveModalityDropout(torch.nn.Module):
     def __init__(self, q_base: float = 0.3, scale: float = 0.9, p_exe: float = 0.5,
                  metric: PerformanceMetric = "weighted_f1", rule: DropRule = "released"):
         super().__init__()
+        if metric not in METRICS or rule not in RULES:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)} and rule one of {', '.join(RULES)}, "
+                             f"got {metric!r}, {rule!r}")
         self.q_base, self.scale, self.p_exe, self.metric, self.rule = q_base, scale, p_exe, metric, rule
         self.active = True
 

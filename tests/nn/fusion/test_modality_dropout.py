@@ -117,3 +117,10 @@ def test_forward_uses_its_metric_and_rule_and_acts_with_two_modalities(metric, r
     _, q = layer(features, predictions, y, batch, 3)
     performance = torch.stack([modality_performance(predictions[m], y, 3, metric) for m in ("text", "audio")])
     assert q is not None and torch.allclose(q, dropout_probabilities(performance, 0.3, 0.9, rule))
+
+
+def test_unknown_metric_or_rule_is_refused():
+    with pytest.raises(ValueError, match="rule"):
+        AdaptiveModalityDropout(rule="paper")
+    with pytest.raises(ValueError, match="metric"):
+        AdaptiveModalityDropout(metric="accuracy")
