@@ -12,7 +12,7 @@ settings chosen on MELD's dev split (docs/results.md).
 """
 import sys
 
-from dialoggraph.train.cli import main
+from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "256", "--epochs", "12", "--lr", "1e-3",
              "--warmup-epochs", "4", "--patience", "5", "--out", "runs/amb_dsgdn_synthetic"]

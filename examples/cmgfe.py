@@ -9,7 +9,7 @@ below (synthetic: hidden 128, 12 epochs, lr 1e-3, about a minute on two CPU core
 """
 import sys
 
-from dialoggraph.train.cli import main
+from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "128", "--epochs", "12", "--lr", "1e-3", "--patience", "5",
              "--out", "runs/cmgfe_synthetic"]

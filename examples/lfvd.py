@@ -14,7 +14,7 @@ MELD defaults (batch 32, lr 1e-3) were chosen on MELD's dev split
 """
 import sys
 
-from dialoggraph.train.cli import main
+from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--heads", "4", "--epochs", "10", "--lr", "1e-3",
              "--patience", "5", "--out", "runs/lfvd_synthetic"]

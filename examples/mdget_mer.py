@@ -12,7 +12,7 @@ instead of Table 2's 2e-5); the MELD defaults are the ones chosen on MELD's dev 
 """
 import sys
 
-from dialoggraph.train.cli import main
+from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--classifier-hidden", "64", "--heads", "4",
              "--gue-layers", "1", "--acme-layers", "1", "--epochs", "8", "--lr", "2e-3", "--patience", "5",

@@ -12,7 +12,7 @@ instead of the paper's 1e-5); the loss is the paper's (mu1 0.4, mu2 0.3).
 """
 import sys
 
-from dialoggraph.train.cli import main
+from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--crn-hidden", "32", "--channels", "64", "--heads", "4",
              "--classifier-hidden", "64", "--epochs", "12", "--lr", "1e-3", "--patience", "5",

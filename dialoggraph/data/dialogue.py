@@ -23,6 +23,13 @@ from dialoggraph.data.errors import DialogueValidationError
 
 NODE = "utterance"
 UNLABELED = -1
+# The edge stores the transforms attach (source j -> target i); see docs/schema.md.
+INTRA = (NODE, "intra_speaker", NODE)
+"""Intra-speaker relation edges (with ``edge_rel``), :class:`~dialoggraph.transforms.SpeakerWindowGraph`."""
+INTER = (NODE, "inter_speaker", NODE)
+"""Inter-speaker relation edges (with ``edge_rel``), :class:`~dialoggraph.transforms.SpeakerWindowGraph`."""
+DAG = (NODE, "dag", NODE)
+"""DAG-ERC's edges (with ``same_speaker``), :class:`~dialoggraph.transforms.DAGGraph`."""
 
 
 def _as_tensor(value: Any, what: str, dialogue_id: str) -> Tensor:

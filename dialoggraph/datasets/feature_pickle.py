@@ -70,11 +70,13 @@ def _parse_tuple(obj: Any, path: str) -> dict[str, Any]:
             break
         features.append(d)
     names = {1: ["text"], 2: ["text", "audio"], 3: ["text", "audio", "visual"],
+             6: ["text", "roberta2", "roberta3", "roberta4", "audio", "visual"],
              7: ["text", "roberta1", "roberta2", "roberta3", "roberta4", "audio", "visual"]}
     if len(features) not in names:
         raise DialogueValidationError(
             f"{path}: {len(features)} feature dicts between videoLabels and videoSentence; "
-            f"expected 1, 2, 3 (text, audio, visual) or 7 (with roberta1..4)")
+            f"expected 1, 2, 3 (text, audio, visual), 6 (AMB-DSGDN's: text = roberta1, roberta2..4, audio, "
+            f"visual) or 7 (text, roberta1..4, audio, visual)")
     fields["features"] = dict(zip(names[len(features)], features))
     return fields
 

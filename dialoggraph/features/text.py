@@ -8,6 +8,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
+from dialoggraph.extras import require
+
 
 class TfidfSVDFeaturizer:
     """TF-IDF over word uni/bi-grams, reduced by truncated SVD (latent semantic analysis).
@@ -51,12 +53,8 @@ class SentenceTransformerFeaturizer:
 
     def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2",
                  batch_size: int = 64, device: str | None = None):
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise ImportError('SentenceTransformerFeaturizer needs sentence-transformers: '
-                              'pip install "dialoggraph[text]"') from None
-        self.model = SentenceTransformer(model_name, device=device)
+        st = require("sentence_transformers", "text", "SentenceTransformerFeaturizer")
+        self.model = st.SentenceTransformer(model_name, device=device)
         self.batch_size = batch_size
 
     def fit(self, texts: Sequence[str]) -> "SentenceTransformerFeaturizer":

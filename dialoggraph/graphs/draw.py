@@ -6,6 +6,7 @@ from typing import Any
 import networkx as nx
 from torch_geometric.data import HeteroData
 
+from dialoggraph.extras import require
 from dialoggraph.graphs.relation import Relation
 
 STYLE = {  # relation -> (colour, line style, label)
@@ -39,11 +40,8 @@ def draw_relation_graph(data: HeteroData, ax: Any = None, label_names: list[str]
     Self loops are left out of the picture. Needs matplotlib
     (``pip install "dialoggraph[plot]"``). Returns the matplotlib axes.
     """
-    try:
-        import matplotlib.pyplot as plt
-        from matplotlib.lines import Line2D
-    except ImportError:
-        raise ImportError('draw_relation_graph needs matplotlib: pip install "dialoggraph[plot]"') from None
+    plt = require("matplotlib.pyplot", "plot", "draw_relation_graph")
+    Line2D = require("matplotlib.lines", "plot", "draw_relation_graph").Line2D
     graph = to_networkx(data)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, graph.number_of_nodes() * 0.9), 3.5))

@@ -1,8 +1,10 @@
 """AMB-DSGDN (Wang et al., 2026): dynamic semantic graph differential network with
-adaptive modal balancing (`../shared/papers/amb-dsgdn.md`)."""
+adaptive modal balancing ("AMB-DSGDN: Adaptive Modality-Balanced Dynamic Semantic Graph
+Differential Network for Multimodal Emotion Recognition"; code: github wys-ljq/AMB-DSGDN)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -10,32 +12,21 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import GATConv, GCNConv
 
-from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.dialogue import INTER, INTRA, NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.conv.diff_rgat_block import DiffRGATBlock
 from dialoggraph.nn.fusion.feature_gate import FeatureGate
-from dialoggraph.nn.fusion.modality_dropout import METRICS, RULES, AdaptiveModalityDropout
+from dialoggraph.nn.fusion.modality_dropout import AdaptiveModalityDropout
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
-from dialoggraph.transforms.speaker_window_graph import INTER, INTRA, SpeakerWindowGraph
-
-GRAPH_LAYERS = ("diffrgat", "gcn", "gat", "none")
-
+from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
 
 @dataclass
-class AMBDSGDNConfig:
-    """Hyper-parameters. Paper defaults (sec. 5.4): hidden 512, lr 6.8e-5, weight decay 5e-5,
-    batch 16, q_base 0.3, lambda 0.9, p_exe 0.5, warm-up about 60 of 100 epochs (sec. 6.2).
-    The authors' run scripts (github wys-ljq/AMB-DSGDN) use window 6 on MELD and 20 on
-    IEMOCAP (the paper says 5; :meth:`meld` and :meth:`iemocap` are the scripts' settings).
-    ``heads`` (2) and ``graph_dropout`` (0.2) are the code's ``DiffRGCN`` defaults;
-    ``transformer_heads`` (8) its ``n_head``; ``dropout`` is used in the Transformer
-    encoders and the heads.
-
-    ``aux_detach=False`` (default, the authors' code) makes eq. 33's term
-    ``L_m * (L_m / 10)`` with the weight not detached (gradient ``2 L_m / 10``);
-    ``True`` detaches the weight :math:`\alpha_m = L_m / 10` (gradient ``L_m / 10``).
-    ``modality_metric`` / ``modality_rule``: see :class:`AdaptiveModalityDropout`.
+class AMBDSGDNConfig(ModelConfig):
+    """AMB-DSGDN's hyper-parameters; defaults are the paper's (sec. 5.4), the presets
+    ``meld`` / ``iemocap`` the authors' run scripts (github wys-ljq/AMB-DSGDN).
 
     Ablations: ``graph_layer="gcn"`` is Table 5's "w/o DiffRGCN" (plain GCN on the
     subgraphs), ``"gat"`` a plain GAT, ``"none"`` Table 5's "w/o subgraphs and DiffRGCN";
@@ -43,40 +34,42 @@ class AMBDSGDNConfig:
     """
 
     hidden: int = 512
-    heads: int = 2
-    transformer_heads: int = 8
+    """Width d of every representation (sec. 5.4: 512)."""
+    graph_heads: int = 2
+    """Differential attention heads of each DiffRGAT block (the authors' ``DiffRGCN`` default)."""
+    heads: int = 8
+    """Attention heads of the audio / visual Transformer encoders (the code's ``n_head``)."""
     num_speakers: int = 10
+    """Size of the speaker-embedding table of the Transformer encoders (dialogue-local ids)."""
     window: int = 5
+    """Speaker-window size: each utterance receives from this many earlier and later ones
+    (paper: 5; the authors' scripts: 6 on MELD, 20 on IEMOCAP)."""
     dropout: float = 0.2
+    """Dropout in the Transformer encoders and before each classification head."""
     graph_dropout: float = 0.2
-    graph_layer: str = "diffrgat"
+    """Dropout on the input of each DiffRGAT block (the code's ``DiffRGCN`` default)."""
+    graph_layer: Literal["diffrgat", "gcn", "gat", "none"] = "diffrgat"
+    """Graph block on the subgraphs: DiffRGAT (the paper), plain GCN or GAT (ablations), or none."""
     feature_gates: bool = True
+    """Sigmoid feature gate x * sigmoid(W x) on audio and visual after the graph blocks."""
     modality_dropout: bool = True
-    modality_metric: str = "weighted_f1"
-    modality_rule: str = "released"
+    """Adaptive modality dropout across modalities (Alg. 2, eqs. 19-27) after the warm-up."""
+    modality_metric: Literal["weighted_f1", "eq19"] = "weighted_f1"
+    """Per-modality performance p_m: the batch's weighted F1 (the code) or eq. 19 as printed."""
+    modality_rule: Literal["released", "eq24"] = "released"
+    """Dropout-probability rule: the released code's or eq. 24 as printed."""
     q_base: float = 0.3
+    """Base dropout probability q_base (eq. 22)."""
     dropout_scale: float = 0.9
+    """Scale lambda of the dropout probabilities (eq. 23)."""
     p_exe: float = 0.5
+    """Probability p_exe that modality dropout runs on a batch (Alg. 2)."""
     warmup_epochs: int = 60
+    """Epochs before modality dropout starts (sec. 6.2: about 60 of 100)."""
     aux_detach: bool = False
-    modalities: tuple[str, ...] = ("text", "audio", "visual")
-    lr: float = 6.8e-5
-    weight_decay: float = 5e-5
+    """Detach eq. 33's weight alpha_m = L_m / 10 (False: the authors' code, gradient 2 L_m / 10)."""
 
-    @classmethod
-    def meld(cls, **overrides) -> "AMBDSGDNConfig":
-        """The authors' ``run_meld.sh``: window 6, lr 5e-5, dropout 0.11, l2 7.5e-5, q_base 0.2,
-        p_exe 0.2, no warm-up (batch 64, 20 epochs)."""
-        return replace(cls(window=6, lr=5e-5, dropout=0.11, weight_decay=7.5e-5, q_base=0.2, p_exe=0.2,
-                           warmup_epochs=0), **overrides)
-
-    @classmethod
-    def iemocap(cls, **overrides) -> "AMBDSGDNConfig":
-        """The authors' ``run_iemocap.sh``: window 20, lr 6.8e-5, dropout 0.5, l2 5e-5, q_base 0.3,
-        p_exe 0.5, 60 warm-up epochs (batch 16, 61 epochs)."""
-        return replace(cls(window=20, lr=6.8e-5, dropout=0.5, weight_decay=5e-5, q_base=0.3, p_exe=0.5,
-                           warmup_epochs=60), **overrides)
-
+    renamed = {"heads": "graph_heads", "transformer_heads": "heads", "lr": None, "weight_decay": None}
 
 class _PlainGraphBlock(torch.nn.Module):
     """The ablation's graph block: a GCN or GAT layer, GELU, residual, LayerNorm."""
@@ -92,7 +85,7 @@ class _PlainGraphBlock(torch.nn.Module):
 
 
 @register("amb_dsgdn")
-class AMBDSGDN(torch.nn.Module):
+class AMBDSGDN(DialogueModel):
     r"""AMB-DSGDN on any non-empty subset of its modalities.
 
     Per modality :math:`m` (the pipeline of Fig. 2):
@@ -121,28 +114,32 @@ class AMBDSGDN(torch.nn.Module):
     """
 
     Config = AMBDSGDNConfig
+    optimizer = {"lr": 6.8e-5, "weight_decay": 5e-5}      # sec. 5.4
+    presets = {
+        "meld": Preset("the authors' run_meld.sh (window 6, batch 64, 20 epochs)",
+                       {"window": 6, "dropout": 0.11, "q_base": 0.2, "p_exe": 0.2, "warmup_epochs": 0},
+                       {"lr": 5e-5, "weight_decay": 7.5e-5, "batch_size": 64, "epochs": 20},
+                       PaperResult(66.18, 66.07, "Table 3"), RTA_MELD),
+        "iemocap": Preset("the authors' run_iemocap.sh (window 20, batch 16, 61 epochs)",
+                          {"window": 20, "dropout": 0.5, "q_base": 0.3, "p_exe": 0.5, "warmup_epochs": 60},
+                          {"lr": 6.8e-5, "weight_decay": 5e-5, "batch_size": 16, "epochs": 61},
+                          PaperResult(75.64, 76.09, "Table 2"), RTA_IEMOCAP),
+    }
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: AMBDSGDNConfig | None = None):
-        super().__init__()
-        self.config = config = config or AMBDSGDNConfig()
-        self.modalities = check_modalities("AMB-DSGDN", config.modalities, in_dims)
-        if config.graph_layer not in GRAPH_LAYERS:
-            raise ValueError(f"graph_layer must be one of {', '.join(GRAPH_LAYERS)}, got {config.graph_layer!r}")
-        for name, allowed in (("modality_metric", METRICS), ("modality_rule", RULES)):
-            if getattr(config, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
-        self.num_classes = num_classes
+        super().__init__(in_dims, num_classes, config)
+        config = self.config
         h = config.hidden
         sequential = [m for m in self.modalities if m != "text"]
         self.projection = torch.nn.ModuleDict({m: torch.nn.Linear(in_dims[m], h) for m in self.modalities})
-        self.encoder = torch.nn.ModuleDict({m: DialogueTransformerEncoder(h, config.transformer_heads,
+        self.encoder = torch.nn.ModuleDict({m: DialogueTransformerEncoder(h, config.heads,
                                                                           config.num_speakers, config.dropout)
                                             for m in sequential})
         if config.graph_layer != "none":
             def block():
                 if config.graph_layer == "diffrgat":
-                    return DiffRGATBlock(h, heads=config.heads, dropout=config.graph_dropout)
-                return _PlainGraphBlock(h, config.graph_layer, config.heads)
+                    return DiffRGATBlock(h, heads=config.graph_heads, dropout=config.graph_dropout)
+                return _PlainGraphBlock(h, config.graph_layer, config.graph_heads)
             self.inter = torch.nn.ModuleDict({m: block() for m in self.modalities})
             self.intra = torch.nn.ModuleDict({m: block() for m in self.modalities})
         self.gate = torch.nn.ModuleDict({m: FeatureGate(h) for m in sequential if config.feature_gates})
@@ -154,14 +151,10 @@ class AMBDSGDN(torch.nn.Module):
                                          for m in self.modalities})
         self.set_epoch(0)
 
-    @staticmethod
-    def required_transform(config: AMBDSGDNConfig) -> SpeakerWindowGraph | None:
+    @classmethod
+    def required_transform(cls, config: AMBDSGDNConfig) -> SpeakerWindowGraph | None:
         """The dataset ``pre_transform`` that builds the subgraphs this model reads."""
         return None if config.graph_layer == "none" else SpeakerWindowGraph(config.window, config.window)
-
-    @property
-    def pre_transform(self) -> SpeakerWindowGraph | None:
-        return self.required_transform(self.config)
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer: modality dropout starts after the warm-up epochs."""
@@ -171,9 +164,6 @@ class AMBDSGDN(torch.nn.Module):
     def forward(self, batch: HeteroData) -> ModelOutput:
         store = batch[NODE]
         node_batch = store.get("batch")
-        if self.config.graph_layer != "none" and (INTRA not in batch.edge_types or INTER not in batch.edge_types):
-            raise ValueError("AMB-DSGDN needs the intra/inter-speaker subgraphs: build the dataset with "
-                             f"pre_transform={self.pre_transform!r}")
         features = {}
         for m in self.modalities:
             x = self.projection[m](store[f"x_{m}"])                                       # eq. 1

@@ -7,59 +7,61 @@ import torch
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
 
 
 @dataclass
-class BaselineConfig:
+class BaselineConfig(ModelConfig):
+    """Hyper-parameters of the baselines."""
+
     hidden: int = 256
+    """Hidden width (the MLP's layer, the GRU's state)."""
     dropout: float = 0.3
+    """Dropout on the input and before the classifier."""
     modalities: tuple[str, ...] = ("text",)
-    lr: float = 1e-3
-    weight_decay: float = 1e-5
+    """The modalities read, concatenated."""
+
+    renamed = {"lr": None, "weight_decay": None}
 
 
-def _features(batch: HeteroData, modalities: tuple[str, ...]) -> torch.Tensor:
-    return torch.cat([batch[NODE][f"x_{m}"] for m in modalities], dim=-1)
+class _Baseline(DialogueModel):
+    Config = BaselineConfig
+    optimizer = {"lr": 1e-3, "weight_decay": 1e-5}
 
-
-def _check(modalities: tuple[str, ...], in_dims: dict[str, int], name: str) -> int:
-    return sum(in_dims[m] for m in check_modalities(name, modalities, in_dims))
+    def features(self, batch: HeteroData) -> torch.Tensor:
+        """The concatenated input features of the configured modalities."""
+        return torch.cat([batch[NODE][f"x_{m}"] for m in self.modalities], dim=-1)
 
 
 @register("mlp")
-class UtteranceMLP(torch.nn.Module):
+class UtteranceMLP(_Baseline):
     """Per-utterance MLP on the concatenated modalities: no context at all."""
 
-    Config = BaselineConfig
-
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: BaselineConfig | None = None):
-        super().__init__()
-        self.config = config = config or BaselineConfig()
-        in_dim = _check(config.modalities, in_dims, "MLP")
-        self.net = torch.nn.Sequential(torch.nn.Linear(in_dim, config.hidden), torch.nn.ReLU(),
-                                       torch.nn.Dropout(config.dropout), torch.nn.Linear(config.hidden, num_classes))
+        super().__init__(in_dims, num_classes, config)
+        c = self.config
+        self.net = torch.nn.Sequential(torch.nn.Linear(sum(in_dims[m] for m in self.modalities), c.hidden),
+                                       torch.nn.ReLU(), torch.nn.Dropout(c.dropout),
+                                       torch.nn.Linear(c.hidden, num_classes))
 
     def forward(self, batch: HeteroData) -> ModelOutput:
-        return ModelOutput(self.net(_features(batch, self.config.modalities)))
+        return ModelOutput(self.net(self.features(batch)))
 
 
 @register("bigru")
-class BiGRU(torch.nn.Module):
+class BiGRU(_Baseline):
     """A bidirectional GRU over each dialogue, then a linear classifier per utterance."""
 
-    Config = BaselineConfig
-
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: BaselineConfig | None = None):
-        super().__init__()
-        self.config = config = config or BaselineConfig()
-        in_dim = _check(config.modalities, in_dims, "BiGRU")
-        self.gru = DialogueGRU(in_dim, config.hidden)
-        self.dropout = torch.nn.Dropout(config.dropout)
-        self.out = torch.nn.Linear(config.hidden, num_classes)
+        super().__init__(in_dims, num_classes, config)
+        c = self.config
+        self.gru = DialogueGRU(sum(in_dims[m] for m in self.modalities), c.hidden)
+        self.dropout = torch.nn.Dropout(c.dropout)
+        self.out = torch.nn.Linear(c.hidden, num_classes)
 
     def forward(self, batch: HeteroData) -> ModelOutput:
-        x = self.dropout(_features(batch, self.config.modalities))
+        x = self.dropout(self.features(batch))
         return ModelOutput(self.out(self.dropout(self.gru(x, batch[NODE].get("batch")))))

@@ -1,6 +1,6 @@
 """CMGFE: cross-modal gated feature enhancement (Zhao, Ren & Zhou, Sci. Rep. 15:30004, 2025).
 
-Only the paper's abstract is available (`../shared/papers/cmgfe-abstract.md`), so
+Only the paper's abstract is available (Zhao, Ren & Zhou, "Cross-modal gated feature enhancement for multimodal emotion recognition in conversations", Sci. Rep. 15:30004, 2025), so
 this model is dialoggraph's documented reading of it; every choice is listed in
 the class docstring and in docs/cmgfe.md, and the weights are configurable.
 """
@@ -14,34 +14,44 @@ import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.fusion.cross_modal_guided_gate import CrossModalGuidedGate, GuidedBimodalFusion
 from dialoggraph.nn.losses.distillation import CrossModalDistillationLoss
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
 
 
 @dataclass
-class CMGFEConfig:
-    """Hyper-parameters (all ours: the abstract gives none)."""
+class CMGFEConfig(ModelConfig):
+    """CMGFE's hyper-parameters (all ours: the abstract gives none)."""
 
     hidden: int = 256
+    """Width of every representation."""
     heads: int = 4
+    """Attention heads of the Transformer context encoders."""
     num_speakers: int = 10
+    """Size of the speaker-embedding table of the context encoders (dialogue-local ids)."""
     dropout: float = 0.2
+    """Dropout in the context encoders and before each head."""
     context_encoder: bool = True
+    """Run a Transformer context encoder per modality (False: the projection only)."""
     guided_gate: bool = True
-    temperature: float = 2.0
-    student_weight: float = 0.5       # students' own cross-entropy
-    kl_weight: float = 0.5            # KL(teacher || student) on softened predictions
-    feature_weight: float = 0.1       # feature consistency with the teacher
-    modalities: tuple[str, ...] = ("text", "audio", "visual")
-    lr: float = 1e-4
-    weight_decay: float = 1e-5
+    """Strengthen each modality with a gate computed from the others."""
+    distill_temperature: float = 2.0
+    """Temperature of the softened predictions in the teacher-student KL term."""
+    student_weight: float = 0.5
+    """Weight of the students' own cross-entropy."""
+    kl_weight: float = 0.5
+    """Weight of KL(teacher || student) on softened predictions."""
+    feature_weight: float = 0.1
+    """Weight of the students' feature consistency with the teacher."""
+
+    renamed = {"temperature": "distill_temperature", "lr": None, "weight_decay": None}
 
 
 @register("cmgfe")
-class CMGFE(torch.nn.Module):
+class CMGFE(DialogueModel):
     r"""Cross-modal gated feature enhancement, as dialoggraph reads the CMGFE abstract.
 
     1. **Context**: per modality a projection to ``hidden`` and a Transformer
@@ -67,11 +77,11 @@ class CMGFE(torch.nn.Module):
     """
 
     Config = CMGFEConfig
+    optimizer = {"lr": 1e-4, "weight_decay": 1e-5}        # ours
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: CMGFEConfig | None = None):
-        super().__init__()
-        self.config = config = config or CMGFEConfig()
-        self.modalities = check_modalities("CMGFE", config.modalities, in_dims)
+        super().__init__(in_dims, num_classes, config)
+        config = self.config
         h = config.hidden
         self.pairs = list(combinations(self.modalities, 2))
         self.projection = torch.nn.ModuleDict({m: torch.nn.Linear(in_dims[m], h) for m in self.modalities})
@@ -86,7 +96,7 @@ class CMGFE(torch.nn.Module):
         self.heads = torch.nn.ModuleDict({n: torch.nn.Sequential(torch.nn.Dropout(config.dropout),
                                                                  torch.nn.Linear(h, num_classes)) for n in names})
         self.teacher = names[-1]
-        self.distillation = CrossModalDistillationLoss(config.temperature)
+        self.distillation = CrossModalDistillationLoss(config.distill_temperature)
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store = batch[NODE]

@@ -7,31 +7,36 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
-from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.dialogue import DAG, NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.feature_files import DAGERC_IEMOCAP, DAGERC_MELD
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.conv.dag_conv import DAGConv, DAGSchedule
-from dialoggraph.transforms.dag_graph import DAG, DAGGraph
-
+from dialoggraph.transforms.dag_graph import DAGGraph
 
 @dataclass
-class DAGERCConfig:
-    """DAG-ERC's hyper-parameters (defaults: the paper's IEMOCAP setting as we read it:
-    hidden 300, 4 layers, ``mlp_layers=2`` hidden layers in the output MLP, dropout 0.2,
-    one same-speaker turn back)."""
+class DAGERCConfig(ModelConfig):
+    """DAG-ERC's hyper-parameters (defaults: the authors' IEMOCAP command, github shenwzh3/DAG-ERC)."""
 
     hidden: int = 300
+    """Width of the DAG layers (the code's ``hidden_dim``)."""
     num_layers: int = 4
+    """Number of DAGConv layers (the code's ``gnn_layers``: 4 on IEMOCAP, 2 otherwise)."""
     mlp_layers: int = 2
+    """Hidden Linear-ReLU layers of the output MLP."""
     dropout: float = 0.2
+    """Dropout before the output MLP's last layer (the only dropout, as in the code)."""
     same_speaker_window: int = 1
+    """Predecessors reach back to this many earlier turns of the target's own speaker."""
     modalities: tuple[str, ...] = ("text",)
-    lr: float = 5e-4
-    weight_decay: float = 0.0
+    """The modalities the model reads, concatenated (DAG-ERC: text)."""
+
+    renamed = {"lr": None, "weight_decay": None}
 
 
 @register("dag_erc")
-class DAGERC(torch.nn.Module):
+class DAGERC(DialogueModel):
     r"""DAG-ERC on fused (concatenated) or single-modality utterance features.
 
     .. math::
@@ -55,11 +60,21 @@ class DAGERC(torch.nn.Module):
     """
 
     Config = DAGERCConfig
+    optimizer = {"lr": 5e-4, "weight_decay": 0.0}
+    presets = {
+        "iemocap": Preset("the authors' IEMOCAP command (4 layers, dropout 0.2, lr 5e-4, batch 16, 30 epochs)",
+                          {"num_layers": 4, "dropout": 0.2}, {"lr": 5e-4, "batch_size": 16, "epochs": 30},
+                          PaperResult(68.03, None, "Table 2"),
+                          DAGERC_IEMOCAP),
+        "meld": Preset("the authors' MELD command (2 layers, dropout 0.1, lr 1e-5, batch 64, 70 epochs)",
+                       {"num_layers": 2, "dropout": 0.1}, {"lr": 1e-5, "batch_size": 64, "epochs": 70},
+                       PaperResult(63.65, None, "Table 2"),
+                       DAGERC_MELD),
+    }
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: DAGERCConfig | None = None):
-        super().__init__()
-        self.config = config = config or DAGERCConfig()
-        check_modalities("DAG-ERC", config.modalities, in_dims)
+        super().__init__(in_dims, num_classes, config)
+        config = self.config
         in_dim = sum(in_dims[m] for m in config.modalities)
         self.input = torch.nn.Linear(in_dim, config.hidden)
         self.layers = torch.nn.ModuleList(DAGConv(config.hidden) for _ in range(config.num_layers))
@@ -71,20 +86,13 @@ class DAGERC(torch.nn.Module):
         mlp += [torch.nn.Dropout(config.dropout), torch.nn.Linear(width, num_classes)]
         self.classifier = torch.nn.Sequential(*mlp)
 
-    @staticmethod
-    def required_transform(config: DAGERCConfig) -> DAGGraph:
+    @classmethod
+    def required_transform(cls, config: DAGERCConfig) -> DAGGraph:
         """The dataset ``pre_transform`` that builds the edges this model reads."""
         return DAGGraph(config.same_speaker_window)
 
-    @property
-    def pre_transform(self) -> DAGGraph:
-        return self.required_transform(self.config)
-
     def forward(self, batch: HeteroData) -> ModelOutput:
         store = batch[NODE]
-        if DAG not in batch.edge_types:
-            raise ValueError("DAG-ERC needs the 'dag' edges: build the dataset with "
-                             f"pre_transform={self.pre_transform!r}")
         x = torch.cat([store[f"x_{m}"] for m in self.config.modalities], dim=-1)
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
         node_batch = store.get("batch")

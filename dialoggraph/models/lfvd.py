@@ -1,33 +1,33 @@
 """LFVD (Zhu & Jiang, 2025): language-focused transformer and variational distillation fusion
-(`../shared/papers/lfvd.md`)."""
+(Zhu & Jiang, "Towards robust multimodal emotion recognition in conversation with multi-modal transformer and variational distillation fusion", 2025)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
-from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.dialogue import DAG, NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.conv.dag_conv import DAGConv, DAGSchedule
 from dialoggraph.nn.fusion.language_focused_transformer import LanguageFocusedTransformer
 from dialoggraph.nn.fusion.variational_distillation import VariationalDistillationFusion
 from dialoggraph.nn.losses.contrastive import CrossModalContrastiveLoss, SupervisedContrastiveLoss
 from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
-from dialoggraph.transforms.dag_graph import DAG, DAGGraph
-
-FUSIONS = ("vd", "add", "cat")
-
+from dialoggraph.transforms.dag_graph import DAGGraph
 
 @dataclass
-class LFVDConfig:
-    """Hyper-parameters. From the paper (sec. 4.3, MELD): gamma1 1.35e-3, gamma2 5e-3,
-    gamma3 3e-3, lr 2.5e-4, L2 7e-3 (batch 32, 80 epochs); :meth:`iemocap`: gamma1
+class LFVDConfig(ModelConfig):
+    """LFVD's hyper-parameters. From the paper (sec. 4.3, MELD): gamma1 1.35e-3, gamma2 5e-3,
+    gamma3 3e-3, lr 2.5e-4, L2 7e-3 (batch 32, 80 epochs); preset ``iemocap``: gamma1
     3.5e-2, lr 6.2e-5 (batch 20, 100 epochs). Not in the paper (ours): ``hidden``
     (d_r = d_x) 256, 2 DAG layers with one same-speaker turn back, 8 heads,
-    dropout 0.1, contrastive temperature ``tau`` 0.1.
+    dropout 0.1, contrastive temperature 0.1.
 
     Ablations. Table 5: ``use_lfa=False`` (w/o LFA-Transformer),
     ``use_atmosphere=False`` (w/o CEAR), ``gamma1=gamma2=0`` (w/o DL),
@@ -37,36 +37,49 @@ class LFVDConfig:
     (w/o CMVD-Distillation, the same run as Table 6's w/o L_distillation),
     ``dominant="audio"`` / ``"visual"`` (w/ ours(A) / (V)). Table 6: set the
     gamma of the removed term to 0 (all three: w/o L_all). Fig. 2's
-    comparison: ``fusion="add"`` / ``"cat"`` against ``"vd"``.
+    comparison: ``fusion="add"`` / ``"concat"`` against ``"vd"``.
     """
 
     hidden: int = 256
+    """Width d_r = d_x of the Bi-GRU, the DAG layers and the transformer (ours)."""
     dag_layers: int = 2
+    """DAGConv layers per modality (eq. 3; ours)."""
     same_speaker_window: int = 1
+    """DAG predecessors reach back to this many earlier turns of the target's own speaker."""
     heads: int = 8
+    """Attention heads of the language-focused transformer."""
     dropout: float = 0.1
+    """Dropout after the Bi-GRU, the DAG stack and the fusion."""
     dominant: str = "text"
+    """The dominant modality the transformer focuses on (the paper: language); one of ``modalities``."""
     use_lfa: bool = True
+    """Use the language-focused augmented transformer (eqs. 4-9); False: Table 5's w/o LFA."""
     use_atmosphere: bool = True
-    fusion: str = "vd"
+    """Add the conversation-atmosphere vector (CEAR); False: Table 5's w/o CEAR."""
+    fusion: Literal["vd", "add", "concat"] = "vd"
+    """Fusion: variational distillation (eqs. 12-17), a sum, or a concatenation."""
     fusion_weights: bool = True
-    weight_kl: str = "mean"
+    """Weigh the modalities by eq. 16's KL-based weights w_m (False: every w_m = 1)."""
+    weight_kl: Literal["mean", "sum"] = "mean"
+    """How eq. 16 reduces each modality's KL over latent dimensions (see VariationalDistillationFusion)."""
     gamma1: float = 1.35e-3
+    """Weight of the cross-modal (self) contrastive loss (eq. 10)."""
     gamma2: float = 5e-3
+    """Weight of the supervised (full) contrastive loss (eq. 11)."""
     gamma3: float = 3e-3
-    tau: float = 0.1
-    modalities: tuple[str, ...] = ("text", "audio", "visual")
-    lr: float = 2.5e-4
-    weight_decay: float = 7e-3
+    """Weight of the distillation loss (eq. 13)."""
+    contrast_temperature: float = 0.1
+    """Temperature of both contrastive losses (ours)."""
 
-    @classmethod
-    def iemocap(cls, **overrides) -> "LFVDConfig":
-        """Sec. 4.3's IEMOCAP setting: gamma1 3.5e-2 (gamma2, gamma3 as MELD), lr 6.2e-5."""
-        return replace(cls(gamma1=3.5e-2, lr=6.2e-5), **overrides)
+    renamed = {"tau": "contrast_temperature", "lr": None, "weight_decay": None}
+
+    def check(self) -> None:
+        if self.dominant not in self.modalities:
+            self.fail(f"the dominant modality {self.dominant!r} must be one of the modalities {self.modalities}")
 
 
 @register("lfvd")
-class LFVD(torch.nn.Module):
+class LFVD(DialogueModel):
     r"""LFVD on any non-empty subset of text / audio / visual that contains the dominant modality.
 
     Per modality :math:`\xi`: a Bi-GRU over each dialogue (eq. 2) and a stack
@@ -89,16 +102,19 @@ class LFVD(torch.nn.Module):
     """
 
     Config = LFVDConfig
+    optimizer = {"lr": 2.5e-4, "weight_decay": 7e-3}      # sec. 4.3, MELD
+    presets = {
+        "meld": Preset("sec. 4.3's MELD setting (batch 32, 80 epochs)", {},
+                       {"lr": 2.5e-4, "weight_decay": 7e-3, "batch_size": 32, "epochs": 80},
+                       PaperResult(67.03, 68.32, "Table 3"), RTA_MELD),
+        "iemocap": Preset("sec. 4.3's IEMOCAP setting: gamma1 3.5e-2 (batch 20, 100 epochs)", {"gamma1": 3.5e-2},
+                          {"lr": 6.2e-5, "weight_decay": 7e-3, "batch_size": 20, "epochs": 100},
+                          PaperResult(72.75, 72.98, "Table 2"), RTA_IEMOCAP),
+    }
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: LFVDConfig | None = None):
-        super().__init__()
-        self.config = config = config or LFVDConfig()
-        self.modalities = check_modalities("LFVD", config.modalities, in_dims)
-        if config.dominant not in self.modalities:
-            raise ValueError(f"LFVD's dominant modality {config.dominant!r} must be one of its modalities "
-                             f"{self.modalities}")
-        if config.fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {FUSIONS}, got {config.fusion!r}")
+        super().__init__(in_dims, num_classes, config)
+        config = self.config
         h = config.hidden
         self.gru = torch.nn.ModuleDict({m: DialogueGRU(in_dims[m], h) for m in self.modalities})   # eq. 2
         self.dag = torch.nn.ModuleDict({m: torch.nn.ModuleList(DAGConv(h) for _ in range(config.dag_layers))
@@ -107,13 +123,13 @@ class LFVD(torch.nn.Module):
                                               atmosphere=config.use_atmosphere) if config.use_lfa else None
         self.vd = VariationalDistillationFusion(h, self.modalities, config.dominant, config.fusion_weights,
                                                 config.weight_kl) if config.fusion == "vd" else None
-        width = len(self.modalities) * h if config.fusion == "cat" else h
+        width = len(self.modalities) * h if config.fusion == "concat" else h
         self.classifier = torch.nn.Linear(width, num_classes)                                   # eq. 18
-        self.self_contrast = CrossModalContrastiveLoss(config.tau)
-        self.full_contrast = SupervisedContrastiveLoss(config.tau)
+        self.self_contrast = CrossModalContrastiveLoss(config.contrast_temperature)
+        self.full_contrast = SupervisedContrastiveLoss(config.contrast_temperature)
 
-    @staticmethod
-    def required_transform(config: LFVDConfig) -> DAGGraph:
+    @classmethod
+    def required_transform(cls, config: LFVDConfig) -> DAGGraph:
         """The dataset ``pre_transform`` that builds the DAG edges of eq. 3."""
         return DAGGraph(config.same_speaker_window)
 
@@ -122,9 +138,6 @@ class LFVD(torch.nn.Module):
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store, config = batch[NODE], self.config
-        if DAG not in batch.edge_types:
-            raise ValueError("LFVD needs the 'dag' edges: build the dataset with "
-                             f"pre_transform={self.required_transform(config)!r}")
         node_batch = store.get("batch")
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
         schedule = DAGSchedule.build(edge_index, same, node_batch, store.num_nodes)   # once for every modality

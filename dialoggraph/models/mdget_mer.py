@@ -1,32 +1,37 @@
 """MDGET-MER (Chen et al., 2026): multi-level dynamic gating and emotion transfer
-(`../shared/papers/mdget-mer.md`)."""
+(Chen et al., "MDGET-MER: Multi-Level Dynamic Gating and Emotion Transfer for Multi-Modal Emotion Recognition", 2026)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import typing
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch_geometric.data import HeteroData
 
-from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.dialogue import INTER, INTRA, NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.fusion.gated_cross_modal_encoder import GatedCrossModalEncoder
 from dialoggraph.nn.fusion.gated_modality_fusion import GatedClassifier, GatedModalityFusion
 from dialoggraph.nn.losses.emotion_transfer import GatedEmotionTransfer
 from dialoggraph.nn.seq.gated_unimodal_encoder import GatedUnimodalEncoder
-from dialoggraph.transforms.speaker_window_graph import INTER, INTRA, SpeakerWindowGraph
+from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
 
-GATES = ("gue", "cross", "feature", "fusion", "classifier", "transfer")
+Gate = Literal["gue", "cross", "feature", "fusion", "classifier", "transfer"]
+GATES: tuple[str, ...] = typing.get_args(Gate)
 ALL_PAIRS_WINDOW = 10 ** 6
 
 
 @dataclass
-class MDGETMERConfig:
-    """Hyper-parameters; defaults are Table 2's MELD row (batch 64, lr 2e-5, GUE dropout
-    0.1, ACME dropout 0.3, 2 GUE layers, 3 ACME layers), 8 heads and L2 1e-5 (sec. 4.2).
-    :meth:`iemocap` gives the IEMOCAP row. Not given in the paper (our choices):
-    ``hidden`` 256, classifier hidden 256, ``transfer_weight`` (lambda) 0.5,
-    ``tau`` 0.5, pairs = the speaker-window edges (window 5).
+class MDGETMERConfig(ModelConfig):
+    """MDGET-MER's hyper-parameters; defaults are Table 2's MELD row (batch 64, lr 2e-5, GUE
+    dropout 0.1, ACME dropout 0.3, 2 GUE layers, 3 ACME layers), 8 heads and L2 1e-5
+    (sec. 4.2); preset ``iemocap`` is the IEMOCAP row. Not given in the paper (our
+    choices): ``hidden`` 256, classifier hidden 256, ``transfer_weight`` (lambda) 0.5,
+    ``transfer_threshold`` 0.5, pairs = the speaker-window edges (window 5).
 
     Ablations (Table 6): ``use_gue=False``, ``use_acme=False``,
     ``use_eetm=False`` (also what "w/o transfer loss" amounts to here:
@@ -35,34 +40,45 @@ class MDGETMERConfig:
     """
 
     hidden: int = 256
+    """Width of every representation (ours)."""
     gue_layers: int = 2
+    """Gated unimodal encoder layers, shared by the modalities (eqs. 1-5)."""
     acme_layers: int = 3
+    """Gated attention cross-modal encoder layers (eqs. 6-22)."""
     gue_dropout: float = 0.1
+    """Dropout in the gated unimodal encoders."""
     acme_dropout: float = 0.3
+    """Dropout in the cross-modal encoders."""
     heads: int = 8
+    """Attention heads of every multi-head attention (sec. 4.2)."""
     classifier_hidden: int = 256
+    """Hidden width of the gated classifier and the transfer classifier (ours)."""
     classifier_dropout: float = 0.1
+    """Dropout in the gated classifier and the transfer classifier."""
     use_gue: bool = True
+    """Use the gated unimodal encoders (False: Table 6's w/o GUE)."""
     use_acme: bool = True
+    """Use the gated cross-modal encoders (False: Table 6's w/o gated ACME)."""
     use_eetm: bool = True
+    """Use the gated emotion transfer module in training (eqs. 32-39; False: w/o EETM)."""
     transfer_weight: float = 0.5
-    tau: float = 0.5
-    transfer_pairs: str = "window"        # "window" (speaker-window edges) or "all" (every pair of a dialogue)
+    """Weight lambda of the transfer loss in eq. 40 (ours)."""
+    transfer_threshold: float = 0.5
+    """Gate value above which a pair enters the transfer loss (eq. 39's tau; ours)."""
+    transfer_pairs: Literal["window", "all"] = "window"
+    """Utterance pairs of the transfer loss: the speaker-window edges, or every pair of a dialogue."""
     window: int = 5
+    """Speaker-window size of the transfer pairs."""
     gate_l2: float = 1e-5
-    gates: tuple[str, ...] = GATES
-    modalities: tuple[str, ...] = ("text", "audio", "visual")
-    lr: float = 2e-5
-    weight_decay: float = 1e-5
+    """Weight of the L2 penalty on the gate weights (eq. 40)."""
+    gates: tuple[Gate, ...] = GATES
+    """The gates kept (drop one for "w/o that gate", none for "w/o all gates")."""
 
-    @classmethod
-    def iemocap(cls, **overrides) -> "MDGETMERConfig":
-        """Table 2's IEMOCAP row: lr 2.5e-5, GUE dropout 0.2, ACME dropout 0.4, 5 ACME layers (batch 32)."""
-        return replace(cls(lr=2.5e-5, gue_dropout=0.2, acme_dropout=0.4, acme_layers=5), **overrides)
+    renamed = {"tau": "transfer_threshold", "lr": None, "weight_decay": None}
 
 
 @register("mdget_mer")
-class MDGETMER(torch.nn.Module):
+class MDGETMER(DialogueModel):
     r"""MDGET-MER on any non-empty subset of text / audio / visual.
 
     Per modality, a projection to ``hidden``, then ``gue_layers`` gated
@@ -81,16 +97,21 @@ class MDGETMER(torch.nn.Module):
     """
 
     Config = MDGETMERConfig
+    optimizer = {"lr": 2e-5, "weight_decay": 1e-5}        # Table 2 (MELD), sec. 4.2
+    presets = {
+        "meld": Preset("Table 2's MELD row (batch 64, lr 2e-5)", {},
+                       {"lr": 2e-5, "weight_decay": 1e-5, "batch_size": 64},
+                       PaperResult(67.04, 68.30, "Table 3"), RTA_MELD),
+        "iemocap": Preset("Table 2's IEMOCAP row: GUE dropout 0.2, ACME dropout 0.4, 5 ACME layers (batch 32)",
+                          {"gue_dropout": 0.2, "acme_dropout": 0.4, "acme_layers": 5},
+                          {"lr": 2.5e-5, "weight_decay": 1e-5, "batch_size": 32},
+                          PaperResult(71.72, 71.62, "Table 4"), RTA_IEMOCAP),
+    }
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: MDGETMERConfig | None = None):
-        super().__init__()
-        self.config = config = config or MDGETMERConfig()
-        check_modalities("MDGET-MER", config.modalities, in_dims)
-        unknown = [g for g in config.gates if g not in GATES]
-        if unknown or config.transfer_pairs not in ("window", "all"):
-            raise ValueError(f"gates must be a subset of {GATES} and transfer_pairs 'window' or 'all'")
+        super().__init__(in_dims, num_classes, config)
+        config = self.config
         h, gates = config.hidden, set(config.gates)
-        self.modalities = tuple(config.modalities)
         self.projection = torch.nn.ModuleDict({m: torch.nn.Linear(in_dims[m], h) for m in self.modalities})
         self.gue = torch.nn.ModuleList(GatedUnimodalEncoder(h, config.gue_dropout, gates="gue" in gates)
                                        for _ in range(config.gue_layers if config.use_gue else 0))
@@ -101,11 +122,11 @@ class MDGETMER(torch.nn.Module):
         self.fusion = GatedModalityFusion(h, len(self.modalities), gates="fusion" in gates)
         self.classifier = GatedClassifier((len(self.modalities) + 1) * h, config.classifier_hidden, num_classes,
                                           config.classifier_dropout, gate="classifier" in gates)
-        self.transfer = GatedEmotionTransfer(h, config.classifier_hidden, config.classifier_dropout, config.tau,
+        self.transfer = GatedEmotionTransfer(h, config.classifier_hidden, config.classifier_dropout, config.transfer_threshold,
                                              gate="transfer" in gates) if config.use_eetm else None
 
-    @staticmethod
-    def required_transform(config: MDGETMERConfig) -> SpeakerWindowGraph | None:
+    @classmethod
+    def required_transform(cls, config: MDGETMERConfig) -> SpeakerWindowGraph | None:
         """The edges the transfer module pairs utterances along (none without it)."""
         if not config.use_eetm:
             return None
@@ -144,9 +165,6 @@ class MDGETMER(torch.nn.Module):
         logits = self.classifier(fused)
         aux = {}
         if self.training and self.transfer is not None and self.config.transfer_weight > 0:
-            if INTRA not in batch.edge_types:
-                raise ValueError("MDGET-MER's transfer module needs the dialogue edges: build the dataset with "
-                                 f"pre_transform={self.required_transform(self.config)!r}")
             pairs = torch.cat([batch[INTRA].edge_index, batch[INTER].edge_index], dim=1)
             pairs = pairs[:, pairs[0] != pairs[1]]
             h = fused[:, -self.config.hidden:]                        # H_gate of the first pass

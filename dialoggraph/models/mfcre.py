@@ -1,16 +1,19 @@
 """MFCRE (Qi et al.): contextual xLSTM-based multimodal fusion for ERC
-(`../shared/papers/xlstm-mfcre.md`)."""
+(Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition")."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
+from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.feature_files import MULTIEMO_IEMOCAP, MULTIEMO_MELD
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import check_modalities, register
+from dialoggraph.models.registry import register
 from dialoggraph.nn.fusion.modality_encoder import ModalityEncoder
 from dialoggraph.nn.fusion.multi_attn import MultiAttn
 from dialoggraph.nn.losses.soft_hgr import SoftHGRLoss
@@ -19,11 +22,11 @@ from dialoggraph.nn.seq.dialogue_crn import DialogueCRNReasoning
 
 
 @dataclass
-class MFCREConfig:
-    """Hyper-parameters. From the paper (sec. 4.2, MELD): dropout 0.1, 2 MultiAttn layers,
+class MFCREConfig(ModelConfig):
+    """MFCRE's hyper-parameters. From the paper (sec. 4.2, MELD): dropout 0.1, 2 MultiAttn layers,
     SWFC tau 0.9 / alpha 0.8 / gamma 3, mu1 0.4, mu2 0.3, L2 1e-5, Adam lr 1e-5
-    (batch 100, 200 epochs, lr x 0.95 every 10 epochs: trainer settings).
-    :meth:`iemocap` gives 6 MultiAttn layers (batch 64). Not in the paper (ours):
+    (batch 100, 200 epochs, lr x 0.95 every 10 epochs: the presets' training schedule).
+    Preset ``iemocap``: 6 MultiAttn layers (batch 64). Not in the paper (ours):
     ``crn_hidden`` (2 d_u) 128, ``turns`` 2, sLSTM reasoning cell, eq. 2's retrieval
     as DialogueCRN's attention (``retrieval="attention"``, the released code; ``"simam"``
     is the SimAM-gate reading, see :class:`DialogueCRNReasoning`), an mLSTM
@@ -41,40 +44,63 @@ class MFCREConfig:
     """
 
     crn_hidden: int = 128
+    """DialogueCRN's hidden size 2 d_u; its output is 4 d_u (ours)."""
     turns: int = 2
-    reasoning_cell: str = "s"
+    """Reasoning turns T of DialogueCRN (ours)."""
+    reasoning_cell: Literal["s", "m"] = "s"
+    """The reasoning cell: an sLSTM ("s") or an mLSTM ("m") cell."""
     context_blocks: str = "m"
+    """Cell kinds of the context xLSTM, one letter per block ("m", "s"; "" for a projection)."""
     channels: int = 256
+    """Width of the shared space of the modality encoder and MultiAttn (ours)."""
     heads: int = 8
+    """Attention heads of the modality encoder and MultiAttn."""
     encoder_layers: int = 1
+    """Transformer layers per modality-encoder stack (ours)."""
     kernel_size: int = 1
+    """Width of the modality encoder's Conv1d (eq. 4; ours)."""
     multiattn_layers: int = 2
+    """Stacked MultiAttn layers (sec. 4.2: 2 on MELD; Table 9: 6 on IEMOCAP)."""
     classifier_hidden: int = 256
+    """Hidden width of the classifier (eq. 8; ours)."""
     dropout: float = 0.1
+    """Dropout after each stage."""
     use_dialogue_crn: bool = True
+    """Use the xLSTM DialogueCRN context reasoning (False: Table 4's w/o DialogueCRN)."""
     simam_attention: bool = True
-    retrieval: str = "attention"
+    """Retrieve from the context in eq. 2 (False: Table 4's w/o simAM attention)."""
+    retrieval: Literal["attention", "simam"] = "attention"
+    """Eq. 2's retrieval: DialogueCRN's attention (the released code) or the SimAM-gate reading."""
     use_modality_encoder: bool = True
-    fusion: str = "multiattn"             # "multiattn" or "concat"
+    """Use the modality encoder (eqs. 4-5; False: a linear map to ``channels``)."""
+    fusion: Literal["multiattn", "concat"] = "multiattn"
+    """Fusion: MultiAttn (sec. 3.4) or concatenation (Table 4's ablation)."""
     mu1: float = 0.4
+    """Weight of the SWFC loss (eq. 15); mu1 + mu2 < 1."""
     mu2: float = 0.3
-    swfc_tau: float = 0.9
+    """Weight of the Soft-HGR loss (eq. 15)."""
+    swfc_temperature: float = 0.9
+    """SWFC's temperature tau (eq. 11)."""
     swfc_alpha: float = 0.8
+    """SWFC's sample-weight exponent alpha (eq. 12)."""
     swfc_gamma: float = 3.0
+    """SWFC's focal exponent gamma (eq. 11)."""
     swfc_normalize: bool = True
+    """L2-normalise z before SWFC (MultiEMO's code)."""
     swfc_normalize_weights: bool = True
-    modalities: tuple[str, ...] = ("text", "audio", "visual")
-    lr: float = 1e-5
-    weight_decay: float = 1e-5
+    """Make SWFC's class weights sum to 1 (MultiEMO's code)."""
 
-    @classmethod
-    def iemocap(cls, **overrides) -> "MFCREConfig":
-        """The IEMOCAP setting: 6 MultiAttn layers (Table 9's best; batch 64)."""
-        return replace(cls(multiattn_layers=6), **overrides)
+    renamed = {"swfc_tau": "swfc_temperature", "lr": None, "weight_decay": None}
+
+    def check(self) -> None:
+        if not (self.mu1 >= 0 and self.mu2 >= 0 and self.mu1 + self.mu2 < 1):
+            self.fail(f"mu1, mu2 must be >= 0 with mu1 + mu2 < 1 (eq. 15), got {self.mu1}, {self.mu2}")
+        if set(self.context_blocks) - {"m", "s"}:
+            self.fail(f"context_blocks must be letters 'm' / 's', got {self.context_blocks!r}")
 
 
 @register("mfcre")
-class MFCRE(torch.nn.Module):
+class MFCRE(DialogueModel):
     r"""MFCRE on any non-empty subset of text / audio / visual.
 
     Per modality :math:`m`: :class:`DialogueCRNReasoning` (eqs. 1-3) gives the
@@ -102,15 +128,22 @@ class MFCRE(torch.nn.Module):
     """
 
     Config = MFCREConfig
+    optimizer = {"lr": 1e-5, "weight_decay": 1e-5}        # sec. 4.2
+    presets = {
+        "meld": Preset("sec. 4.2's MELD setting (batch 100, 200 epochs, lr x 0.95 every 10 epochs)", {},
+                       {"lr": 1e-5, "weight_decay": 1e-5, "batch_size": 100, "epochs": 200, "scheduler": "step",
+                        "lr_step_epochs": 10, "lr_gamma": 0.95},
+                       PaperResult(69.78, 69.16, "Table 3"), MULTIEMO_MELD),
+        "iemocap": Preset("sec. 4.2's IEMOCAP setting: 6 MultiAttn layers (batch 64, 200 epochs)",
+                          {"multiattn_layers": 6},
+                          {"lr": 1e-5, "weight_decay": 1e-5, "batch_size": 64, "epochs": 200, "scheduler": "step",
+                           "lr_step_epochs": 10, "lr_gamma": 0.95},
+                          PaperResult(75.21, 80.59, "Table 2"), MULTIEMO_IEMOCAP),
+    }
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: MFCREConfig | None = None):
-        super().__init__()
-        self.config = config = config or MFCREConfig()
-        self.modalities = check_modalities("MFCRE", config.modalities, in_dims)
-        if config.fusion not in ("multiattn", "concat"):
-            raise ValueError(f"fusion must be 'multiattn' or 'concat', got {config.fusion!r}")
-        if not (0 <= config.mu1 and 0 <= config.mu2 and config.mu1 + config.mu2 < 1):
-            raise ValueError(f"mu1, mu2 must be >= 0 with mu1 + mu2 < 1 (eq. 15), got {config.mu1}, {config.mu2}")
+        super().__init__(in_dims, num_classes, config)
+        config = self.config
         d = config.channels
         dims = {m: in_dims[m] for m in self.modalities}
         if config.use_dialogue_crn:
@@ -131,7 +164,7 @@ class MFCRE(torch.nn.Module):
         self.fc = torch.nn.Linear(width, width)                                          # eq. 7
         self.hidden = torch.nn.Linear(width, config.classifier_hidden)                   # eq. 8
         self.out = torch.nn.Linear(config.classifier_hidden, num_classes)                # eq. 9
-        self.swfc = SampleWeightedFocalContrastiveLoss(config.swfc_tau, config.swfc_alpha, config.swfc_gamma,
+        self.swfc = SampleWeightedFocalContrastiveLoss(config.swfc_temperature, config.swfc_alpha, config.swfc_gamma,
                                                        config.swfc_normalize, config.swfc_normalize_weights)
         self.soft_hgr = SoftHGRLoss()
 

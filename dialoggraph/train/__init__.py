@@ -1,1 +1,1 @@
-"""Training, evaluation, metrics, checkpoints, distributed training and the CLI."""
+"""Training, evaluation, metrics, checkpoints and distributed training."""

@@ -1,4 +1,4 @@
-"""PyTorch DDP plumbing for ``torchrun --nproc_per_node=N -m dialoggraph.train ...``."""
+"""PyTorch DDP plumbing for ``torchrun --nproc_per_node=N -m dialoggraph train ...``."""
 from __future__ import annotations
 
 import os

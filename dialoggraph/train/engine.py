@@ -1,14 +1,13 @@
 """Fitting and evaluating any registered model: checkpoints, early stopping, resume, seeds, DDP."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import torch
@@ -19,34 +18,54 @@ from tqdm import tqdm
 
 import dialoggraph
 from dialoggraph.data.dialogue import NODE
+from dialoggraph.config import TypedConfig, from_dict, to_dict
 from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
-from dialoggraph.models.registry import get_model_class
+from dialoggraph.models.registry import model_spec, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from dialoggraph.train.metrics import classification_metrics
 
 
 @dataclass
-class TrainConfig:
-    """Training settings (the model's own hyper-parameters live in its config).
+class TrainConfig(TypedConfig):
+    """How a model is fitted (the model's own hyper-parameters live in its ``Config``).
 
-    ``lr`` / ``weight_decay`` default to the model config's values (the papers').
-    Early stopping watches validation weighted F1; the test split is evaluated
-    once, with the best validation epoch's weights.
+    Early stopping watches validation weighted F1; the test split is evaluated once,
+    with the best validation epoch's weights.
     """
 
     epochs: int = 100
+    """Most epochs to train."""
     batch_size: int = 16
+    """Dialogues per batch."""
     lr: float | None = None
+    """AdamW learning rate (None: the model's recommended ``optimizer["lr"]``, its paper's)."""
     weight_decay: float | None = None
+    """AdamW weight decay (None: the model's recommended ``optimizer["weight_decay"]``)."""
     grad_clip: float = 5.0
+    """Clip the gradient norm to this (0: no clipping)."""
     patience: int = 10
-    scheduler: str = "none"          # "none" or "cosine"
+    """Stop after this many epochs without a better validation weighted F1."""
+    scheduler: Literal["none", "cosine", "step"] = "none"
+    """Learning-rate schedule: constant, cosine annealing over ``epochs``, or steps of ``lr_gamma``."""
+    lr_step_epochs: int = 10
+    """``scheduler="step"``: multiply the learning rate by ``lr_gamma`` every this many epochs."""
+    lr_gamma: float = 0.95
+    """``scheduler="step"``: the factor of each step."""
     seed: int = 0
+    """Seed of the weights' initialisation, the shuffling and dropout."""
     deterministic: bool = False
+    """Ask torch for deterministic kernels."""
     device: str = "cpu"
+    """Where to train: cpu, cuda, cuda:1, ..."""
     quiet: bool = False
+    """No progress bars or epoch lines."""
+
+    def check(self) -> None:
+        if self.epochs < 0 or self.batch_size < 1 or self.patience < 1 or self.lr_step_epochs < 1:
+            self.fail("epochs must be >= 0 and batch_size, patience, lr_step_epochs >= 1")
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:
@@ -59,27 +78,25 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
         torch.backends.cudnn.benchmark = False
 
 
-def config_to_dict(config: Any) -> dict[str, Any]:
-    """A dataclass as JSON/weights_only-safe primitives (tuples become lists)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+def dataset_dims(dataset) -> dict[str, int]:
+    """Feature size per modality of a dataset (its ``meta["feature_dims"]``, else its first dialogue's)."""
+    dims = getattr(dataset, "meta", {}).get("feature_dims") if hasattr(dataset, "meta") else None
+    if dims:
+        return dict(dims)
+    store = dataset[0][NODE]
+    return {key[2:]: int(store[key].size(-1)) for key in store.keys() if key.startswith("x_")}
 
 
-def config_from_dict(cls: type, values: dict[str, Any]) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(values) - set(fields)
-    if unknown:
-        raise CheckpointError(f"unknown {cls.__name__} fields {sorted(unknown)}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
-
-def build_model(name: str, in_dims: dict[str, int], num_classes: int, config: Any = None) -> torch.nn.Module:
-    cls = get_model_class(name)
-    return cls(in_dims, num_classes, config if config is not None else cls.Config())
-
-
-def required_transform(name: str, config: Any):
-    """The ``pre_transform`` a model's datasets need (``None`` if it reads no edges)."""
-    return getattr(get_model_class(name), "required_transform", lambda config: None)(config)
+def build_model(model: DialogueModel | type | str, in_dims: dict[str, int], num_classes: int,
+                config: ModelConfig | None = None) -> DialogueModel:
+    """``model`` itself if it is an instance, else the class it names (:func:`resolve_model`) built
+    with ``config`` (default: the class's default config on the modalities ``in_dims`` has)."""
+    if isinstance(model, torch.nn.Module):
+        if not isinstance(model, DialogueModel):
+            raise TypeError(f"{type(model).__name__} is not a dialoggraph.models.DialogueModel")
+        return model
+    cls = resolve_model(model)
+    return cls(in_dims, num_classes, config if config is not None else cls.default_config(in_dims))
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -151,33 +168,57 @@ def evaluate(model: torch.nn.Module, dataset, label_names: Sequence[str], batch_
 
 
 class Trainer:
-    """Fits one model on one seed.
+    """Fits one model on one seed: ``Trainer(model, train_set, val_set, TrainConfig(...)).fit()``.
 
-    Writes to ``out_dir`` (rank 0 only): ``best.pt`` (best validation epoch),
-    ``last.pt`` (for ``resume``), ``log.jsonl`` (one line per epoch) and
-    ``metrics.json`` = ``{"val": {...}, "test": {...}, "best_epoch": e, ...}``.
-    Checkpoints hold the weights, optimizer, model and training config, label
-    names, input sizes and the dialoggraph version, and are written atomically.
+    Args:
+        model: a :class:`~dialoggraph.models.DialogueModel` instance, or a model class or
+            registered name / import path (``pkg.module:Class``), built here after seeding
+            with ``model_config`` (default: its default config on the data's modalities).
+        train_set, val_set: datasets of dialogues (a dialoggraph dataset or any sequence of
+            ``HeteroData`` built with the model's ``pre_transform``).
+        config: :class:`TrainConfig`; its unset ``lr`` / ``weight_decay`` become the model's
+            recommended ones (``Model.optimizer``), and ``self.config`` holds the values used.
+        model_config: the config a class or name is built with.
+        label_names: the emotions, index = class id (default: ``train_set.label_names``).
+        out_dir: folder for checkpoints and logs (rank 0 only): ``best.pt`` (best
+            validation epoch), ``last.pt`` (for :meth:`resume`), ``log.jsonl`` (one line per
+            epoch) and ``metrics.json`` = ``{"val": ..., "test": ..., "best_epoch": e, ...}``.
+            Checkpoints hold the weights, optimizer, model (registered name or import path)
+            and both configs, label names, input sizes and the dialoggraph version, and are
+            written atomically.
     """
 
-    def __init__(self, model_name: str, model_config: Any, in_dims: dict[str, int],
-                 label_names: Sequence[str], config: TrainConfig, out_dir: str | None = None):
-        self.model_name = model_name
-        self.model_config = model_config
-        self.in_dims = dict(in_dims)
-        self.label_names = list(label_names)
-        self.config = config
+    def __init__(self, model: DialogueModel | type | str, train_set, val_set, config: TrainConfig | None = None, *,
+                 model_config: ModelConfig | None = None, label_names: Sequence[str] | None = None,
+                 out_dir: str | None = None):
+        config = config or TrainConfig()
+        self.train_set, self.val_set = train_set, val_set
         self.out_dir = out_dir
         self.rank, self.world = distributed.init_distributed(config.device)
+        set_seed(config.seed, config.deterministic)       # the initial weights (DDP copies rank 0's)
+        names = label_names if label_names is not None else getattr(train_set, "label_names", None)
+        if names is None and not isinstance(model, torch.nn.Module):
+            raise ValueError("label_names are needed: the training set has no label_names")
+        in_dims = dataset_dims(train_set) if not isinstance(model, torch.nn.Module) else {}
+        model = build_model(model, in_dims, len(names) if names is not None else 0, model_config)
+        self.label_names = list(names) if names is not None else [str(c) for c in range(model.num_classes)]
+        if len(self.label_names) != model.num_classes:
+            raise ValueError(f"{len(self.label_names)} label names for a model of {model.num_classes} classes")
+        self.model_spec = model_spec(type(model))
+        self.in_dims = dict(model.in_dims)
         set_seed(config.seed + self.rank, config.deterministic)
-        torch.manual_seed(config.seed)  # same initial weights on every rank
-        self.model = build_model(model_name, in_dims, len(self.label_names), model_config).to(config.device)
-        set_seed(config.seed + self.rank, config.deterministic)
-        lr = config.lr if config.lr is not None else getattr(model_config, "lr", 1e-3)
-        wd = config.weight_decay if config.weight_decay is not None else getattr(model_config, "weight_decay", 0.0)
-        self.optimizer = torch.optim.AdamW(parameter_groups(self.model, wd), lr=lr, weight_decay=wd)
-        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, max(1, config.epochs)) \
-            if config.scheduler == "cosine" else None
+        defaults = type(model).optimizer
+        self.config = config = replace(
+            config, lr=config.lr if config.lr is not None else defaults["lr"],
+            weight_decay=config.weight_decay if config.weight_decay is not None else defaults["weight_decay"])
+        self.model = model.to(config.device)
+        self.optimizer = torch.optim.AdamW(parameter_groups(self.model, config.weight_decay), lr=config.lr,
+                                           weight_decay=config.weight_decay)
+        self.scheduler = None
+        if config.scheduler == "cosine":
+            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, max(1, config.epochs))
+        elif config.scheduler == "step":
+            self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, config.lr_step_epochs, config.lr_gamma)
         if self.world > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(self.model)
         self.epoch = 0
@@ -187,8 +228,9 @@ class Trainer:
 
     # -- checkpoints -----------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"model": self.model_name, "model_config": config_to_dict(self.model_config),
-                "train_config": config_to_dict(self.config), "label_names": self.label_names,
+        model = _unwrap(self.model)
+        return {"model": self.model_spec, "model_config": to_dict(model.config),
+                "train_config": to_dict(self.config), "label_names": self.label_names,
                 "in_dims": self.in_dims, "model_state": _unwrap(self.model).state_dict(),
                 "optimizer_state": self.optimizer.state_dict(),
                 "scheduler_state": self.scheduler.state_dict() if self.scheduler else None,
@@ -197,7 +239,7 @@ class Trainer:
 
     def resume(self, path: str) -> None:
         state = load_checkpoint(path, self.config.device)
-        check_compatible(state, self.model_name, self.label_names, path)
+        check_compatible(state, self.model_spec, self.label_names, path)
         _unwrap(self.model).load_state_dict(state["model_state"])
         self.optimizer.load_state_dict(state["optimizer_state"])
         if self.scheduler and state.get("scheduler_state"):
@@ -232,8 +274,10 @@ class Trainer:
             self.scheduler.step()
         return total / max(count, 1)
 
-    def fit(self, train_set, val_set, test_set=None) -> dict[str, Any]:
-        """Train with early stopping on validation weighted F1; then evaluate test once."""
+    def fit(self, test_set=None) -> dict[str, Any]:
+        """Train with early stopping on validation weighted F1, restore the best epoch's weights,
+        evaluate the validation set and (once) ``test_set``; returns those metrics."""
+        train_set, val_set = self.train_set, self.val_set
         sampler = torch.utils.data.distributed.DistributedSampler(
             train_set, shuffle=True, seed=self.config.seed) if self.world > 1 else None
         generator = torch.Generator().manual_seed(self.config.seed)
@@ -247,8 +291,7 @@ class Trainer:
         while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
             if sampler is not None:
                 sampler.set_epoch(self.epoch)
-            if hasattr(_unwrap(self.model), "set_epoch"):
-                _unwrap(self.model).set_epoch(self.epoch)
+            _unwrap(self.model).set_epoch(self.epoch)
             start = time.time()
             train_loss = self._train_epoch(loader)
             val_metrics = evaluate(self.model, val_set, self.label_names, device=self.config.device)
@@ -280,7 +323,7 @@ class Trainer:
         best = self._path("best.pt")
         if best and os.path.exists(best):
             _unwrap(self.model).load_state_dict(load_checkpoint(best, self.config.device)["model_state"])
-        result = {"model": self.model_name, "seed": self.config.seed, "best_epoch": self.best_epoch,
+        result = {"model": self.model_spec, "seed": self.config.seed, "best_epoch": self.best_epoch,
                   "epochs_run": self.epoch,
                   "val": evaluate(self.model, val_set, self.label_names, device=self.config.device)}
         if test_set is not None:
@@ -290,11 +333,11 @@ class Trainer:
         return result
 
 
-def check_compatible(state: dict[str, Any], model_name: str | None, label_names: Sequence[str] | None,
+def check_compatible(state: dict[str, Any], model: str | None, label_names: Sequence[str] | None,
                      path: str) -> None:
     """Refuse a checkpoint of another model or label set, with one clear message."""
-    if model_name is not None and state["model"] != model_name:
-        raise CheckpointError(f"{path}: a checkpoint of model {state['model']!r}, not {model_name!r}")
+    if model is not None and state["model"] != model:
+        raise CheckpointError(f"{path}: a checkpoint of model {state['model']!r}, not {model!r}")
     if label_names is not None and list(state["label_names"]) != list(label_names):
         raise CheckpointError(f"{path}: trained on labels {state['label_names']}, but the data has "
                               f"{list(label_names)}")
@@ -303,8 +346,9 @@ def check_compatible(state: dict[str, Any], model_name: str | None, label_names:
 def model_from_checkpoint(path: str, device: str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
     """Rebuild the model a checkpoint holds (in eval mode) and return it with the checkpoint."""
     state = load_checkpoint(path, device)
-    cls = get_model_class(state["model"])
-    config = config_from_dict(cls.Config, state["model_config"])
+    cls = resolve_model(state["model"])
+    version = tuple(int(part) for part in str(state.get("version", "0.1")).split(".")[:2])
+    config = from_dict(cls.Config, state["model_config"], path, legacy=version < (0, 2))
     model = cls(state["in_dims"], len(state["label_names"]), config).to(device)
     try:
         model.load_state_dict(state["model_state"])

@@ -1,5 +1,8 @@
-"""PyG transforms that attach dialoggraph's edges to a dialogue (use as ``pre_transform``)."""
-from dialoggraph.transforms.dag_graph import DAG, DAGGraph
-from dialoggraph.transforms.speaker_window_graph import INTER, INTRA, SpeakerWindowGraph
+"""PyG transforms that attach dialoggraph's edges to a dialogue (use as ``pre_transform``).
 
-__all__ = ["SpeakerWindowGraph", "DAGGraph", "INTRA", "INTER", "DAG"]
+Each transform lists the edge stores it adds in ``edge_types`` (keys from :mod:`dialoggraph.data`).
+"""
+from dialoggraph.transforms.dag_graph import DAGGraph
+from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
+
+__all__ = ["SpeakerWindowGraph", "DAGGraph"]

@@ -4,10 +4,8 @@ from __future__ import annotations
 from torch_geometric.data import HeteroData
 from torch_geometric.transforms import BaseTransform
 
-from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.dialogue import DAG, NODE
 from dialoggraph.graphs.dag import dag_edges
-
-DAG = (NODE, "dag", NODE)
 
 
 class DAGGraph(BaseTransform):
@@ -20,6 +18,8 @@ class DAGGraph(BaseTransform):
         same_speaker_window: predecessors reach back to the ``w``-th earlier
             utterance of the target's own speaker (DAG-ERC: 1).
     """
+
+    edge_types = (DAG,)
 
     def __init__(self, same_speaker_window: int = 1):
         self.same_speaker_window = same_speaker_window

@@ -4,11 +4,8 @@ from __future__ import annotations
 from torch_geometric.data import HeteroData
 from torch_geometric.transforms import BaseTransform
 
-from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.dialogue import INTER, INTRA, NODE
 from dialoggraph.graphs.window import speaker_window_edges, split_speaker_subgraphs
-
-INTRA = (NODE, "intra_speaker", NODE)
-INTER = (NODE, "inter_speaker", NODE)
 
 
 class SpeakerWindowGraph(BaseTransform):
@@ -23,6 +20,8 @@ class SpeakerWindowGraph(BaseTransform):
         past: how many earlier utterances each one receives from (paper: 5).
         future: how many later utterances each one receives from (paper: 5).
     """
+
+    edge_types = (INTRA, INTER)
 
     def __init__(self, past: int = 5, future: int = 5):
         self.past = past

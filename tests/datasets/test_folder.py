@@ -6,7 +6,8 @@ import torch
 
 from dialoggraph.data import DialogueValidationError
 from dialoggraph.datasets import DialogueFolder, SyntheticDialogues, export_folder
-from dialoggraph.transforms import INTRA, SpeakerWindowGraph
+from dialoggraph.data import INTRA
+from dialoggraph.transforms import SpeakerWindowGraph
 
 
 def write(path, text):

@@ -8,7 +8,8 @@ import torch
 from dialoggraph.data import DialogueValidationError
 from dialoggraph.datasets import MELD
 from dialoggraph.datasets.meld import EMOTIONS
-from dialoggraph.transforms import INTER, INTRA, SpeakerWindowGraph
+from dialoggraph.data import INTER, INTRA
+from dialoggraph.transforms import SpeakerWindowGraph
 
 MINILM = "{split}_sent_emo.minilm.npy"
 

@@ -4,7 +4,8 @@ from sklearn.metrics import f1_score
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs import speaker_window_edges
-from dialoggraph.transforms import INTRA, SpeakerWindowGraph
+from dialoggraph.data import INTRA
+from dialoggraph.transforms import SpeakerWindowGraph
 
 
 def flat(ds, modality):

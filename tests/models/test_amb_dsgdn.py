@@ -5,7 +5,7 @@ from torch_geometric.loader import DataLoader
 
 from conftest import assert_dialogues_isolated, loss_after_training
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, get_model_class
+from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, resolve_model
 from dialoggraph.train.engine import training_loss
 from dialoggraph.transforms import SpeakerWindowGraph
 
@@ -17,12 +17,12 @@ def batch():
 
 
 def small(**kwargs):
-    return AMBDSGDNConfig(hidden=32, heads=2, transformer_heads=4, **kwargs)
+    return AMBDSGDNConfig(hidden=32, graph_heads=2, heads=4, **kwargs)
 
 
 def test_registered_and_output_shapes(batch):
     b, dims = batch
-    assert get_model_class("amb_dsgdn") is AMBDSGDN
+    assert resolve_model("amb_dsgdn") is AMBDSGDN
     model = AMBDSGDN(dims, 7, small()).eval()
     out = model(b)
     n = b["utterance"].num_nodes
@@ -89,12 +89,13 @@ def test_modality_dropout_waits_for_warmup(batch):
 
 
 def test_presets_are_the_authors_run_scripts():
-    meld, iemocap = AMBDSGDNConfig.meld(), AMBDSGDNConfig.iemocap()
-    assert (meld.window, meld.lr, meld.dropout, meld.q_base, meld.p_exe, meld.warmup_epochs) == \
-        (6, 5e-5, 0.11, 0.2, 0.2, 0)
-    assert (iemocap.window, iemocap.lr, iemocap.dropout, iemocap.q_base, iemocap.p_exe, iemocap.warmup_epochs) == \
-        (20, 6.8e-5, 0.5, 0.3, 0.5, 60)
-    assert AMBDSGDNConfig.meld(hidden=64).hidden == 64
+    meld, iemocap = AMBDSGDN.preset("meld"), AMBDSGDN.preset("iemocap")
+    assert (meld.window, meld.dropout, meld.q_base, meld.p_exe, meld.warmup_epochs) == (6, 0.11, 0.2, 0.2, 0)
+    assert AMBDSGDN.presets["meld"].train == {"lr": 5e-5, "weight_decay": 7.5e-5, "batch_size": 64, "epochs": 20}
+    assert (iemocap.window, iemocap.dropout, iemocap.q_base, iemocap.p_exe, iemocap.warmup_epochs) == \
+        (20, 0.5, 0.3, 0.5, 60)
+    assert AMBDSGDN.presets["iemocap"].train == {"lr": 6.8e-5, "weight_decay": 5e-5, "batch_size": 16, "epochs": 61}
+    assert AMBDSGDN.preset("meld", hidden=64).hidden == 64
 
 
 def test_missing_subgraphs_and_bad_config(batch):
@@ -105,9 +106,9 @@ def test_missing_subgraphs_and_bad_config(batch):
     with pytest.raises(ValueError, match="non-empty subset"):
         AMBDSGDN(dims, 7, small(modalities=("smell",)))
     with pytest.raises(ValueError, match="graph_layer"):
-        AMBDSGDN(dims, 7, small(graph_layer="mystery"))
+        small(graph_layer="mystery")
     with pytest.raises(ValueError, match="modality_rule"):
-        AMBDSGDN(dims, 7, small(modality_rule="paper"))
+        small(modality_rule="paper")
 
 
 def test_training_steps_reduce_the_loss(batch):

@@ -3,7 +3,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import CMGFE, CMGFEConfig, get_model_class
+from dialoggraph.models import CMGFE, CMGFEConfig, resolve_model
 from dialoggraph.train.engine import training_loss
 from conftest import assert_dialogues_isolated, loss_after_training
 
@@ -20,7 +20,7 @@ def small(**kwargs):
 
 def test_registered_teacher_and_students(batch):
     b, dims = batch
-    assert get_model_class("cmgfe") is CMGFE
+    assert resolve_model("cmgfe") is CMGFE
     model = CMGFE(dims, 7, small()).train()
     assert model.teacher == "all" and len(model.pairs) == 3
     out = model(b)

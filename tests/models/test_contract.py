@@ -3,7 +3,10 @@
 Each model runs on a small tri-modal synthetic batch with the edges it asks for. A new model
 registered in ``dialoggraph.models`` must appear in ``SMALL`` (the test below says so).
 """
+import dataclasses
 import io
+import re
+import typing
 
 import pytest
 import torch
@@ -12,12 +15,14 @@ from torch_geometric.loader import DataLoader
 
 from conftest import assert_dialogues_isolated
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models.registry import MODELS
-from dialoggraph.train.engine import required_transform, training_loss
+from dialoggraph.config import ConfigError, field_docs, field_hints, split_optional
+from dialoggraph.data import DialogueValidationError
+from dialoggraph.models import MODELS, DialogueModel, ModelConfig
+from dialoggraph.train.engine import TrainConfig, training_loss
 
 MODALITIES = ("text", "audio", "visual")
 SMALL = {
-    "amb_dsgdn": dict(hidden=16, heads=2, transformer_heads=2, modalities=MODALITIES),
+    "amb_dsgdn": dict(hidden=16, graph_heads=2, heads=2, modalities=MODALITIES),
     "bigru": dict(hidden=16, modalities=MODALITIES),
     "cmgfe": dict(hidden=16, heads=2, modalities=MODALITIES),
     "dag_erc": dict(hidden=16, num_layers=2, modalities=MODALITIES),
@@ -34,13 +39,55 @@ def build(name: str, seed: int = 0):
     cls = MODELS[name]
     torch.manual_seed(seed)
     config = cls.Config(**SMALL[name])
-    data = SyntheticDialogues(8, "train", seed=3, max_len=7, pre_transform=required_transform(name, config))
+    data = SyntheticDialogues(8, "train", seed=3, max_len=7, pre_transform=cls.required_transform(config))
     batch = next(iter(DataLoader(data, batch_size=8)))
     return cls(data.meta["feature_dims"], NUM_CLASSES, config), batch
 
 
 def test_every_registered_model_is_in_the_contract_suite():
     assert set(MODELS) == set(SMALL)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_a_dialogue_model_with_a_typed_documented_config_and_buildable_presets(name):
+    cls = MODELS[name]
+    assert issubclass(cls, DialogueModel) and issubclass(cls.Config, ModelConfig)
+    fields = [f.name for f in dataclasses.fields(cls.Config)]
+    undocumented = [f for f in fields if len(field_docs(cls.Config).get(f, "")) < 10]
+    assert undocumented == [], f"{name}: fields without a docstring: {undocumented}"
+    assert "lr" not in fields and "weight_decay" not in fields          # TrainConfig's, once
+    assert set(cls.optimizer) == {"lr", "weight_decay"}
+    for preset_name, preset in cls.presets.items():
+        assert isinstance(cls.preset(preset_name), cls.Config)
+        TrainConfig(**preset.train)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_every_string_choice_is_a_literal_checked_on_construction(name):
+    config_cls = MODELS[name].Config
+    for field, hint in field_hints(config_cls).items():
+        base = split_optional(hint)[1]
+        assert base is not str or field in ("dominant", "context_blocks"), \
+            f"{name}.{field}: a free string; give it a Literal of its choices"
+        literal = typing.get_args(base)[0] if typing.get_origin(base) is tuple else base
+        if typing.get_origin(literal) is typing.Literal:
+            bad = ("bogus",) if typing.get_origin(base) is tuple else "bogus"
+            with pytest.raises(ConfigError, match=f"{config_cls.__name__}.{field} = .*must be"):
+                config_cls(**{field: bad})
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_a_batch_without_the_needed_edges_is_refused_by_name(name):
+    cls = MODELS[name]
+    model = build(name)[0]
+    config = model.config
+    plain = next(iter(DataLoader(SyntheticDialogues(2, "dev", max_len=4), batch_size=2)))
+    transform = cls.required_transform(config)
+    if transform is None:
+        assert model.required_edges == ()
+        return
+    with pytest.raises(DialogueValidationError, match=f"{cls.__name__} needs .*pre_transform={re.escape(repr(transform))}"):
+        model(plain)
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))

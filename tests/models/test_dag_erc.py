@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import DAGERC, DAGERCConfig, get_model_class
+from dialoggraph.models import DAGERC, DAGERCConfig, resolve_model
 from dialoggraph.transforms import DAGGraph
 
 
@@ -14,7 +14,7 @@ def data():
 
 
 def test_registry_and_shapes(data):
-    assert get_model_class("dag_erc") is DAGERC
+    assert resolve_model("dag_erc") is DAGERC
     model = DAGERC(data.meta["feature_dims"], data.num_classes,
                    DAGERCConfig(hidden=16, num_layers=2, modalities=("text", "audio")))
     batch = next(iter(DataLoader(data, batch_size=8)))

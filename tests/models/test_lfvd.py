@@ -3,7 +3,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import LFVD, LFVDConfig, get_model_class
+from dialoggraph.models import LFVD, LFVDConfig, resolve_model
 from dialoggraph.train.engine import training_loss
 from dialoggraph.transforms import DAGGraph
 from conftest import assert_dialogues_isolated, loss_after_training
@@ -23,10 +23,11 @@ def small(**kwargs):
 
 def test_registered_presets_and_loss_terms(batch):
     b, dims = batch
-    assert get_model_class("lfvd") is LFVD
-    meld, iemocap = LFVDConfig(), LFVDConfig.iemocap()
-    assert (meld.gamma1, meld.gamma2, meld.gamma3, meld.lr) == (1.35e-3, 5e-3, 3e-3, 2.5e-4)
-    assert (iemocap.gamma1, iemocap.gamma2, iemocap.gamma3, iemocap.lr) == (3.5e-2, 5e-3, 3e-3, 6.2e-5)
+    assert resolve_model("lfvd") is LFVD
+    meld, iemocap = LFVD.preset("meld"), LFVD.preset("iemocap")
+    assert (meld.gamma1, meld.gamma2, meld.gamma3, LFVD.presets["meld"].train["lr"]) == (1.35e-3, 5e-3, 3e-3, 2.5e-4)
+    assert (iemocap.gamma1, iemocap.gamma2, iemocap.gamma3, LFVD.presets["iemocap"].train["lr"]) == \
+        (3.5e-2, 5e-3, 3e-3, 6.2e-5)
     assert isinstance(LFVD.required_transform(meld), DAGGraph)
     torch.manual_seed(0)
     model = LFVD(dims, 7, small(gamma1=1.0, gamma2=1.0, gamma3=1.0)).train()
@@ -63,7 +64,7 @@ def test_subsets_and_dominant_modality(batch, modalities, dominant):
 
 
 @pytest.mark.parametrize("ablation", [dict(use_lfa=False), dict(use_atmosphere=False), dict(gamma1=0.0, gamma2=0.0),
-                                      dict(fusion="add"), dict(fusion="cat"), dict(fusion_weights=False),
+                                      dict(fusion="add"), dict(fusion="concat"), dict(fusion_weights=False),
                                       dict(gamma3=0.0), dict(gamma1=0.0, gamma2=0.0, gamma3=0.0)])
 def test_table_5_and_6_ablations(batch, ablation):
     b, dims = batch

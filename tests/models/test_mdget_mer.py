@@ -3,7 +3,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import MDGETMER, MDGETMERConfig, get_model_class
+from dialoggraph.models import MDGETMER, MDGETMERConfig, resolve_model
 from dialoggraph.train.engine import parameter_groups, training_loss
 from conftest import assert_dialogues_isolated, loss_after_training
 from dialoggraph.transforms import SpeakerWindowGraph
@@ -21,9 +21,10 @@ def small(**kwargs):
 
 def test_registered_presets_and_outputs(batch):
     b, dims = batch
-    assert get_model_class("mdget_mer") is MDGETMER
-    iemocap = MDGETMERConfig.iemocap()
-    assert (iemocap.lr, iemocap.gue_dropout, iemocap.acme_dropout, iemocap.acme_layers) == (2.5e-5, 0.2, 0.4, 5)
+    assert resolve_model("mdget_mer") is MDGETMER
+    iemocap = MDGETMER.preset("iemocap")
+    assert (MDGETMER.presets["iemocap"].train["lr"], iemocap.gue_dropout, iemocap.acme_dropout,
+            iemocap.acme_layers) == (2.5e-5, 0.2, 0.4, 5)
     model = MDGETMER(dims, 7, small()).train()
     out = model(b)
     assert out.logits.shape == (b["utterance"].num_nodes, 7)

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import MFCRE, MFCREConfig, get_model_class
+from dialoggraph.models import MFCRE, MFCREConfig, resolve_model
 from dialoggraph.train.engine import training_loss
 from conftest import assert_dialogues_isolated, loss_after_training
 
@@ -23,10 +23,10 @@ def small(**kwargs):
 
 def test_registered_presets_and_eq_15(batch):
     b, dims = batch
-    assert get_model_class("mfcre") is MFCRE
-    assert MFCREConfig.iemocap().multiattn_layers == 6 and MFCREConfig().multiattn_layers == 2
+    assert resolve_model("mfcre") is MFCRE
+    assert MFCRE.preset("iemocap").multiattn_layers == 6 and MFCREConfig().multiattn_layers == 2
     paper = MFCREConfig()
-    assert (paper.mu1, paper.mu2, paper.swfc_tau, paper.swfc_alpha, paper.swfc_gamma) == (0.4, 0.3, 0.9, 0.8, 3.0)
+    assert (paper.mu1, paper.mu2, paper.swfc_temperature, paper.swfc_alpha, paper.swfc_gamma) == (0.4, 0.3, 0.9, 0.8, 3.0)
     torch.manual_seed(0)
     model = MFCRE(dims, 7, small(dropout=0.0)).train()
     out = model(b)

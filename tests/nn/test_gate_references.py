@@ -12,7 +12,7 @@ from dialoggraph.nn.losses import GatedEmotionTransfer
 
 @pytest.mark.parametrize("gate", [True, False])
 def test_gated_emotion_transfer_equals_eqs_34_to_39(gate):
-    module = randomise(GatedEmotionTransfer(3, hidden=4, dropout=0.5, tau=0.5, gate=gate), std=0.6).double().eval()
+    module = randomise(GatedEmotionTransfer(3, hidden=4, dropout=0.5, threshold=0.5, gate=gate), std=0.6).double().eval()
     g = torch.Generator().manual_seed(7)
     h = torch.randn(6, 3, generator=g, dtype=torch.float64, requires_grad=True)
     h_prime = torch.randn(6, 3, generator=g, dtype=torch.float64, requires_grad=True)

@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 
@@ -17,19 +18,27 @@ from dialoggraph.transforms import SpeakerWindowGraph
 LABELS = SyntheticDialogues(1).label_names
 
 
+@functools.lru_cache(maxsize=None)
+def make_splits():
+    pre = SpeakerWindowGraph(2, 2)
+    return tuple(SyntheticDialogues(n, s, seed=0, max_len=8, pre_transform=pre)
+                 for n, s in ((24, "train"), (8, "dev"), (8, "test")))
+
+
 @pytest.fixture(scope="module")
 def splits():
-    pre = SpeakerWindowGraph(2, 2)
-    return [SyntheticDialogues(n, s, seed=0, max_len=8, pre_transform=pre)
-            for n, s in ((24, "train"), (8, "dev"), (8, "test"))]
+    return make_splits()
 
 
 def trainer(out_dir, epochs=2, seed=0, patience=10, lr=None, model="mlp"):
     config = BaselineConfig(hidden=16, modalities=("text",)) if model == "mlp" else \
-        AMBDSGDNConfig(hidden=16, heads=2, transformer_heads=2, window=2, warmup_epochs=1, lr=1e-3)
-    return Trainer(model, config, {"text": 128, "audio": 64, "visual": 64}, LABELS,
-                   TrainConfig(epochs=epochs, batch_size=8, seed=seed, patience=patience, quiet=True,
-                               lr=lr, deterministic=True), out_dir)
+        AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2, warmup_epochs=1)
+    if lr is None and model != "mlp":
+        lr = 1e-3
+    train, dev, _ = make_splits()
+    return Trainer(model, train, dev, TrainConfig(epochs=epochs, batch_size=8, seed=seed, patience=patience,
+                                                  quiet=True, lr=lr, deterministic=True),
+                   model_config=config, out_dir=out_dir)
 
 
 def test_metrics_match_sklearn_and_skip_unlabeled():
@@ -48,7 +57,7 @@ def test_metrics_match_sklearn_and_skip_unlabeled():
 
 
 def test_fit_writes_checkpoints_log_and_metrics(tmp_path, splits):
-    result = trainer(str(tmp_path), epochs=3, model="amb_dsgdn").fit(*splits)
+    result = trainer(str(tmp_path), epochs=3, model="amb_dsgdn").fit(splits[2])
     files = set(os.listdir(tmp_path))
     assert {"best.pt", "last.pt", "log.jsonl", "metrics.json"} <= files
     assert not [f for f in files if f.startswith(".tmp-")]
@@ -65,32 +74,32 @@ def test_fit_writes_checkpoints_log_and_metrics(tmp_path, splits):
     assert state["model"] == "amb_dsgdn" and state["label_names"] == LABELS and state["version"]
     model, _ = model_from_checkpoint(str(tmp_path / "best.pt"))
     assert not model.training
-    trainer(str(tmp_path), epochs=2).fit(*splits)                  # a fresh run into the same folder
+    trainer(str(tmp_path), epochs=2).fit(splits[2])                  # a fresh run into the same folder
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2]
 
 
 def test_same_seed_same_result_and_resume_continues(tmp_path, splits):
-    a = trainer(str(tmp_path / "a"), epochs=4, seed=3).fit(*splits)
-    b = trainer(str(tmp_path / "b"), epochs=4, seed=3).fit(*splits)
+    a = trainer(str(tmp_path / "a"), epochs=4, seed=3).fit(splits[2])
+    b = trainer(str(tmp_path / "b"), epochs=4, seed=3).fit(splits[2])
     assert a["test"] == b["test"]
     first = trainer(str(tmp_path / "c"), epochs=2, seed=3)
-    first.fit(*splits)
+    first.fit(splits[2])
     resumed = trainer(str(tmp_path / "c"), epochs=4, seed=3)
     resumed.resume(str(tmp_path / "c" / "last.pt"))
     assert resumed.epoch == 2
-    resumed.fit(*splits)
+    resumed.fit(splits[2])
     log = [json.loads(line) for line in open(tmp_path / "c" / "log.jsonl")]
     assert [entry["epoch"] for entry in log] == [1, 2, 3, 4]
 
 
 def test_early_stopping(tmp_path, splits):
-    result = trainer(str(tmp_path), epochs=20, patience=2, lr=0.0).fit(*splits)   # lr 0: never improves
+    result = trainer(str(tmp_path), epochs=20, patience=2, lr=0.0).fit(splits[2])   # lr 0: never improves
     assert result["epochs_run"] == 3 and result["best_epoch"] == 1
 
 
 def test_interrupted_save_keeps_the_last_good_checkpoint(tmp_path, splits, monkeypatch):
     t = trainer(str(tmp_path), epochs=1)
-    t.fit(*splits)
+    t.fit(splits[2])
     good = (tmp_path / "last.pt").read_bytes()
 
     def explode(obj, f):
@@ -100,7 +109,7 @@ def test_interrupted_save_keeps_the_last_good_checkpoint(tmp_path, splits, monke
     monkeypatch.setattr(torch, "save", explode)
     t.config.epochs = 2
     with pytest.raises(KeyboardInterrupt):
-        t.fit(*splits)
+        t.fit(splits[2])
     monkeypatch.undo()
     assert (tmp_path / "last.pt").read_bytes() == good
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
@@ -113,7 +122,7 @@ def test_bad_checkpoints(tmp_path, splits):
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_checkpoint(str(tmp_path / "missing.pt"))
     t = trainer(str(tmp_path / "run"), epochs=1)
-    t.fit(*splits)
+    t.fit(splits[2])
     other = trainer(None, model="amb_dsgdn")
     with pytest.raises(CheckpointError, match="model 'mlp', not 'amb_dsgdn'"):
         other.resume(str(tmp_path / "run" / "last.pt"))
@@ -121,11 +130,11 @@ def test_bad_checkpoints(tmp_path, splits):
 
 def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoints(tmp_path, splits):
     t = trainer(str(tmp_path), epochs=1)
-    t.fit(*splits)
+    t.fit(splits[2])
     good = (tmp_path / "last.pt").read_bytes()
     with torch.no_grad():
         next(t.model.parameters()).fill_(float("nan"))
     t.config.epochs = 2
     with pytest.raises(FloatingPointError, match="epoch 2, step 1"):
-        t.fit(*splits)
+        t.fit(splits[2])
     assert (tmp_path / "last.pt").read_bytes() == good

@@ -3,7 +3,8 @@ from torch_geometric.loader import DataLoader
 
 from dialoggraph.data import make_dialogue
 from dialoggraph.graphs import dag_edges, speaker_window_edges
-from dialoggraph.transforms import DAG, INTER, INTRA, DAGGraph, SpeakerWindowGraph
+from dialoggraph.data import DAG, INTER, INTRA
+from dialoggraph.transforms import DAGGraph, SpeakerWindowGraph
 
 
 def dialogue(speakers, name):

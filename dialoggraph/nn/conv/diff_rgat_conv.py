@@ -21,7 +21,7 @@ def lambda_init(depth: int) -> float:
 
 class DiffRGATConv(MessagePassing):
     r"""The differential relational graph attention layer of AMB-DSGDN
-    (`../shared/papers/amb-dsgdn.md`, Alg. 1, eqs. 9-18).
+    (Wang et al., "AMB-DSGDN", arXiv:2603.10043, 2026, Alg. 1, eqs. 9-18).
 
     Each head projects the nodes (eq. 9), :math:`\mathbf{Wh}_i = \mathbf{W} \mathbf{x}_i
     \in \mathbb{R}^{C}`, and splits the projection into a positive and a

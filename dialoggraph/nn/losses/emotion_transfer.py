@@ -25,21 +25,21 @@ class GatedEmotionTransfer(torch.nn.Module):
         z'_{ij} &= \operatorname{softmax}(W_{smaxs}\, \mathrm{dropout}(\mathrm{ReLU}(W'_l t_{ij})))
 
     and the loss is the cross-entropy against the transfer labels
-    (:func:`transfer_labels`) over the pairs whose gate exceeds ``tau`` and
+    (:func:`transfer_labels`) over the pairs whose gate exceeds ``threshold`` (:math:`\tau`) and
     whose two utterances are labelled (eq. 39). Pairs are given as an
     ``edge_index`` (the model passes a dialogue graph's edges, so cost is
     O(edges), never ``L x L``); source ``j`` = ``pairs[0]``, target ``i`` = ``pairs[1]``.
     ``gate=False`` sets :math:`G_{trans} = 1` (every pair counts).
     """
 
-    def __init__(self, channels: int, hidden: int | None = None, dropout: float = 0.1, tau: float = 0.5,
+    def __init__(self, channels: int, hidden: int | None = None, dropout: float = 0.1, threshold: float = 0.5,
                  gate: bool = True):
         super().__init__()
         hidden = hidden or channels
         self.gate = torch.nn.Linear(2 * channels, 1)
         self.hidden = torch.nn.Linear(2 * channels, hidden)
         self.out = torch.nn.Linear(hidden, 2)
-        self.dropout, self.tau, self.use_gate = dropout, tau, gate
+        self.dropout, self.threshold, self.use_gate = dropout, threshold, gate
 
     def forward(self, h: Tensor, h_prime: Tensor, pairs: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Returns ``(loss, logits [P, 2], gate [P])``; the loss is 0 when no pair qualifies."""
@@ -49,6 +49,6 @@ class GatedEmotionTransfer(torch.nn.Module):
         t = gate.unsqueeze(-1) * joint                                            # eqs. 34-35
         logits = self.out(F.dropout(F.relu(self.hidden(t)), self.dropout, self.training))   # eqs. 36-37
         labels = transfer_labels(y, torch.stack([i, j]))
-        keep = (labels >= 0) & (gate > self.tau if self.use_gate else torch.ones_like(labels, dtype=torch.bool))
+        keep = (labels >= 0) & (gate > self.threshold if self.use_gate else torch.ones_like(labels, dtype=torch.bool))
         loss = F.cross_entropy(logits[keep], labels[keep]) if bool(keep.any()) else logits.sum() * 0.0   # eq. 39
         return loss, logits, gate

@@ -1,4 +1,4 @@
-"""MFCRE's DialogueCRN reasoning module with xLSTM (Qi et al., `../shared/papers/xlstm-mfcre.md`, eqs. 1-3)."""
+"""MFCRE's DialogueCRN reasoning module with xLSTM (Qi et al., Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition", eqs. 1-3)."""
 from __future__ import annotations
 
 import torch

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from dialoggraph.train.cli import main
+from dialoggraph.cli import main
 
 
 def test_inspect_synthetic_prints_relation_matrix(capsys):
@@ -30,7 +30,7 @@ def test_inspect_folder(tmp_path, capsys):
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert main(["inspect", "--dataset", "meld"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "dialoggraph: error: --root is required for --dataset meld"
+    assert err.strip() == "dialoggraph: error: DatasetConfig: root is required for dataset 'meld'"
     assert main(["inspect", "--dataset", "folder", "--root", str(tmp_path / "x")]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
@@ -40,7 +40,7 @@ TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"
 
 def test_train_evaluate_predict_round_trip(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--model", "amb_dsgdn", "--hidden", "16", "--heads", "2", "--transformer-heads", "2",
+    assert main(["train", "--model", "amb_dsgdn", "--hidden", "16", "--graph-heads", "2", "--heads", "2",
                  "--modalities", "text,audio", "--no-feature-gates", "--out", str(out), *TINY]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {"val", "test", "best_epoch"}

@@ -1,0 +1,6 @@
+"""``python -m dialoggraph``: the command line (``torchrun ... -m dialoggraph train ...`` for DDP)."""
+import sys
+
+from dialoggraph.cli import main
+
+sys.exit(main())

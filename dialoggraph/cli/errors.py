@@ -1,0 +1,27 @@
+"""What the command line reports as a user error (one line, exit 2)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dialoggraph.config import ConfigError
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.extras import MissingExtraError
+from dialoggraph.train.checkpoint import CheckpointError
+
+
+class CLIError(Exception):
+    """A user error found by the command line itself (a missing file, a wrong combination)."""
+
+
+#: Errors caused by the user's input; anything else is a bug and keeps its traceback.
+USER_ERRORS = (CLIError, ConfigError, DialogueValidationError, CheckpointError, FileNotFoundError,
+               FloatingPointError, MissingExtraError)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)

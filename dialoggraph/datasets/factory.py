@@ -1,0 +1,63 @@
+"""One dataset split from a :class:`DatasetConfig`: how the command line and config files name data."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from dialoggraph.config import TypedConfig
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.datasets.feature_pickle import IEMOCAP_LABELS, MELD_LABELS, FeaturePickle
+from dialoggraph.datasets.folder import DialogueFolder
+from dialoggraph.datasets.meld import MELD
+from dialoggraph.datasets.synthetic import SyntheticDialogues
+
+LABEL_SETS = {"iemocap": IEMOCAP_LABELS, "meld": MELD_LABELS}
+
+
+@dataclass
+class DatasetConfig(TypedConfig):
+    """Which data to load (``--dataset`` and its options on the command line, ``data:`` in a config file)."""
+
+    dataset: Literal["synthetic", "meld", "folder", "pickle"] = "synthetic"
+    """The dataset kind: the embedded synthetic task, MELD's CSVs, your own folder, or community feature files."""
+    root: str | None = None
+    """Data folder (meld, folder) or feature file / folder (pickle)."""
+    layout: Literal["mmgcn", "multiemo", "dagerc"] | None = None
+    """pickle: the feature files' layout (see docs/data_format.md)."""
+    labels: str | None = None
+    """pickle: label names: iemocap, meld or a comma-separated list (default: from the file)."""
+    text_features: str = "tfidf"
+    """meld: tfidf, sentence-transformers, or a row-aligned .npy path pattern with {split}."""
+    num_dialogues: int = 400
+    """synthetic: training dialogues (dev and test: a quarter as many)."""
+    data_seed: int = 0
+    """synthetic: the seed of the task."""
+    cache_dir: str | None = None
+    """Where processed datasets are cached (default: ROOT/processed)."""
+
+    def check(self) -> None:
+        if self.dataset != "synthetic" and self.root is None:
+            self.fail(f"root is required for dataset {self.dataset!r}")
+        if self.dataset == "pickle" and self.layout is None:
+            self.fail("layout (mmgcn, multiemo or dagerc) is required for dataset 'pickle'")
+        if self.num_dialogues < 1:
+            self.fail("num_dialogues must be >= 1")
+
+
+def load_dataset(config: DatasetConfig, split: str, pre_transform=None):
+    """The ``split`` (train, dev, test) of the dataset ``config`` names, graphs built by ``pre_transform``."""
+    if config.dataset == "synthetic":
+        n = config.num_dialogues if split == "train" else max(1, config.num_dialogues // 4)
+        return SyntheticDialogues(n, split, seed=config.data_seed, pre_transform=pre_transform)
+    if not os.path.exists(config.root):
+        raise DialogueValidationError(f"{config.root}: no such file or folder")
+    cache = os.path.join(config.cache_dir, config.dataset) if config.cache_dir else None
+    if config.dataset == "meld":
+        return MELD(config.root, split, text_features=config.text_features, pre_transform=pre_transform,
+                    cache_dir=cache)
+    if config.dataset == "folder":
+        return DialogueFolder(config.root, split, pre_transform=pre_transform, cache_dir=cache)
+    labels = LABEL_SETS.get(config.labels or "", config.labels.split(",") if config.labels else None)
+    return FeaturePickle(config.root, config.layout, split, label_names=labels, pre_transform=pre_transform,
+                         cache_dir=cache)
