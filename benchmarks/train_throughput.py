@@ -33,7 +33,7 @@ def epoch_time(dataset, config: AMBDSGDNConfig, epochs: int) -> float:
     set_seed(0)
     model = AMBDSGDN(DIMS, dataset.num_classes, config).train()
     model.set_epoch(config.warmup_epochs)           # modality dropout on, as in the paper's later epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), **AMBDSGDN.optimizer)
     loader = DataLoader(dataset, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0))
     times = []
     for _ in range(epochs):

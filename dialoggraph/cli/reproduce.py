@@ -38,7 +38,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
 
 def settings() -> list[tuple[str, str]]:
     """Every (model, dataset) pair with a paper figure and feature files."""
-    return [(name, dataset) for name in sorted(MODELS) for dataset, preset in MODELS[name].presets.items()
+    return [(name, dataset) for name in sorted(MODELS) for dataset, preset in sorted(MODELS[name].presets.items())
             if preset.paper is not None and preset.features is not None]
 
 

@@ -131,3 +131,16 @@ def test_truncated_pickle_and_missing_dialogue(tmp_path):
     dump(tmp_path / "hole.pkl", fields)
     with pytest.raises(DialogueValidationError, match="dialogue 'Ses04': missing from visual"):
         FeaturePickle(str(tmp_path / "hole.pkl"), "mmgcn", "test")
+
+
+def test_mmgcn_layout_with_amb_dsgdns_six_feature_dicts(tmp_path):
+    """AMB-DSGDN's released files: videoText (RoBERTa layer 1), roberta2..4, audio, visual."""
+    ids, speakers, labels, text, audio, visual, sentence, train_ids, test_ids = iemocap_tuple(np.random.default_rng(1))
+    roberta = [{v: x + k for v, x in text.items()} for k in (2, 3, 4)]
+    dump(tmp_path / "iemocap_multimodal_features.pkl",
+         (ids, speakers, labels, text, *roberta, audio, visual, sentence, train_ids, test_ids))
+    data = FeaturePickle(str(tmp_path / "iemocap_multimodal_features.pkl"), "mmgcn", "train",
+                         label_names=IEMOCAP_LABELS)
+    assert data.modalities == ("text", "roberta2", "roberta3", "roberta4", "audio", "visual")
+    first = data[0]
+    assert torch.allclose(first["utterance"].x_roberta3, first["utterance"].x_text + 3)
