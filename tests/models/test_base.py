@@ -162,3 +162,20 @@ def test_resolve_model_by_name_import_path_or_class():
             resolve_model(spec)
     assert sys.modules[__name__].TinyGRU is TinyGRU
 
+
+
+def test_the_custom_model_example_trains_through_the_trainer_and_the_cli(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from dialoggraph.cli import main
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2] / "examples"))
+    example = __import__("custom_model")
+    config = example.ContextGraphGRUConfig(hidden=16)
+    graphs = example.ContextGraphGRU.required_transform(config)
+    train, dev = (SyntheticDialogues(n, split, max_len=6, pre_transform=graphs) for n, split in ((24, "train"),
+                                                                                                (8, "dev")))
+    model = example.ContextGraphGRU(train.meta["feature_dims"], train.num_classes, config)
+    result = Trainer(model, train, dev, TrainConfig(epochs=2, batch_size=8, quiet=True)).fit(dev)
+    assert 0 <= result["test"]["weighted_f1"] <= 1 and set(model(_batch(dev)).attention) == {"modality_gates"}
+    assert main(["train", "--model", "custom_model:ContextGraphGRU", "--hidden", "16", "--num-dialogues", "16",
+                 "--epochs", "1", "--quiet", "--out", str(tmp_path)]) == 0
