@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
+import time
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -13,7 +16,8 @@ from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.datasets.io import atomic_write_json
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
 from dialoggraph.train import distributed
-from dialoggraph.train.engine import TrainConfig, Trainer
+from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
+from dialoggraph.train.engine import RUN_FILES, TrainConfig, Trainer
 from dialoggraph.train.metrics import summarize_seeds
 
 DEFAULT_MODEL = "amb_dsgdn"
@@ -47,15 +51,30 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.add_argument("--preset", help="a paper setting of the model: model config and training schedule "
                                     f"({cls.__name__}: {', '.join(cls.presets) or 'none'})")
     p.add_argument("--seeds", type=int, nargs="+", help="several seeds (default: --seed); reports mean +- std")
-    p.add_argument("--out", help="folder for checkpoints, log.jsonl, metrics.json and config.yaml")
-    p.add_argument("--resume", help="continue a run from its last.pt")
+    p.add_argument("--out", help="folder for checkpoints, log.jsonl, metrics.json and config.yaml "
+                                 "(default: a new runs/MODEL-DATE-TIME)")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    p.add_argument("--resume", help="continue the run of this last.pt (its model, data and settings; "
+                                    "only --epochs, --patience, --device, --quiet may change)")
     add_config_options(p, DatasetConfig, "data", "data (DatasetConfig)")
     add_config_options(p, TrainConfig, "train", "training (TrainConfig)")
     add_config_options(p, cls.Config, "model", f"model: {cls.__name__} ({cls.Config.__name__})")
     p.set_defaults(run=run)
 
 
+RESUME_MAY_CHANGE = ("epochs", "patience", "device", "quiet")
+
+
 def run(args: argparse.Namespace) -> None:
+    if args.resume:
+        results = resume(args)
+    else:
+        results = fresh(args)
+    if distributed.is_main():
+        print_results(results)
+
+
+def fresh(args: argparse.Namespace) -> list[dict]:
     run_file = read_run_file(args.config) if args.config else {}
     where = args.config or "command line"
     cls = resolve_model(args.model or run_file.get("model") or DEFAULT_MODEL)
@@ -75,23 +94,57 @@ def run(args: argparse.Namespace) -> None:
     data = from_dict(DatasetConfig, data_values, where)
     train = from_dict(TrainConfig, train_values, where)
     seeds = list(args.seeds or run_file.get("seeds") or [train.seed])
-    if args.resume and len(seeds) > 1:
-        raise CLIError("--resume continues one run: give one seed")
-    results = fit_seeds(cls, model_values, data, train, seeds, args.out or run_file.get("out"), args.resume, where)
-    if distributed.is_main():
-        print_results(results)
+    out = args.out or run_file.get("out") or default_out(cls)
+    return fit_seeds(cls, model_values, data, train, seeds, out, overwrite=args.overwrite, where=where)
+
+
+def resume(args: argparse.Namespace) -> list[dict]:
+    """Continue the run of a ``last.pt`` from the checkpoint's own model, data and settings."""
+    state = load_checkpoint(args.resume)
+    changed = [f"--{k.replace('_', '-')}" for section in ("model", "data") for k in given(args, section)] + \
+        [f"--{k.replace('_', '-')}" for k in given(args, "train") if k not in RESUME_MAY_CHANGE] + \
+        [flag for flag, value in (("--model", args.model), ("--config", args.config), ("--preset", args.preset),
+                                  ("--seeds", args.seeds), ("--out", args.out)) if value]
+    if changed:
+        raise CLIError(f"--resume continues the run in {args.resume} as it was; it cannot change "
+                       f"{', '.join(changed)} (only {', '.join('--' + k for k in RESUME_MAY_CHANGE)})")
+    cls = resolve_model(state["model"])
+    saved_data = (state.get("run") or {}).get("data")
+    if saved_data is None:
+        raise CheckpointError(f"{args.resume}: written before checkpoints recorded their data; "
+                              f"train again to resume it")
+    data = from_dict(DatasetConfig, saved_data, args.resume)
+    train = from_dict(TrainConfig, {**state["train_config"], **given(args, "train")}, args.resume)
+    return fit_seeds(cls, dict(state["model_config"]), data, train, [train.seed],
+                     os.path.dirname(os.path.abspath(args.resume)), resume_from=args.resume, where=args.resume)
+
+
+def default_out(cls: type[DialogueModel]) -> str:
+    """A new folder ``runs/<model>-<date>-<time>`` (numbered if taken)."""
+    base = os.path.join("runs", f"{getattr(cls, 'name', None) or cls.__name__.lower()}-"
+                                f"{time.strftime('%Y%m%d-%H%M%S')}")
+    out, n = base, 1
+    while os.path.exists(out):
+        n += 1
+        out = f"{base}-{n}"
+    return out
 
 
 def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: DatasetConfig, train: TrainConfig,
-              seeds: list[int], out: str | None, resume: str | None = None, where: str = "") -> list[dict]:
+              seeds: list[int], out: str, *, overwrite: bool = False, resume_from: str | None = None,
+              where: str = "") -> list[dict]:
     """Train ``cls`` once per seed on ``data``, dev-selected, each test split evaluated once.
 
     The model config is checked before any data is loaded; its modalities, unless set,
     are the default ones the data has. Writes ``OUT/config.yaml`` (the resolved run, which
     ``dialoggraph train --config`` repeats), per seed ``OUT/seedN/`` (several seeds) and
-    ``OUT/summary.json`` (mean +- std).
+    ``OUT/summary.json`` (mean +- std). An ``OUT`` holding another run is refused unless
+    ``overwrite``; ``resume_from`` continues the one-seed run of that ``last.pt`` in ``OUT``.
     """
     config = from_dict(cls.Config, model_values, where)
+    main = distributed.is_main()
+    if main and resume_from is None:
+        check_out(out, overwrite)
     splits = [load_dataset(data, split, cls.required_transform(config)) for split in ("train", "dev", "test")]
     if "modalities" not in model_values:
         config = cls.default_config(splits[0].modalities, **model_values)
@@ -100,38 +153,58 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
                     else cls.optimizer["weight_decay"])
     resolved = {"model": model_spec(cls), "seeds": seeds, "data": to_dict(data), "model_config": to_dict(config),
                 "train": to_dict(train)}
-    main = distributed.is_main()
-    if out and main:
+    if main:
+        if not train.quiet:
+            print(f"dialoggraph: writing the run to {out}", file=sys.stderr)
         write_run_file(os.path.join(out, "config.yaml"), resolved)
     results = []
     for seed in seeds:
-        seed_out = os.path.join(out, f"seed{seed}") if out and len(seeds) > 1 else out
+        seed_out = os.path.join(out, f"seed{seed}") if len(seeds) > 1 else out
         seeded = replace(train, seed=seed)
-        if seed_out and main and seed_out != out:
+        if main and seed_out != out:
             write_run_file(os.path.join(seed_out, "config.yaml"),
                            {**resolved, "seeds": [seed], "train": to_dict(seeded)})
-        trainer = Trainer(cls, splits[0], splits[1], seeded, model_config=config, out_dir=seed_out)
-        if resume:
-            trainer.resume(resume)
+        trainer = Trainer(cls, splits[0], splits[1], seeded, model_config=config, out_dir=seed_out,
+                          overwrite=overwrite, resume=resume_from, run={"data": to_dict(data)})
         results.append(trainer.fit(splits[2]))
-    if len(results) > 1 and main:
-        summary = {"model": model_spec(cls), "seeds": seeds, "test": summarize_seeds([r["test"] for r in results]),
+    tested = [r["test"] for r in results if r.get("test")]
+    if len(tested) > 1 and main:
+        summary = {"model": model_spec(cls), "seeds": seeds, "test": summarize_seeds(tested),
                    "val": summarize_seeds([r["val"] for r in results])}
-        if out:
-            atomic_write_json(os.path.join(out, "summary.json"), summary)
+        atomic_write_json(os.path.join(out, "summary.json"), summary)
     return results
+
+
+def check_out(out: str, overwrite: bool) -> None:
+    """Refuse an ``OUT`` that holds an earlier run (its config.yaml, checkpoints or seed folders)."""
+    if not os.path.isdir(out):
+        return
+    taken = [f for f in os.listdir(out) if f in ("config.yaml", "summary.json", *RUN_FILES) or
+             (f.startswith("seed") and os.path.isdir(os.path.join(out, f)))]
+    if taken and not overwrite:
+        raise FileExistsError(f"{out} holds a run ({', '.join(sorted(taken))}): pass --overwrite to replace it, "
+                              f"--resume {os.path.join(out, 'last.pt')} to continue it, or another --out")
+    if overwrite:
+        for name in taken:
+            path = os.path.join(out, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
 
 
 def print_results(results: list[dict]) -> None:
     """One line per seed, the last seed's per-class F1 and, for several seeds, mean +- std."""
     print(f"{'seed':>5} {'best epoch':>10} {'val wF1':>8} {'test acc':>9} {'test wF1':>9} {'test mF1':>9}")
     for r in results:
-        t = r["test"]
-        print(f"{r['seed']:>5} {r['best_epoch']:>10} {r['val']['weighted_f1'] * 100:8.2f} "
-              f"{t['accuracy'] * 100:9.2f} {t['weighted_f1'] * 100:9.2f} {t['macro_f1'] * 100:9.2f}")
-    last = results[-1]["test"]["per_class_f1"]
-    print("test F1 per class (last seed): " + ", ".join(f"{name} {f1 * 100:.1f}" for name, f1 in last.items()))
-    if len(results) > 1:
-        summary = summarize_seeds([r["test"] for r in results])
-        print(f"\n{len(results)} seeds, test: " + "  ".join(
+        t = r["test"] or {}
+        cells = "".join(f" {t[k] * 100:9.2f}" if k in t else f" {'-':>9}"
+                        for k in ("accuracy", "weighted_f1", "macro_f1"))
+        print(f"{r['seed']:>5} {r['best_epoch']:>10} {r['val']['weighted_f1'] * 100:8.2f}{cells}")
+    for note in results[-1].get("notes", []):
+        print(f"note: {note}")
+    if results[-1]["test"]:
+        last = results[-1]["test"]["per_class_f1"]
+        print("test F1 per class (last seed): " + ", ".join(f"{name} {f1 * 100:.1f}" for name, f1 in last.items()))
+    tested = [r["test"] for r in results if r["test"]]
+    if len(tested) > 1:
+        summary = summarize_seeds(tested)
+        print(f"\n{len(tested)} seeds, test: " + "  ".join(
             f"{k} {v['mean'] * 100:.2f} +- {v['std'] * 100:.2f}" for k, v in summary.items()))

@@ -21,7 +21,10 @@ def init_distributed(device: str) -> tuple[int, int]:
 
 
 def is_main() -> bool:
-    return not dist.is_initialized() or dist.get_rank() == 0
+    """Rank 0, or not distributed; before the process group exists, torchrun's ``RANK`` decides."""
+    if dist.is_initialized():
+        return dist.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def gather(obj: Any) -> list[Any]:

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Sequence
@@ -17,9 +18,10 @@ from torch_geometric.loader import DataLoader
 from tqdm import tqdm
 
 import dialoggraph
+from dialoggraph.config import ConfigError, TypedConfig, from_dict, to_dict
 from dialoggraph.data.dialogue import NODE
-from dialoggraph.config import TypedConfig, from_dict, to_dict
-from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.datasets.io import atomic_write, atomic_write_json
 from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import model_spec, resolve_model
@@ -39,7 +41,7 @@ class TrainConfig(TypedConfig):
     epochs: int = 100
     """Most epochs to train."""
     batch_size: int = 16
-    """Dialogues per batch."""
+    """Dialogues per batch (under DDP the global batch, divided across the processes)."""
     lr: float | None = None
     """AdamW learning rate (None: the model's recommended ``optimizer["lr"]``, its paper's)."""
     weight_decay: float | None = None
@@ -167,8 +169,91 @@ def evaluate(model: torch.nn.Module, dataset, label_names: Sequence[str], batch_
     return classification_metrics(out["y"], out["probs"].argmax(-1), label_names)
 
 
+RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "metrics.json")
+
+
+def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
+    """The seed every RNG is reset to before ``epoch``: a function of (seed, epoch, rank) only,
+    so a run resumed from the checkpoint of epoch ``k`` draws exactly what it would have drawn."""
+    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0])
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine or torch build does not have, in one line."""
+    kind = torch.device(device).type
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r}: this torch build sees no CUDA GPU "
+                          f"(torch {torch.__version__}, torch.cuda.is_available() is False); use --device cpu")
+    if kind == "cuda" and torch.device(device).index is not None and \
+            torch.device(device).index >= torch.cuda.device_count():
+        raise ConfigError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {device!r}: MPS is not available here")
+
+
+def labelled_count(dataset) -> int:
+    """How many labelled utterances (``y >= 0``) a dataset holds."""
+    store = getattr(dataset, "_data", None)
+    if store is not None and getattr(dataset, "_indices", None) is None:     # a whole InMemoryDataset
+        return int((store[NODE].y >= 0).sum())
+    return sum(int((d[NODE].y >= 0).sum()) for d in dataset)
+
+
+def check_split(dataset, name: str, model: DialogueModel, label_names: Sequence[str], labelled: bool) -> None:
+    """A split the model can read: non-empty, the model's modalities at the training widths, the
+    same label set, and (``labelled``) at least one label; one line naming what differs."""
+    if len(dataset) == 0:
+        raise DialogueValidationError(f"the {name} split is empty" + (
+            " (without a dev file, 10% of the training dialogues are held out as dev: give at least two "
+            "dialogues or a dev file)" if name == "dev" else ""))
+    dims = dataset_dims(dataset)
+    for m in model.modalities:
+        if m not in dims:
+            raise DialogueValidationError(f"the {name} split has no {m!r} features (it has {', '.join(dims)}); "
+                                          f"the model reads {', '.join(model.modalities)}")
+        if dims[m] != model.in_dims[m]:
+            raise DialogueValidationError(
+                f"the {name} split's {m!r} features are {dims[m]} wide, the model's {model.in_dims[m]}: "
+                f"featurized differently from training")
+    names = getattr(dataset, "label_names", None)
+    if names is not None and list(names) != list(label_names):
+        raise DialogueValidationError(f"the {name} split's labels {list(names)} differ from training's "
+                                      f"{list(label_names)}")
+    if labelled and labelled_count(dataset) == 0:
+        raise DialogueValidationError(f"the {name} split has no labelled utterance")
+
+
+def prepare_out_dir(path: str, overwrite: bool, resuming: bool) -> None:
+    """Create ``path``, check it is writable, and refuse to replace an earlier run's files
+    unless ``overwrite`` (they are then removed) or the run is resumed there."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-")
+        probe.close()
+    except OSError as exc:
+        raise PermissionError(f"cannot write the run to {path} ({exc.strerror}); choose another --out") from None
+    existing = [f for f in RUN_FILES if os.path.exists(os.path.join(path, f))]
+    if existing and not resuming:
+        if not overwrite:
+            raise FileExistsError(f"{path} holds a run ({', '.join(existing)}): pass --overwrite to replace it, "
+                                  f"--resume {os.path.join(path, 'last.pt')} to continue it, or another --out")
+        for name in existing:
+            os.remove(os.path.join(path, name))
+
+
 class Trainer:
     """Fits one model on one seed: ``Trainer(model, train_set, val_set, TrainConfig(...)).fit()``.
+
+    Everything that can be checked is checked here, before the first epoch: the device, the
+    splits (non-empty, the model's modalities at the training widths, one label set, dev
+    labelled), the output folder (writable; an earlier run in it is refused unless
+    ``overwrite`` or ``resume``).
+
+    Training is resume-exact: before each epoch every RNG (Python, numpy, torch, the data
+    order) is reset to :func:`epoch_seed` ``(seed, epoch, rank)``, and ``last.pt`` holds the
+    weights, optimizer, scheduler and early-stopping state after each epoch, so a run killed
+    at any point and resumed from its ``last.pt`` ends with the same weights, bit for bit on
+    CPU, as one that was never interrupted (tested).
 
     Args:
         model: a :class:`~dialoggraph.models.DialogueModel` instance, or a model class or
@@ -178,23 +263,33 @@ class Trainer:
             ``HeteroData`` built with the model's ``pre_transform``).
         config: :class:`TrainConfig`; its unset ``lr`` / ``weight_decay`` become the model's
             recommended ones (``Model.optimizer``), and ``self.config`` holds the values used.
+            Under DDP ``batch_size`` is the global batch, divided across the processes.
         model_config: the config a class or name is built with.
         label_names: the emotions, index = class id (default: ``train_set.label_names``).
         out_dir: folder for checkpoints and logs (rank 0 only): ``best.pt`` (best
-            validation epoch), ``last.pt`` (for :meth:`resume`), ``log.jsonl`` (one line per
-            epoch) and ``metrics.json`` = ``{"val": ..., "test": ..., "best_epoch": e, ...}``.
+            validation epoch), ``last.pt`` (to resume), ``log.jsonl`` (one line per epoch)
+            and ``metrics.json`` = ``{"val": ..., "test": ..., "best_epoch": e, ...}``.
             Checkpoints hold the weights, optimizer, model (registered name or import path)
-            and both configs, label names, input sizes and the dialoggraph version, and are
-            written atomically.
+            and both configs, label names, input sizes, ``run`` and the dialoggraph
+            version, and are written atomically. Without it nothing is written.
+        overwrite: replace an earlier run's files in ``out_dir``.
+        resume: a ``last.pt`` to continue from (the model and labels must match).
+        run: JSON-able facts about the run stored in every checkpoint (the CLI stores the
+            dataset config there, so ``evaluate`` / ``predict`` / ``--resume`` reuse it).
     """
 
     def __init__(self, model: DialogueModel | type | str, train_set, val_set, config: TrainConfig | None = None, *,
                  model_config: ModelConfig | None = None, label_names: Sequence[str] | None = None,
-                 out_dir: str | None = None):
+                 out_dir: str | None = None, overwrite: bool = False, resume: str | None = None,
+                 run: dict[str, Any] | None = None):
         config = config or TrainConfig()
+        check_device(config.device)
         self.train_set, self.val_set = train_set, val_set
-        self.out_dir = out_dir
+        self.out_dir, self.run = out_dir, dict(run or {})
         self.rank, self.world = distributed.init_distributed(config.device)
+        if config.batch_size % self.world:
+            raise ConfigError(f"batch_size {config.batch_size} is the global batch: it must divide evenly "
+                              f"across {self.world} processes")
         set_seed(config.seed, config.deterministic)       # the initial weights (DDP copies rank 0's)
         names = label_names if label_names is not None else getattr(train_set, "label_names", None)
         if names is None and not isinstance(model, torch.nn.Module):
@@ -204,9 +299,12 @@ class Trainer:
         self.label_names = list(names) if names is not None else [str(c) for c in range(model.num_classes)]
         if len(self.label_names) != model.num_classes:
             raise ValueError(f"{len(self.label_names)} label names for a model of {model.num_classes} classes")
+        check_split(train_set, "train", model, self.label_names, labelled=True)
+        check_split(val_set, "dev", model, self.label_names, labelled=True)
+        if out_dir and self.rank == 0:
+            prepare_out_dir(out_dir, overwrite, resuming=resume is not None)
         self.model_spec = model_spec(type(model))
         self.in_dims = dict(model.in_dims)
-        set_seed(config.seed + self.rank, config.deterministic)
         defaults = type(model).optimizer
         self.config = config = replace(
             config, lr=config.lr if config.lr is not None else defaults["lr"],
@@ -225,27 +323,39 @@ class Trainer:
         self.best_score = -1.0
         self.best_epoch = -1
         self.bad_epochs = 0
+        self._best_weights: dict[str, torch.Tensor] | None = None
+        if resume is not None:
+            self._restore(resume)
 
     # -- checkpoints -----------------------------------------------------
     def state(self) -> dict[str, Any]:
         model = _unwrap(self.model)
         return {"model": self.model_spec, "model_config": to_dict(model.config),
                 "train_config": to_dict(self.config), "label_names": self.label_names,
-                "in_dims": self.in_dims, "model_state": _unwrap(self.model).state_dict(),
+                "in_dims": self.in_dims, "run": self.run, "model_state": model.state_dict(),
                 "optimizer_state": self.optimizer.state_dict(),
                 "scheduler_state": self.scheduler.state_dict() if self.scheduler else None,
                 "epoch": self.epoch, "best_score": self.best_score, "best_epoch": self.best_epoch,
                 "bad_epochs": self.bad_epochs, "version": dialoggraph.__version__}
 
-    def resume(self, path: str) -> None:
+    def _restore(self, path: str) -> None:
         state = load_checkpoint(path, self.config.device)
         check_compatible(state, self.model_spec, self.label_names, path)
-        _unwrap(self.model).load_state_dict(state["model_state"])
+        try:
+            _unwrap(self.model).load_state_dict(state["model_state"])
+        except RuntimeError as exc:
+            raise CheckpointError(f"{path}: weights do not fit the model ({str(exc).splitlines()[0]}); resume "
+                                  f"with the checkpoint's own config (dialoggraph train --resume {path})") from None
         self.optimizer.load_state_dict(state["optimizer_state"])
         if self.scheduler and state.get("scheduler_state"):
             self.scheduler.load_state_dict(state["scheduler_state"])
         self.epoch, self.best_score = state["epoch"], state["best_score"]
         self.best_epoch, self.bad_epochs = state["best_epoch"], state["bad_epochs"]
+        log = self._path("log.jsonl")
+        if log and self.rank == 0 and os.path.exists(log):      # drop lines of epochs after the checkpoint
+            with open(log) as f:
+                kept = [line for line in f if line.strip() and json.loads(line)["epoch"] <= self.epoch]
+            atomic_write(log, lambda f: f.write("".join(kept).encode()))
 
     def _path(self, name: str) -> str | None:
         return os.path.join(self.out_dir, name) if self.out_dir else None
@@ -276,19 +386,19 @@ class Trainer:
 
     def fit(self, test_set=None) -> dict[str, Any]:
         """Train with early stopping on validation weighted F1, restore the best epoch's weights,
-        evaluate the validation set and (once) ``test_set``; returns those metrics."""
+        evaluate the validation set and (once) ``test_set``; returns those metrics. A test split
+        without labels is checked like the others and its metrics are skipped, with a note."""
+        if test_set is not None:
+            check_split(test_set, "test", _unwrap(self.model), self.label_names, labelled=False)
         train_set, val_set = self.train_set, self.val_set
         sampler = torch.utils.data.distributed.DistributedSampler(
             train_set, shuffle=True, seed=self.config.seed) if self.world > 1 else None
-        generator = torch.Generator().manual_seed(self.config.seed)
-        loader = DataLoader(train_set, batch_size=self.config.batch_size, shuffle=sampler is None,
+        generator = torch.Generator()
+        loader = DataLoader(train_set, batch_size=self.config.batch_size // self.world, shuffle=sampler is None,
                             sampler=sampler, generator=generator if sampler is None else None)
-        if self.out_dir and self.rank == 0:
-            os.makedirs(self.out_dir, exist_ok=True)
-            if self.epoch == 0 and os.path.exists(self._path("log.jsonl")):
-                os.remove(self._path("log.jsonl"))      # a fresh run's log starts empty (a resumed one appends)
-        val_metrics = None
         while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
+            set_seed(epoch_seed(self.config.seed, self.epoch, self.rank), self.config.deterministic)
+            generator.manual_seed(epoch_seed(self.config.seed, self.epoch))
             if sampler is not None:
                 sampler.set_epoch(self.epoch)
             _unwrap(self.model).set_epoch(self.epoch)
@@ -299,19 +409,21 @@ class Trainer:
             improved = val_metrics["weighted_f1"] > self.best_score
             if improved:
                 self.best_score, self.best_epoch, self.bad_epochs = val_metrics["weighted_f1"], self.epoch, 0
+                self._best_weights = {k: v.detach().clone() for k, v in _unwrap(self.model).state_dict().items()}
             else:
                 self.bad_epochs += 1
             if self.out_dir and self.rank == 0:
-                state = self.state()
-                if improved:
-                    save_checkpoint(self._path("best.pt"), state)
-                save_checkpoint(self._path("last.pt"), state)
+                # The log line first: a kill between the two leaves a log the resume trims back.
                 with open(self._path("log.jsonl"), "a") as f:
                     f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss,
                                         "val_accuracy": val_metrics["accuracy"],
                                         "val_weighted_f1": val_metrics["weighted_f1"],
                                         "val_macro_f1": val_metrics["macro_f1"],
                                         "seconds": round(time.time() - start, 2)}) + "\n")
+                state = self.state()
+                if improved:
+                    save_checkpoint(self._path("best.pt"), state)
+                save_checkpoint(self._path("last.pt"), state)
             if self.rank == 0 and not self.config.quiet:
                 print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
                       f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
@@ -319,15 +431,21 @@ class Trainer:
         return self.finish(val_set, test_set)
 
     def finish(self, val_set, test_set) -> dict[str, Any]:
-        """Restore the best weights, evaluate val and (once) test, write ``metrics.json``."""
+        """Restore the best epoch's weights, evaluate val and (once) test, write ``metrics.json``."""
         best = self._path("best.pt")
-        if best and os.path.exists(best):
+        if self._best_weights is not None:
+            _unwrap(self.model).load_state_dict(self._best_weights)
+        elif best and os.path.exists(best):                  # a resumed run whose best epoch came before
             _unwrap(self.model).load_state_dict(load_checkpoint(best, self.config.device)["model_state"])
         result = {"model": self.model_spec, "seed": self.config.seed, "best_epoch": self.best_epoch,
                   "epochs_run": self.epoch,
                   "val": evaluate(self.model, val_set, self.label_names, device=self.config.device)}
         if test_set is not None:
-            result["test"] = evaluate(self.model, test_set, self.label_names, device=self.config.device)
+            if labelled_count(test_set):
+                result["test"] = evaluate(self.model, test_set, self.label_names, device=self.config.device)
+            else:
+                result["test"] = None
+                result["notes"] = ["the test split has no labels: no test metrics (predict gives its predictions)"]
         if self.out_dir and self.rank == 0:
             atomic_write_json(self._path("metrics.json"), result)
         return result

@@ -7,6 +7,8 @@ import pytest
 import torch
 from sklearn.metrics import f1_score
 
+from dialoggraph.config import ConfigError
+from dialoggraph.data import DialogueValidationError
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDNConfig
 from dialoggraph.models.baselines import BaselineConfig
@@ -30,7 +32,7 @@ def splits():
     return make_splits()
 
 
-def trainer(out_dir, epochs=2, seed=0, patience=10, lr=None, model="mlp"):
+def trainer(out_dir, epochs=2, seed=0, patience=10, lr=None, model="mlp", **kwargs):
     config = BaselineConfig(hidden=16, modalities=("text",)) if model == "mlp" else \
         AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2, warmup_epochs=1)
     if lr is None and model != "mlp":
@@ -38,7 +40,7 @@ def trainer(out_dir, epochs=2, seed=0, patience=10, lr=None, model="mlp"):
     train, dev, _ = make_splits()
     return Trainer(model, train, dev, TrainConfig(epochs=epochs, batch_size=8, seed=seed, patience=patience,
                                                   quiet=True, lr=lr, deterministic=True),
-                   model_config=config, out_dir=out_dir)
+                   model_config=config, out_dir=out_dir, **kwargs)
 
 
 def test_metrics_match_sklearn_and_skip_unlabeled():
@@ -74,7 +76,9 @@ def test_fit_writes_checkpoints_log_and_metrics(tmp_path, splits):
     assert state["model"] == "amb_dsgdn" and state["label_names"] == LABELS and state["version"]
     model, _ = model_from_checkpoint(str(tmp_path / "best.pt"))
     assert not model.training
-    trainer(str(tmp_path), epochs=2).fit(splits[2])                  # a fresh run into the same folder
+    with pytest.raises(FileExistsError, match="holds a run .*pass --overwrite"):
+        trainer(str(tmp_path), epochs=2)                            # never silently replaced
+    trainer(str(tmp_path), epochs=2, overwrite=True).fit(splits[2])
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2]
 
 
@@ -84,8 +88,7 @@ def test_same_seed_same_result_and_resume_continues(tmp_path, splits):
     assert a["test"] == b["test"]
     first = trainer(str(tmp_path / "c"), epochs=2, seed=3)
     first.fit(splits[2])
-    resumed = trainer(str(tmp_path / "c"), epochs=4, seed=3)
-    resumed.resume(str(tmp_path / "c" / "last.pt"))
+    resumed = trainer(str(tmp_path / "c"), epochs=4, seed=3, resume=str(tmp_path / "c" / "last.pt"))
     assert resumed.epoch == 2
     resumed.fit(splits[2])
     log = [json.loads(line) for line in open(tmp_path / "c" / "log.jsonl")]
@@ -123,9 +126,8 @@ def test_bad_checkpoints(tmp_path, splits):
         load_checkpoint(str(tmp_path / "missing.pt"))
     t = trainer(str(tmp_path / "run"), epochs=1)
     t.fit(splits[2])
-    other = trainer(None, model="amb_dsgdn")
     with pytest.raises(CheckpointError, match="model 'mlp', not 'amb_dsgdn'"):
-        other.resume(str(tmp_path / "run" / "last.pt"))
+        trainer(None, model="amb_dsgdn", resume=str(tmp_path / "run" / "last.pt"))
 
 
 def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoints(tmp_path, splits):
@@ -138,3 +140,56 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoints(tmp_path, sp
     with pytest.raises(FloatingPointError, match="epoch 2, step 1"):
         t.fit(splits[2])
     assert (tmp_path / "last.pt").read_bytes() == good
+
+
+def weights(path):
+    return load_checkpoint(str(path))["model_state"]
+
+
+def test_a_resumed_run_ends_bit_for_bit_where_an_uninterrupted_one_does(tmp_path, splits):
+    """AMB-DSGDN draws dropout and modality-dropout randomness; every RNG restarts from the epoch's seed."""
+    whole = trainer(str(tmp_path / "whole"), epochs=4, seed=5, model="amb_dsgdn").fit(splits[2])
+    trainer(str(tmp_path / "cut"), epochs=2, seed=5, model="amb_dsgdn").fit(splits[2])
+    torch.manual_seed(123)              # what ran in between must not matter
+    np.random.seed(7)
+    resumed = trainer(str(tmp_path / "cut"), epochs=4, seed=5, model="amb_dsgdn",
+                      resume=str(tmp_path / "cut" / "last.pt")).fit(splits[2])
+    a, b = weights(tmp_path / "whole" / "last.pt"), weights(tmp_path / "cut" / "last.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert resumed["test"] == whole["test"] and resumed["best_epoch"] == whole["best_epoch"]
+    opt_a = load_checkpoint(str(tmp_path / "whole" / "last.pt"))["optimizer_state"]["state"]
+    opt_b = load_checkpoint(str(tmp_path / "cut" / "last.pt"))["optimizer_state"]["state"]
+    assert all(torch.equal(opt_a[i]["exp_avg"], opt_b[i]["exp_avg"]) for i in opt_a)
+
+
+def test_the_best_epoch_is_restored_without_an_out_dir(splits):
+    t = trainer(None, epochs=6, seed=1, lr=0.05)
+    result = t.fit(splits[2])
+    again = trainer(None, epochs=result["best_epoch"], seed=1, lr=0.05).fit(splits[2])
+    assert result["test"] == again["test"]          # the best epoch's weights, not the last epoch's
+
+
+def test_everything_checkable_is_checked_before_the_first_epoch(tmp_path, splits, monkeypatch):
+    train, dev, test = splits
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="device 'cuda': this torch build sees no CUDA GPU"):
+        Trainer("mlp", train, dev, TrainConfig(device="cuda"))
+    wide = SyntheticDialogues(8, "dev", seed=0, max_len=8, dims={"text": 64, "audio": 64, "visual": 64})
+    with pytest.raises(DialogueValidationError, match="dev split's 'text' features are 64 wide, the model's 128"):
+        Trainer("mlp", train, wide, TrainConfig())
+    with pytest.raises(DialogueValidationError, match="dev split is empty"):
+        Trainer("mlp", train, [], TrainConfig())
+    unlabelled = [d.clone() for d in dev]
+    for d in unlabelled:
+        d["utterance"].y[:] = -1
+    with pytest.raises(DialogueValidationError, match="dev split has no labelled utterance"):
+        Trainer("mlp", train, unlabelled, TrainConfig(), label_names=LABELS)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(PermissionError, match="cannot write the run to .*choose another --out"):
+        Trainer("mlp", train, dev, TrainConfig(), out_dir=str(tmp_path / "file" / "run"))
+    t = Trainer("mlp", train, dev, TrainConfig(epochs=1, quiet=True))
+    with pytest.raises(DialogueValidationError, match="test split's 'text' features are 64 wide"):
+        t.fit(SyntheticDialogues(8, "test", seed=0, max_len=8, dims={"text": 64, "audio": 64, "visual": 64}))
+    assert t.epoch == 0                               # refused before training
+    result = t.fit(unlabelled)                        # a test split without labels: metrics skipped, said so
+    assert result["test"] is None and "no labels" in result["notes"][0]
