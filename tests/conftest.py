@@ -47,3 +47,10 @@ def assert_dialogues_isolated(model, batch, modalities, dialogue: int = 0, atol:
     after = model(changed).logits
     assert torch.allclose(before[~inside], after[~inside], atol=atol)
     assert not torch.allclose(before[inside], after[inside])
+
+
+@pytest.fixture(autouse=True)
+def cli_runs_in_a_temporary_folder(request, tmp_path, monkeypatch):
+    """Command-line runs without --out go to runs/ under the current folder: keep them out of the checkout."""
+    if request.node.path.parent.name == "cli":
+        monkeypatch.chdir(tmp_path)

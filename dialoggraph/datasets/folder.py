@@ -4,19 +4,21 @@
 
     root/
       labels.txt              optional: one label name per line, fixing the id order
-      train.csv               columns: dialogue, speaker, label [, text]
+      train.csv               columns: dialogue, speaker, label [, utterance_id, text]
       train.text.npy          [rows of train.csv, d_text]  float16/float32, row-aligned
       train.audio.npy         ... any number of modalities
       dev.csv  dev.*.npy      optional: otherwise a deterministic 10% of train dialogues
       test.csv test.*.npy
 
-Rows are in utterance order within each dialogue; an empty label means unlabeled.
+A dialogue's rows are contiguous, in utterance order (or ordered by an integer
+``utterance_id`` column); an empty label means unlabeled.
 """
 from __future__ import annotations
 
 import glob
 import io
 import os
+import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -49,7 +51,35 @@ def _label_names(root: str) -> list[str]:
     values = {row["label"].strip() for row in read_csv(train, COLUMNS)} - {""}
     if values and all(_is_int(v) for v in values):
         return [str(i) for i in range(max(int(v) for v in values) + 1)]
+    by_form: dict[str, list[str]] = {}
+    for value in values:
+        by_form.setdefault(" ".join(value.lower().split()), []).append(value)
+    for forms in by_form.values():
+        if len(forms) > 1:
+            warnings.warn(f"{train}: labels {', '.join(repr(f) for f in sorted(forms))} differ only by case or "
+                          f"spaces and become separate classes; fix the CSV or give labels.txt", stacklevel=2)
     return sorted(values)
+
+
+def _utterance_order(rows: list[dict[str, str]], path: str) -> np.ndarray:
+    """Row order: file order, or by ``utterance_id`` within each dialogue when the column exists
+    (dialogues stay in order of first appearance); ids must be integers, unique per dialogue."""
+    if "utterance_id" not in rows[0]:
+        return np.arange(len(rows))
+    first: dict[str, int] = {}
+    keys = []
+    for i, row in enumerate(rows):
+        value = (row["utterance_id"] or "").strip()
+        if not _is_int(value):
+            raise DialogueValidationError(f"{path}, line {row['_row']} (dialogue {row['dialogue']!r}): "
+                                          f"utterance_id {value!r} is not an integer")
+        keys.append((first.setdefault(row["dialogue"], len(first)), int(value), i))
+    keys.sort()
+    for (d1, u1, i1), (d2, u2, _) in zip(keys, keys[1:]):
+        if (d1, u1) == (d2, u2):
+            raise DialogueValidationError(f"{path}, line {rows[i1]['_row']} (dialogue {rows[i1]['dialogue']!r}): "
+                                          f"utterance_id {u1} appears twice in the dialogue")
+    return np.asarray([i for _, _, i in keys])
 
 
 class DialogueFolder(DialogueDataset):
@@ -134,9 +164,18 @@ class DialogueFolder(DialogueDataset):
             if not row["dialogue"].strip() or not row["speaker"].strip():
                 raise DialogueValidationError(
                     f"{csv_path}, line {row['_row']}: empty dialogue or speaker")
-        features = {m: check_features(np.load(p), p, len(rows))
-                    for m, p in self._modality_files(source).items()}
-        groups = group_rows([row["dialogue"] for row in rows])
+        order = _utterance_order(rows, csv_path)
+        rows = [rows[i] for i in order]
+        labels = [labels[i] for i in order]
+
+        def where(row: int) -> str:
+            return f"{csv_path}, line {rows[row]['_row']} (dialogue {rows[row]['dialogue']!r})"
+        features = {}
+        for m, path in self._modality_files(source).items():
+            array = np.load(path)
+            features[m] = check_features(array[order] if len(array) == len(order) else array, path, len(rows),
+                                         where)
+        groups = group_rows([row["dialogue"] for row in rows], where)
         if self._holds_out_dev():
             held_out = dev_holdout(key for key, _ in groups)
             keep_dev = self.split == "dev"

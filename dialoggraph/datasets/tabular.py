@@ -1,7 +1,7 @@
 """Row-per-utterance tables (CSV + row-aligned arrays) -> dialogues."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from torch_geometric.data import HeteroData
@@ -10,8 +10,10 @@ from dialoggraph.data.dialogue import make_dialogue
 from dialoggraph.data.errors import DialogueValidationError
 
 
-def check_features(array: np.ndarray, path: str, num_rows: int) -> np.ndarray:
-    """A row-aligned feature array: 2-D float, ``num_rows`` rows, finite (names the bad row)."""
+def check_features(array: np.ndarray, path: str, num_rows: int,
+                   where: Callable[[int], str] | None = None) -> np.ndarray:
+    """A row-aligned feature array: 2-D float, ``num_rows`` rows, finite. A bad row is named by
+    ``where(row)`` (e.g. the CSV line and dialogue), else by its 0-based index."""
     if array.ndim != 2:
         raise DialogueValidationError(f"{path}: expected a [rows, features] array, got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.floating):
@@ -22,15 +24,26 @@ def check_features(array: np.ndarray, path: str, num_rows: int) -> np.ndarray:
     finite = np.isfinite(array).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
-        raise DialogueValidationError(f"{path}: row {row} has a non-finite value (NaN/Inf)")
+        raise DialogueValidationError(f"{path}: the row of {where(row) if where else f'row {row}'} has a "
+                                      f"non-finite value (NaN/Inf)")
     return array
 
 
-def group_rows(keys: Sequence[Any]) -> list[tuple[Any, np.ndarray]]:
-    """Row indices of each dialogue, dialogues in order of first appearance, rows in file order."""
+def group_rows(keys: Sequence[Any], where: Callable[[int], str] | None = None) -> list[tuple[Any, np.ndarray]]:
+    """Row indices of each dialogue, dialogues in order of first appearance, rows in file order.
+
+    With ``where`` (a row's description for errors) a dialogue's rows must be contiguous: a
+    dialogue id that reappears after another dialogue is refused, not silently merged.
+    """
     groups: dict[Any, list[int]] = {}
+    previous = None
     for row, key in enumerate(keys):
+        if where is not None and key != previous and key in groups:
+            raise DialogueValidationError(
+                f"{where(row)}: dialogue {key!r} reappears after dialogue {previous!r}; a dialogue's rows must "
+                f"be contiguous (a reused id?)")
         groups.setdefault(key, []).append(row)
+        previous = key
     return [(key, np.asarray(rows)) for key, rows in groups.items()]
 
 

@@ -21,6 +21,11 @@ class ModelConfig(TypedConfig):
     modalities: tuple[str, ...] = ("text", "audio", "visual")
     """The modalities the model reads: any non-empty subset of the dataset's (``x_<name>`` features)."""
 
+    def check(self) -> None:
+        repeated = sorted({m for m in self.modalities if self.modalities.count(m) > 1})
+        if repeated:
+            self.fail(f"modalities {self.modalities} name {', '.join(repeated)} more than once")
+
 
 @dataclass(frozen=True)
 class PaperResult:

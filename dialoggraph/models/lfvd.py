@@ -74,6 +74,7 @@ class LFVDConfig(ModelConfig):
     renamed = {"tau": "contrast_temperature", "lr": None, "weight_decay": None}
 
     def check(self) -> None:
+        super().check()
         if self.dominant not in self.modalities:
             self.fail(f"the dominant modality {self.dominant!r} must be one of the modalities {self.modalities}")
 

@@ -93,6 +93,7 @@ class MFCREConfig(ModelConfig):
     renamed = {"swfc_tau": "swfc_temperature", "lr": None, "weight_decay": None}
 
     def check(self) -> None:
+        super().check()
         if not (self.mu1 >= 0 and self.mu2 >= 0 and self.mu1 + self.mu2 < 1):
             self.fail(f"mu1, mu2 must be >= 0 with mu1 + mu2 < 1 (eq. 15), got {self.mu1}, {self.mu2}")
         if set(self.context_blocks) - {"m", "s"}:

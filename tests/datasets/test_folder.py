@@ -19,7 +19,7 @@ def write(path, text):
 def folder(tmp_path):
     write(tmp_path / "train.csv",
           "dialogue,speaker,label,text\n"
-          "d1,Ann,joy,hi\nd1,Bob,neutral,hello\nd2,Cy,anger,no\nd1,Ann,,what\nd2,Di,joy,yes\n")
+          "d1,Ann,joy,hi\nd1,Bob,neutral,hello\nd1,Ann,,what\nd2,Cy,anger,no\nd2,Di,joy,yes\n")
     np.save(tmp_path / "train.text.npy", np.arange(10, dtype=np.float16).reshape(5, 2))
     np.save(tmp_path / "train.audio.npy", np.ones((5, 3), dtype=np.float32))
     write(tmp_path / "test.csv", "dialogue,speaker,label\nt1,Ann,joy\n")
@@ -38,7 +38,7 @@ def test_reads_dialogues_in_file_order(folder):
     every = {d.dialogue_id: d for d in list(ds) + list(dev)}
     d1 = every["d1"]["utterance"]
     assert d1.y.tolist() == [1, 2, -1]
-    assert d1.x_text[:, 0].tolist() == [0.0, 2.0, 6.0]  # rows 0, 1, 3 of the .npy
+    assert d1.x_text[:, 0].tolist() == [0.0, 2.0, 4.0]  # rows 0, 1, 2 of the .npy
     assert every["d2"]["utterance"].speaker.tolist() == [0, 1]
     assert INTRA in ds[0].edge_types
     test = DialogueFolder(str(folder), "test")
@@ -89,7 +89,7 @@ def test_export_round_trip(tmp_path):
     (lambda p: np.save(p / "train.text.npy", np.zeros((4, 2), dtype=np.float32)),
      r"train.text.npy: 4 feature rows but the table has 5 rows"),
     (lambda p: np.save(p / "train.text.npy", np.array([[0, 0]] * 3 + [[np.nan, 0]] * 2, dtype=np.float32)),
-     r"train.text.npy: row 3 has a non-finite value"),
+     r"train.text.npy: the row of .*train.csv, line 5 \(dialogue 'd2'\) has a non-finite value"),
     (lambda p: np.save(p / "train.text.npy", np.zeros((5, 2), dtype=np.int32)), "float16/float32"),
     (lambda p: write(p / "train.csv", "dialogue,speaker,label\nd1,A,joy\n,B,joy\nd1,A,joy\nd2,A,joy\nd2,B,joy\n"),
      r"line 3: empty dialogue or speaker"),
@@ -127,3 +127,44 @@ def test_interrupted_cache_write_keeps_nothing_half_written(folder, monkeypatch)
     assert not [f for f in leftovers if f.endswith(".pt") and f.startswith("test")]
     assert not [f for f in leftovers if f.startswith(".tmp-")]
     assert len(DialogueFolder(str(folder), "test")) == 1  # and a later run processes cleanly
+
+
+def _folder(tmp_path, csv, n=None, text=None):
+    (tmp_path / "train.csv").write_text(csv)
+    rows = csv.count("\n") - 1 if n is None else n
+    np.save(tmp_path / "train.text.npy", np.arange(rows * 2, dtype=np.float32).reshape(rows, 2)
+            if text is None else text)
+    return tmp_path
+
+
+def test_a_reused_dialogue_id_is_refused_not_merged(tmp_path):
+    root = _folder(tmp_path, "dialogue,speaker,label\na,A,joy\na,B,sad\nb,A,joy\na,A,sad\n")
+    with pytest.raises(DialogueValidationError, match=r"train.csv, line 5 \(dialogue 'a'\): dialogue 'a' "
+                                                      r"reappears after dialogue 'b'"):
+        DialogueFolder(str(root), "train")
+
+
+def test_utterance_id_orders_the_rows_of_each_dialogue(tmp_path):
+    root = _folder(tmp_path, "dialogue,speaker,label,utterance_id\na,A,joy,2\na,B,sad,0\nb,A,joy,0\na,A,sad,1\n"
+                             "c,A,joy,0\nc,B,joy,1\nd,A,sad,0\ne,A,joy,0\nf,B,sad,0\ng,A,joy,0\nh,A,sad,0\n")
+    every = {d.dialogue_id: d for split in ("train", "dev") for d in DialogueFolder(str(root), split)}
+    a = every["a"]["utterance"]
+    assert a.x_text[:, 0].tolist() == [2.0, 6.0, 0.0]        # CSV rows 1, 3, 0 by utterance_id 0, 1, 2
+    assert a.y.tolist() == [1, 1, 0]                          # sad, sad, joy
+    (tmp_path / "train.csv").write_text("dialogue,speaker,label,utterance_id\na,A,joy,0\na,B,sad,0\n")
+    np.save(tmp_path / "train.text.npy", np.zeros((2, 2), dtype=np.float32))
+    with pytest.raises(DialogueValidationError, match="utterance_id 0 appears twice"):
+        DialogueFolder(str(root), "train", force_reload=True)
+
+
+def test_labels_differing_by_case_or_spaces_warn_and_nan_rows_name_the_line(tmp_path):
+    root = _folder(tmp_path, 'dialogue,speaker,label\na,A,joy\na,B,"Joy "\nb,A,sad\nb,B,sad\n')
+    with pytest.warns(UserWarning, match=r"labels 'Joy', 'joy' differ only by case or spaces"):
+        DialogueFolder(str(root), "train")
+    text = np.zeros((4, 2), dtype=np.float32)
+    text[2, 1] = np.nan
+    (tmp_path / "labels.txt").write_text("joy\nsad\nJoy\n")
+    np.save(tmp_path / "train.text.npy", text)
+    with pytest.raises(DialogueValidationError, match=r"train.text.npy: the row of .*train.csv, line 4 "
+                                                      r"\(dialogue 'b'\) has a non-finite value"):
+        DialogueFolder(str(root), "train", force_reload=True)
