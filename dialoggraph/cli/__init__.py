@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Sequence
 
+import dialoggraph
 from dialoggraph.cli import evaluate, inspect, models, predict, reproduce, train
 from dialoggraph.cli.errors import USER_ERRORS, Parser
 from dialoggraph.train import distributed
@@ -21,7 +22,10 @@ COMMANDS = (train, evaluate, predict, models, inspect, reproduce)
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; ``argv`` is read first for what decides the options (``--model``, ``--config``)."""
-    parser = Parser(prog="dialoggraph", description=__doc__.split("\n")[0])
+    parser = Parser(prog="dialoggraph", description="dialoggraph: graph neural networks for multimodal emotion "
+                                                    "recognition in conversation. Train, evaluate, predict, "
+                                                    "inspect graphs and reproduce the papers' settings.")
+    parser.add_argument("--version", action="version", version=f"dialoggraph {dialoggraph.__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of user errors too")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:

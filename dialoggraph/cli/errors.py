@@ -16,7 +16,7 @@ class CLIError(Exception):
 
 #: Errors caused by the user's input; anything else is a bug and keeps its traceback.
 USER_ERRORS = (CLIError, ConfigError, DialogueValidationError, CheckpointError, FileNotFoundError,
-               FloatingPointError, MissingExtraError)
+               FileExistsError, PermissionError, FloatingPointError, MissingExtraError)
 
 
 class Parser(argparse.ArgumentParser):

@@ -13,7 +13,7 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
 from dialoggraph.config import ConfigError, from_dict, to_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
-from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.datasets.io import atomic_write_json, writable_folder
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
@@ -176,9 +176,9 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
 
 
 def check_out(out: str, overwrite: bool) -> None:
-    """Refuse an ``OUT`` that holds an earlier run (its config.yaml, checkpoints or seed folders)."""
-    if not os.path.isdir(out):
-        return
+    """Refuse an ``OUT`` that holds an earlier run (its config.yaml, checkpoints or seed folders)
+    and one that cannot be written."""
+    writable_folder(out)
     taken = [f for f in os.listdir(out) if f in ("config.yaml", "summary.json", *RUN_FILES) or
              (f.startswith("seed") and os.path.isdir(os.path.join(out, f)))]
     if taken and not overwrite:

@@ -1,6 +1,7 @@
 """What every file-backed dialogue dataset shares: splits, the atomic cache, label names."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ from typing import Any, Callable
 import torch
 from torch_geometric.data import HeteroData, InMemoryDataset
 
+from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.io import atomic_write, atomic_write_json
 
 SPLITS = ("train", "dev", "test")
@@ -43,7 +45,14 @@ class DialogueDataset(InMemoryDataset):
             # PyG warns when pre_transform differs from the last one processed in this
             # folder; our cache names carry the pre_transform, so that cannot mix them up.
             warnings.filterwarnings("ignore", message="The `pre_(transform|filter)` argument differs")
-            super().__init__(root, transform, pre_transform, pre_filter, force_reload=force_reload)
+            try:
+                super().__init__(root, transform, pre_transform, pre_filter, log=False, force_reload=force_reload)
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise
+                raise DialogueValidationError(
+                    f"cannot write the processed cache to {self.processed_dir} ({exc.strerror}); "
+                    f"pass --cache-dir (cache_dir=) to put it elsewhere") from None
         self.load(self.processed_paths[0])
         with open(self.processed_paths[1]) as f:
             self.meta: dict[str, Any] = json.load(f)

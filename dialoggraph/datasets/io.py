@@ -13,6 +13,15 @@ from typing import Any, Callable, Iterable, Sequence
 from dialoggraph.data.errors import DialogueValidationError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write(path: str, write: Callable[[io.BufferedWriter], None]) -> None:
     """Write ``path`` through a temporary file in the same folder, then rename.
 
@@ -23,6 +32,7 @@ def atomic_write(path: str, write: Callable[[io.BufferedWriter], None]) -> None:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)      # as open() would create it (mkstemp makes it 0600)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -32,6 +42,15 @@ def atomic_write(path: str, write: Callable[[io.BufferedWriter], None]) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def writable_folder(path: str) -> None:
+    """Create ``path`` if needed and check a file can be written there (one clear error if not)."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-").close()
+    except OSError as exc:
+        raise PermissionError(f"cannot write the run to {path} ({exc.strerror}); choose another --out") from None
 
 
 def atomic_write_json(path: str, obj: Any) -> None:

@@ -5,7 +5,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Sequence
@@ -21,7 +20,7 @@ import dialoggraph
 from dialoggraph.config import ConfigError, TypedConfig, from_dict, to_dict
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.io import atomic_write, atomic_write_json
+from dialoggraph.datasets.io import atomic_write, atomic_write_json, writable_folder
 from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import model_spec, resolve_model
@@ -226,12 +225,7 @@ def check_split(dataset, name: str, model: DialogueModel, label_names: Sequence[
 def prepare_out_dir(path: str, overwrite: bool, resuming: bool) -> None:
     """Create ``path``, check it is writable, and refuse to replace an earlier run's files
     unless ``overwrite`` (they are then removed) or the run is resumed there."""
-    try:
-        os.makedirs(path, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-")
-        probe.close()
-    except OSError as exc:
-        raise PermissionError(f"cannot write the run to {path} ({exc.strerror}); choose another --out") from None
+    writable_folder(path)
     existing = [f for f in RUN_FILES if os.path.exists(os.path.join(path, f))]
     if existing and not resuming:
         if not overwrite:
