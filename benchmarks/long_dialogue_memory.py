@@ -1,0 +1,75 @@
+"""Peak memory of one training step on a batch holding one long dialogue, per model (CPU).
+
+Each (model, length) runs in a fresh process: a synthetic dialogue of L utterances (4
+speakers; text 1024-d, audio 300-d, visual 342-d, the MELD feature sizes) with the edges
+the model reads, one forward + backward of the training loss with the model's default
+(paper) config, and the process's peak resident memory (``ru_maxrss``) minus its size just
+before the step (torch, the model, the data). Goal (issue #15): under 4 GB at L = 2000.
+
+    python benchmarks/long_dialogue_memory.py [--lengths 500 1000 2000] [--models amb_dsgdn ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+DIMS = {"text": 1024, "audio": 300, "visual": 342}
+
+
+def one(model: str, length: int) -> dict:
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    from dialoggraph.datasets import SyntheticDialogues
+    from dialoggraph.models import MODELS
+    from dialoggraph.train.engine import training_loss
+
+    torch.set_num_threads(2)
+    cls = MODELS[model]
+    config = cls.Config(modalities=("text", "audio", "visual"))
+    data = SyntheticDialogues(1, "train", seed=0, min_len=length, max_len=length, dims=DIMS,
+                              pre_transform=cls.required_transform(config))
+    batch = next(iter(DataLoader(data, batch_size=1)))
+    net = cls(DIMS, data.num_classes, config).train()
+    net.set_epoch(10 ** 6)                               # every training-time branch on (AMB's modality dropout)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    training_loss(net(batch), batch["utterance"].y).backward()
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"model": model, "length": length, "step_mb": (peak - before) / 1024, "peak_mb": peak / 1024,
+            "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[500, 1000, 2000])
+    parser.add_argument("--models", nargs="+")
+    parser.add_argument("--one", nargs=2, metavar=("MODEL", "LENGTH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one[0], int(args.one[1]))))
+        return
+    from dialoggraph.models import MODELS
+    models = args.models or sorted(MODELS)
+    print(f"{'model':10} " + " ".join(f"{'L=' + str(n):>22}" for n in args.lengths))
+    print(f"{'':10} " + " ".join(f"{'step MB / peak MB / s':>22}" for _ in args.lengths))
+    for model in models:
+        cells = []
+        for length in args.lengths:
+            done = subprocess.run([sys.executable, __file__, "--one", model, str(length)], capture_output=True,
+                                  text=True)
+            if done.returncode != 0:
+                cells.append(f"{'failed (' + str(done.returncode) + ')':>22}")
+                continue
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            cells.append(f"{r['step_mb']:7.0f} /{r['peak_mb']:6.0f} /{r['seconds']:5.1f}")
+        print(f"{model:10} " + " ".join(cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()
