@@ -10,7 +10,7 @@ from dialoggraph.data.padding import from_padded, to_padded
 
 #: Above this many attention weights (batch x heads x L x L), attention with dropout runs in
 #: query chunks recomputed in the backward pass, so the weights are never all in memory.
-CHUNKED_ABOVE = 2 ** 24
+CHUNKED_ABOVE = 2 ** 20
 QUERY_CHUNK = 256
 
 
