@@ -54,3 +54,16 @@ def cli_runs_in_a_temporary_folder(request, tmp_path, monkeypatch):
     """Command-line runs without --out go to runs/ under the current folder: keep them out of the checkout."""
     if request.node.path.parent.name == "cli":
         monkeypatch.chdir(tmp_path)
+
+
+def write_folder(root, splits=("train",), dialogues=12, length=3, width=4, seed=0):
+    """A small dataset in the folder format: two speakers taking turns, labels joy / sad."""
+    import numpy as np
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lines = ["dialogue,speaker,label"] + [f"d{i},{'AB'[j % 2]},{'joy' if (i + j) % 2 else 'sad'}"
+                                          for i in range(dialogues) for j in range(length)]
+    for split in splits:
+        (root / f"{split}.csv").write_text("\n".join(lines) + "\n")
+        np.save(root / f"{split}.text.npy", rng.standard_normal((dialogues * length, width)).astype(np.float32))
+    return root

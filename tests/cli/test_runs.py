@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import write_folder
 from dialoggraph.cli import main
 from dialoggraph.train.checkpoint import load_checkpoint
 
@@ -58,14 +59,8 @@ def test_resume_needs_no_flags_and_ends_where_an_uninterrupted_run_does(tmp_path
 
 
 def test_evaluate_reuses_the_training_data_and_refuses_other_features(tmp_path, capsys):
-    root = tmp_path / "data"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    lines = ["dialogue,speaker,label"] + [f"d{i},{'AB'[j % 2]},{'joy' if (i + j) % 2 else 'sad'}"
-                                          for i in range(12) for j in range(3)]
-    for split in ("train", "test"):
-        (root / f"{split}.csv").write_text("\n".join(lines) + "\n")
-        np.save(root / f"{split}.text.npy", rng.standard_normal((36, 4)).astype(np.float32))
+    root = write_folder(tmp_path / "data", ("train", "test"))
+    rng = np.random.default_rng(1)
     out = str(tmp_path / "run")
     assert main(["train", "--model", "mlp", "--dataset", "folder", "--root", str(root), "--epochs", "1",
                  "--quiet", "--out", out]) == 0

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import write_folder
 from dialoggraph.train.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
@@ -100,13 +101,7 @@ def test_training_killed_at_a_random_moment_resumes_to_the_same_weights(tmp_path
 
 @pytest.mark.parametrize("fault_at", [1, 2])     # before the .json, before the .pt of the cache
 def test_a_cache_killed_half_way_is_never_read(tmp_path, fault_at):
-    root = tmp_path / "data"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    lines = ["dialogue,speaker,label"] + [f"d{i},{'AB'[j % 2]},{'joy' if (i * j) % 3 else 'sad'}"
-                                          for i in range(30) for j in range(4)]
-    (root / "train.csv").write_text("\n".join(lines) + "\n")
-    np.save(root / "train.text.npy", rng.standard_normal((120, 8)).astype(np.float32))
+    root = write_folder(tmp_path / "data", dialogues=30, length=4, width=8)
     inspect = ["inspect", "--dataset", "folder", "--root", str(root), "--num", "1"]
     assert child(inspect, fault_at=fault_at).returncode == -signal.SIGKILL
     done = child(inspect)
