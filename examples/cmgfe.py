@@ -11,9 +11,8 @@ import sys
 
 from dialoggraph.cli import main
 
-SYNTHETIC = ["--dataset", "synthetic", "--hidden", "128", "--epochs", "12", "--lr", "1e-3", "--patience", "5",
-             "--out", "runs/cmgfe_synthetic"]
-MELD = ["--epochs", "40", "--patience", "8", "--out", "runs/cmgfe_meld"]
+SYNTHETIC = ["--dataset", "synthetic", "--hidden", "128", "--epochs", "12", "--lr", "1e-3", "--patience", "5"]
+MELD = ["--epochs", "40", "--patience", "8"]
 
 if __name__ == "__main__":
     extra = sys.argv[1:]

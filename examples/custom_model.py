@@ -75,7 +75,7 @@ def main() -> None:
                         for n, split in ((400, "train"), (100, "dev"), (100, "test")))
     model = ContextGraphGRU(train.meta["feature_dims"], train.num_classes, config)
     trainer = Trainer(model, train, dev, TrainConfig(epochs=8, batch_size=16, patience=4, seed=0),
-                      out_dir="runs/custom_model")
+                      out_dir="runs/custom_model", overwrite=True)  # replaced on each run
     result = trainer.fit(test)
     print(f"{sum(p.numel() for p in model.parameters()):,} parameters; best dev epoch {result['best_epoch']}: "
           f"dev wF1 {result['val']['weighted_f1'] * 100:.2f}, test wF1 {result['test']['weighted_f1'] * 100:.2f}")

@@ -17,8 +17,8 @@ import sys
 from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--heads", "4", "--epochs", "10", "--lr", "1e-3",
-             "--patience", "5", "--out", "runs/lfvd_synthetic"]
-MELD = ["--epochs", "40", "--patience", "8", "--batch-size", "32", "--lr", "1e-3", "--out", "runs/lfvd_meld"]
+             "--patience", "5"]
+MELD = ["--epochs", "40", "--patience", "8", "--batch-size", "32", "--lr", "1e-3"]
 
 if __name__ == "__main__":
     extra = sys.argv[1:]

@@ -15,9 +15,8 @@ import sys
 from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--classifier-hidden", "64", "--heads", "4",
-             "--gue-layers", "1", "--acme-layers", "1", "--epochs", "8", "--lr", "2e-3", "--patience", "5",
-             "--out", "runs/mdget_mer_synthetic"]
-MELD = ["--epochs", "40", "--patience", "8", "--lr", "5e-4", "--out", "runs/mdget_mer_meld"]
+             "--gue-layers", "1", "--acme-layers", "1", "--epochs", "8", "--lr", "2e-3", "--patience", "5"]
+MELD = ["--epochs", "40", "--patience", "8", "--lr", "5e-4"]
 
 if __name__ == "__main__":
     extra = sys.argv[1:]

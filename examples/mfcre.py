@@ -15,9 +15,8 @@ import sys
 from dialoggraph.cli import main
 
 SYNTHETIC = ["--dataset", "synthetic", "--crn-hidden", "32", "--channels", "64", "--heads", "4",
-             "--classifier-hidden", "64", "--epochs", "12", "--lr", "1e-3", "--patience", "5",
-             "--out", "runs/mfcre_synthetic"]
-MELD = ["--epochs", "40", "--patience", "8", "--lr", "1e-4", "--out", "runs/mfcre_meld"]
+             "--classifier-hidden", "64", "--epochs", "12", "--lr", "1e-3", "--patience", "5"]
+MELD = ["--epochs", "40", "--patience", "8", "--lr", "1e-4"]
 
 if __name__ == "__main__":
     extra = sys.argv[1:]

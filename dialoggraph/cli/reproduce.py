@@ -29,6 +29,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.add_argument("--root", help="folder holding the feature files (default: data/DATASET)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--out", help="folder for the runs and reproduce.json (default: runs/reproduce/MODEL-DATASET)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier reproduction in --out")
     p.add_argument("--epochs", type=int, help="change the paper's number of epochs (the report says so)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--cache-dir", help="where processed datasets are cached")
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> None:
     if args.epochs is not None:
         train = replace(train, epochs=args.epochs)
     out = args.out or os.path.join("runs", "reproduce", f"{args.model}-{args.dataset}")
-    results = fit_seeds(cls, dict(preset.config), data, train, list(args.seeds), out)
+    results = fit_seeds(cls, dict(preset.config), data, train, list(args.seeds), out, overwrite=args.overwrite)
     if not distributed.is_main():
         return
     measured = summarize_seeds([r["test"] for r in results])

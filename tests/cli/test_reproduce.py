@@ -53,3 +53,16 @@ def test_a_reproduction_runs_the_preset_over_seeds_and_reports_beside_the_paper(
     config = (out / "config.yaml").read_text()
     assert "window: 20" in config and "batch_size: 16" in config and "lr: 6.8e-05" in config
     assert (out / "seed0" / "best.pt").exists() and (out / "seed1" / "metrics.json").exists()
+
+
+def test_a_second_reproduction_into_the_same_folder_needs_overwrite(tmp_path, capsys):
+    fields = iemocap_tuple(np.random.default_rng(0))
+    ids, speakers, labels, text, audio, visual, sentence, train_ids, test_ids = fields
+    roberta = [{v: x + k for v, x in text.items()} for k in (2, 3, 4)]
+    dump(tmp_path / "iemocap_multimodal_features.pkl",
+         (ids, speakers, labels, text, *roberta, audio, visual, sentence, train_ids, test_ids))
+    argv = ["reproduce", "lfvd", "iemocap", "--root", str(tmp_path), "--epochs", "1", "--seeds", "0", "--quiet",
+            "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    assert main(argv) == 2 and "--overwrite" in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 0
