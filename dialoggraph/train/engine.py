@@ -223,9 +223,13 @@ def check_split(dataset, name: str, model: DialogueModel, label_names: Sequence[
 
 
 def prepare_out_dir(path: str, overwrite: bool, resuming: bool) -> None:
-    """Create ``path``, check it is writable, and refuse to replace an earlier run's files
-    unless ``overwrite`` (they are then removed) or the run is resumed there."""
+    """Create ``path``, check it is writable, remove the temporary files of killed writes, and
+    refuse to replace an earlier run's files unless ``overwrite`` (they are then removed) or the
+    run is resumed there."""
     writable_folder(path)
+    for name in os.listdir(path):          # temporary files of a write that was killed (never read)
+        if name.startswith(".tmp-"):
+            os.remove(os.path.join(path, name))
     existing = [f for f in RUN_FILES if os.path.exists(os.path.join(path, f))]
     if existing and not resuming:
         if not overwrite:

@@ -83,6 +83,7 @@ def test_training_killed_at_a_checkpoint_write_resumes_to_the_same_weights(tmp_p
     a, b = (json.loads((d / "metrics.json").read_text()) for d in (out, uninterrupted))
     assert a["test"] == b["test"] and a["best_epoch"] == b["best_epoch"]
     assert [json.loads(line)["epoch"] for line in open(out / "log.jsonl")] == [1, 2, 3, 4]
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]     # leftovers cleared
 
 
 def test_training_killed_at_a_random_moment_resumes_to_the_same_weights(tmp_path, uninterrupted):
