@@ -7,8 +7,14 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from dialoggraph.data.padding import from_padded, to_padded
+
+#: Sequences longer than this run the recurrence in checkpointed segments of this many steps:
+#: the backward pass recomputes one segment at a time instead of keeping every step's state
+#: (an mLSTM's ``heads x d x d`` matrix memory per utterance) for the whole dialogue.
+CHECKPOINT_STEPS = 128
 
 
 class SLSTMCell(torch.nn.Module):
@@ -133,13 +139,24 @@ class XLSTMBlock(torch.nn.Module):
         self.cells = torch.nn.ModuleList(make() for _ in range(2 if bidirectional else 1))
         self.down = torch.nn.Linear(inner, channels)
 
-    def _run(self, cell: torch.nn.Module, seq: Tensor) -> Tensor:
-        state = cell.initial_state(seq.size(0), seq)
+    @staticmethod
+    def _steps(cell: torch.nn.Module, seq: Tensor, *state: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
         outputs = []
         for t in range(seq.size(1)):                 # a loop over positions, all dialogues at once
             h, state = cell(seq[:, t], state)
             outputs.append(h)
-        return torch.stack(outputs, dim=1)
+        return torch.stack(outputs, dim=1), state
+
+    def _run(self, cell: torch.nn.Module, seq: Tensor) -> Tensor:
+        state = cell.initial_state(seq.size(0), seq)
+        if seq.size(1) <= CHECKPOINT_STEPS or not torch.is_grad_enabled():
+            return self._steps(cell, seq, *state)[0]
+        outputs = []
+        for start in range(0, seq.size(1), CHECKPOINT_STEPS):       # same values, bounded memory
+            out, state = checkpoint(self._steps, cell, seq[:, start:start + CHECKPOINT_STEPS], *state,
+                                    use_reentrant=False)
+            outputs.append(out)
+        return torch.cat(outputs, dim=1)
 
     def forward(self, padded: Tensor, lengths: Tensor) -> Tensor:
         seq = F.gelu(self.up(self.norm(padded)))

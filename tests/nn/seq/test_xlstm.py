@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell
@@ -75,3 +76,19 @@ def test_no_overflow_on_long_sequences_and_large_pre_activations():
     xs = torch.randn(2, 50, 4) * 50
     assert not torch.isfinite(naive_slstm(s, xs)).all()         # the unstabilised form breaks here ...
     assert torch.isfinite(run(s, xs)).all()                     # ... the stabilised one does not
+
+
+@pytest.mark.parametrize("kind", ["s", "m"])
+def test_checkpointed_segments_give_the_same_values_and_gradients(monkeypatch, kind):
+    import dialoggraph.nn.seq.xlstm as module
+    torch.manual_seed(0)
+    layer = module.XLSTM(8, kind, heads=2, bidirectional=True).double()
+    x = torch.randn(23, 8, dtype=torch.float64, requires_grad=True)
+    batch = torch.tensor([0] * 17 + [1] * 6)
+    whole = layer(x, batch)
+    expected = torch.autograd.grad(whole.square().sum(), [x, *layer.parameters()])
+    monkeypatch.setattr(module, "CHECKPOINT_STEPS", 5)
+    segmented = layer(x, batch)
+    grads = torch.autograd.grad(segmented.square().sum(), [x, *layer.parameters()])
+    assert torch.allclose(segmented, whole, atol=1e-12)
+    assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(grads, expected))
