@@ -1,6 +1,7 @@
 """CMGFE: cross-modal gated feature enhancement (Zhao, Ren & Zhou, Sci. Rep. 15:30004, 2025).
 
-Only the paper's abstract is available (Zhao, Ren & Zhou, "Cross-modal gated feature enhancement for multimodal emotion recognition in conversations", Sci. Rep. 15:30004, 2025), so
+Only the paper's abstract is available (Zhao, Ren & Zhou, "Cross-modal gated feature
+enhancement for multimodal emotion recognition in conversations", Sci. Rep. 15:30004, 2025), so
 this model is dialoggraph's documented reading of it; every choice is listed in
 the class docstring and in docs/cmgfe.md, and the weights are configurable.
 """

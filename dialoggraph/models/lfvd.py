@@ -1,5 +1,6 @@
 """LFVD (Zhu & Jiang, 2025): language-focused transformer and variational distillation fusion
-(Zhu & Jiang, "Towards robust multimodal emotion recognition in conversation with multi-modal transformer and variational distillation fusion", 2025)."""
+(Zhu & Jiang, "Towards robust multimodal emotion recognition in conversation with multi-modal
+transformer and variational distillation fusion", 2025)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

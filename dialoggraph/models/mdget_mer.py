@@ -1,5 +1,6 @@
 """MDGET-MER (Chen et al., 2026): multi-level dynamic gating and emotion transfer
-(Chen et al., "MDGET-MER: Multi-Level Dynamic Gating and Emotion Transfer for Multi-Modal Emotion Recognition", 2026)."""
+(Chen et al., "MDGET-MER: Multi-Level Dynamic Gating and Emotion Transfer for Multi-Modal
+Emotion Recognition", 2026)."""
 from __future__ import annotations
 
 import typing
@@ -122,8 +123,9 @@ class MDGETMER(DialogueModel):
         self.fusion = GatedModalityFusion(h, len(self.modalities), gates="fusion" in gates)
         self.classifier = GatedClassifier((len(self.modalities) + 1) * h, config.classifier_hidden, num_classes,
                                           config.classifier_dropout, gate="classifier" in gates)
-        self.transfer = GatedEmotionTransfer(h, config.classifier_hidden, config.classifier_dropout, config.transfer_threshold,
-                                             gate="transfer" in gates) if config.use_eetm else None
+        self.transfer = GatedEmotionTransfer(h, config.classifier_hidden, config.classifier_dropout,
+                                             config.transfer_threshold, gate="transfer" in gates) \
+            if config.use_eetm else None
 
     @classmethod
     def required_transform(cls, config: MDGETMERConfig) -> SpeakerWindowGraph | None:

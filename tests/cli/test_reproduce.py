@@ -12,6 +12,14 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "datasets"))
 from test_feature_pickle import dump, iemocap_tuple  # noqa: E402
 
 
+def amb_dsgdn_features(root):
+    """A small IEMOCAP file in AMB-DSGDN's layout (text = RoBERTa layer 1, roberta2..4, audio, visual)."""
+    ids, speakers, labels, text, audio, visual, sentence, train_ids, test_ids = iemocap_tuple(np.random.default_rng(0))
+    roberta = [{v: x + k for v, x in text.items()} for k in (2, 3, 4)]
+    dump(root / "iemocap_multimodal_features.pkl",
+         (ids, speakers, labels, text, *roberta, audio, visual, sentence, train_ids, test_ids))
+
+
 def test_list_shows_every_pair_with_the_papers_figure(capsys):
     assert main(["reproduce", "--list"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
@@ -36,11 +44,7 @@ def test_missing_feature_files_say_which_file_and_where_from(tmp_path, capsys):
 
 
 def test_a_reproduction_runs_the_preset_over_seeds_and_reports_beside_the_paper(tmp_path, capsys):
-    fields = iemocap_tuple(np.random.default_rng(0))
-    ids, speakers, labels, text, audio, visual, sentence, train_ids, test_ids = fields
-    roberta = [{v: x + k for v, x in text.items()} for k in (2, 3, 4)]
-    dump(tmp_path / "iemocap_multimodal_features.pkl",
-         (ids, speakers, labels, text, *roberta, audio, visual, sentence, train_ids, test_ids))
+    amb_dsgdn_features(tmp_path)
     out = tmp_path / "out"
     assert main(["reproduce", "amb_dsgdn", "iemocap", "--root", str(tmp_path), "--epochs", "1", "--seeds", "0", "1",
                  "--out", str(out), "--quiet"]) == 0
@@ -56,11 +60,7 @@ def test_a_reproduction_runs_the_preset_over_seeds_and_reports_beside_the_paper(
 
 
 def test_a_second_reproduction_into_the_same_folder_needs_overwrite(tmp_path, capsys):
-    fields = iemocap_tuple(np.random.default_rng(0))
-    ids, speakers, labels, text, audio, visual, sentence, train_ids, test_ids = fields
-    roberta = [{v: x + k for v, x in text.items()} for k in (2, 3, 4)]
-    dump(tmp_path / "iemocap_multimodal_features.pkl",
-         (ids, speakers, labels, text, *roberta, audio, visual, sentence, train_ids, test_ids))
+    amb_dsgdn_features(tmp_path)
     argv = ["reproduce", "lfvd", "iemocap", "--root", str(tmp_path), "--epochs", "1", "--seeds", "0", "--quiet",
             "--out", str(tmp_path / "out")]
     assert main(argv) == 0

@@ -9,7 +9,9 @@ from dialoggraph.nn.seq.dialogue_attention import DialogueTransformerLayer
 
 
 class LanguageFocusedTransformer(torch.nn.Module):
-    r"""LFVD's language-focused augmented transformer (Zhu & Jiang 2025, Zhu & Jiang, "Towards robust multimodal emotion recognition in conversation with multi-modal transformer and variational distillation fusion", 2025, eqs. 4-9).
+    r"""LFVD's language-focused augmented transformer (eqs. 4-9 of Zhu & Jiang, "Towards robust
+    multimodal emotion recognition in conversation with multi-modal transformer and variational
+    distillation fusion", 2025).
 
     With the language modality :math:`l` (``dominant``) and each auxiliary
     modality :math:`a`, multi-head language-guided attention within each

@@ -7,7 +7,8 @@ from torch import Tensor
 
 
 class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
-    r"""SWFC loss (Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition", eqs. 11-12), averaged over anchors.
+    r"""SWFC loss, averaged over anchors (eqs. 11-12 of Qi, Ibrayim & Tohti, "Contextual
+    xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition").
 
     .. math::
         s_{j,g} = \frac{\exp(\mathbf{z}_j^\top \mathbf{z}_g / \tau)}{\sum_{s \ne j} \exp(\mathbf{z}_j^\top \mathbf{z}_s / \tau)},

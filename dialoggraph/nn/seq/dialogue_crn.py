@@ -1,4 +1,5 @@
-"""MFCRE's DialogueCRN reasoning module with xLSTM (Qi et al., Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition", eqs. 1-3)."""
+"""MFCRE's DialogueCRN reasoning module with xLSTM (eqs. 1-3 of Qi, Ibrayim & Tohti, "Contextual
+xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition")."""
 from __future__ import annotations
 
 import torch

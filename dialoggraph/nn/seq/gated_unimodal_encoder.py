@@ -14,7 +14,8 @@ def feed_forward(channels: int, dropout: float) -> torch.nn.Sequential:
 
 
 class GatedUnimodalEncoder(torch.nn.Module):
-    r"""One GUE layer, a node-feature transform (MDGET-MER, Chen et al., "MDGET-MER: Multi-Level Dynamic Gating and Emotion Transfer for Multi-Modal Emotion Recognition", 2026, eqs. 1-5).
+    r"""One GUE layer, a node-feature transform (eqs. 1-5 of Chen et al., "MDGET-MER: Multi-Level
+    Dynamic Gating and Emotion Transfer for Multi-Modal Emotion Recognition", 2026).
 
     .. math::
         G_1 &= \sigma(W_g^1 [X; \mathrm{GRU}(X)] + b_g^1) \\
