@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import os
 import typing
 from typing import Any, Literal
 
@@ -115,6 +114,13 @@ def read_run_file(path: str) -> dict[str, Any]:
     for key in ("data", "model_config", "train"):
         if not isinstance(run.get(key) or {}, dict):
             raise ConfigError(f"{path}: {key} must be a mapping of field: value")
+    for key in ("model", "preset", "out"):
+        if run.get(key) is not None and not isinstance(run[key], str):
+            raise ConfigError(f"{path}: {key} must be a string, got {run[key]!r}")
+    seeds = run.get("seeds")
+    if seeds is not None and not (isinstance(seeds, list) and seeds and
+                                  all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+        raise ConfigError(f"{path}: seeds must be a list of integers, got {seeds!r}")
     return run
 
 
@@ -132,6 +138,5 @@ def file_values(cls: type, values: dict[str, Any]) -> dict[str, Any]:
 
 def write_run_file(path: str, run: dict[str, Any]) -> None:
     """Write a resolved run (``config.yaml``) atomically."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     text = yaml.safe_dump(run, sort_keys=False, default_flow_style=None)
     atomic_write(path, lambda f: f.write(text.encode()))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from dataclasses import replace
@@ -13,11 +12,11 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
 from dialoggraph.config import ConfigError, from_dict, to_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
-from dialoggraph.datasets.io import atomic_write_json, writable_folder
+from dialoggraph.datasets.io import atomic_write_json
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
-from dialoggraph.train.engine import RUN_FILES, TrainConfig, Trainer
+from dialoggraph.train.engine import RUN_FILES, TrainConfig, Trainer, prepare_out_dir, resolve_optimizer
 from dialoggraph.train.metrics import summarize_seeds
 
 DEFAULT_MODEL = "amb_dsgdn"
@@ -94,6 +93,8 @@ def fresh(args: argparse.Namespace) -> list[dict]:
     data = from_dict(DatasetConfig, data_values, where)
     train = from_dict(TrainConfig, train_values, where)
     seeds = list(args.seeds or run_file.get("seeds") or [train.seed])
+    if len(set(seeds)) != len(seeds):
+        raise CLIError(f"seeds {seeds} repeat a seed: each seed is one run in OUT/seedN")
     out = args.out or run_file.get("out") or default_out(cls)
     return fit_seeds(cls, model_values, data, train, seeds, out, overwrite=args.overwrite, where=where)
 
@@ -148,9 +149,7 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
     splits = [load_dataset(data, split, cls.required_transform(config)) for split in ("train", "dev", "test")]
     if "modalities" not in model_values:
         config = cls.default_config(splits[0].modalities, **model_values)
-    train = replace(train, lr=train.lr if train.lr is not None else cls.optimizer["lr"],
-                    weight_decay=train.weight_decay if train.weight_decay is not None
-                    else cls.optimizer["weight_decay"])
+    train = resolve_optimizer(train, cls)
     resolved = {"model": model_spec(cls), "seeds": seeds, "data": to_dict(data), "model_config": to_dict(config),
                 "train": to_dict(train)}
     if main:
@@ -176,18 +175,10 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
 
 
 def check_out(out: str, overwrite: bool) -> None:
-    """Refuse an ``OUT`` that holds an earlier run (its config.yaml, checkpoints or seed folders)
-    and one that cannot be written."""
-    writable_folder(out)
-    taken = [f for f in os.listdir(out) if f in ("config.yaml", "summary.json", *RUN_FILES) or
-             (f.startswith("seed") and os.path.isdir(os.path.join(out, f)))]
-    if taken and not overwrite:
-        raise FileExistsError(f"{out} holds a run ({', '.join(sorted(taken))}): pass --overwrite to replace it, "
-                              f"--resume {os.path.join(out, 'last.pt')} to continue it, or another --out")
-    if overwrite:
-        for name in taken:
-            path = os.path.join(out, name)
-            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    """Refuse an ``OUT`` that holds an earlier run (its config.yaml, summary, checkpoints or seed
+    folders) or that cannot be written; ``overwrite`` removes the earlier run."""
+    seeds = [f for f in os.listdir(out) if f.startswith("seed")] if os.path.isdir(out) else []
+    prepare_out_dir(out, overwrite, resuming=False, names=("config.yaml", "summary.json", *RUN_FILES, *seeds))
 
 
 def print_results(results: list[dict]) -> None:

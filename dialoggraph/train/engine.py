@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -222,21 +223,30 @@ def check_split(dataset, name: str, model: DialogueModel, label_names: Sequence[
         raise DialogueValidationError(f"the {name} split has no labelled utterance")
 
 
-def prepare_out_dir(path: str, overwrite: bool, resuming: bool) -> None:
+def prepare_out_dir(path: str, overwrite: bool, resuming: bool, names: Sequence[str] = RUN_FILES) -> None:
     """Create ``path``, check it is writable, remove the temporary files of killed writes, and
-    refuse to replace an earlier run's files unless ``overwrite`` (they are then removed) or the
-    run is resumed there."""
+    refuse to replace an earlier run's ``names`` (files or folders) unless ``overwrite`` (they
+    are then removed) or the run is resumed there."""
     writable_folder(path)
     for name in os.listdir(path):          # temporary files of a write that was killed (never read)
         if name.startswith(".tmp-"):
             os.remove(os.path.join(path, name))
-    existing = [f for f in RUN_FILES if os.path.exists(os.path.join(path, f))]
+    existing = sorted(f for f in names if os.path.exists(os.path.join(path, f)))
     if existing and not resuming:
         if not overwrite:
             raise FileExistsError(f"{path} holds a run ({', '.join(existing)}): pass --overwrite to replace it, "
                                   f"--resume {os.path.join(path, 'last.pt')} to continue it, or another --out")
         for name in existing:
-            os.remove(os.path.join(path, name))
+            target = os.path.join(path, name)
+            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+
+
+def resolve_optimizer(config: TrainConfig, model: type[DialogueModel]) -> TrainConfig:
+    """``config`` with an unset ``lr`` / ``weight_decay`` replaced by the model's recommendation
+    (``Model.optimizer``): the values a run really uses, as its checkpoints and config.yaml record."""
+    return replace(config, lr=config.lr if config.lr is not None else model.optimizer["lr"],
+                   weight_decay=config.weight_decay if config.weight_decay is not None
+                   else model.optimizer["weight_decay"])
 
 
 class Trainer:
@@ -303,10 +313,7 @@ class Trainer:
             prepare_out_dir(out_dir, overwrite, resuming=resume is not None)
         self.model_spec = model_spec(type(model))
         self.in_dims = dict(model.in_dims)
-        defaults = type(model).optimizer
-        self.config = config = replace(
-            config, lr=config.lr if config.lr is not None else defaults["lr"],
-            weight_decay=config.weight_decay if config.weight_decay is not None else defaults["weight_decay"])
+        self.config = config = resolve_optimizer(config, type(model))
         self.model = model.to(config.device)
         self.optimizer = torch.optim.AdamW(parameter_groups(self.model, config.weight_decay), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -359,9 +366,10 @@ class Trainer:
         return os.path.join(self.out_dir, name) if self.out_dir else None
 
     # -- training --------------------------------------------------------
-    def _train_epoch(self, loader: DataLoader) -> float:
+    def _train_epoch(self, loader: DataLoader) -> tuple[float, int]:
+        """One pass over the training set: the mean loss per dialogue and the optimizer steps taken."""
         self.model.train()
-        total, count = 0.0, 0
+        total, count, steps = 0.0, 0, 0
         bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
                    disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
         for step, batch in enumerate(bar):
@@ -375,12 +383,13 @@ class Trainer:
             if self.config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             self.optimizer.step()
+            steps += 1
             total += loss.detach().item() * batch.num_graphs
             count += batch.num_graphs
             bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
         if self.scheduler:
             self.scheduler.step()
-        return total / max(count, 1)
+        return total / max(count, 1), steps
 
     def fit(self, test_set=None) -> dict[str, Any]:
         """Train with early stopping on validation weighted F1, restore the best epoch's weights,
@@ -401,7 +410,7 @@ class Trainer:
                 sampler.set_epoch(self.epoch)
             _unwrap(self.model).set_epoch(self.epoch)
             start = time.time()
-            train_loss = self._train_epoch(loader)
+            train_loss, steps = self._train_epoch(loader)
             val_metrics = evaluate(self.model, val_set, self.label_names, device=self.config.device)
             self.epoch += 1
             improved = val_metrics["weighted_f1"] > self.best_score
@@ -413,7 +422,7 @@ class Trainer:
             if self.out_dir and self.rank == 0:
                 # The log line first: a kill between the two leaves a log the resume trims back.
                 with open(self._path("log.jsonl"), "a") as f:
-                    f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss,
+                    f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss, "steps": steps,
                                         "val_accuracy": val_metrics["accuracy"],
                                         "val_weighted_f1": val_metrics["weighted_f1"],
                                         "val_macro_f1": val_metrics["macro_f1"],

@@ -35,4 +35,6 @@ def test_two_processes_match_one_at_the_same_global_batch(tmp_path):
     a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("ddp", "one"))
     assert abs(a["test"]["weighted_f1"] - b["test"]["weighted_f1"]) < 0.06, (a["test"], b["test"])
     logs = [[json.loads(line) for line in open(tmp_path / d / "log.jsonl")] for d in ("ddp", "one")]
+    # the same optimizer steps per epoch: 160 dialogues / global batch 8 (each process: 80 / 4)
+    assert [e["steps"] for e in logs[0]] == [e["steps"] for e in logs[1]] == [20] * 6
     assert abs(logs[0][-1]["train_loss"] - logs[1][-1]["train_loss"]) < 0.15

@@ -20,14 +20,15 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, 
 
     Without dropout it is :func:`torch.nn.functional.scaled_dot_product_attention` (its flash /
     memory-efficient kernels take the mask). Dropout on the weights makes torch fall back to
-    the math kernel, so when the weights would exceed :data:`CHUNKED_ABOVE` the queries run in
-    chunks of :data:`QUERY_CHUNK`, each recomputed in the backward pass (activation
+    the math kernel, so when the weights would exceed :data:`CHUNKED_ABOVE` and the dialogues are
+    longer than :data:`QUERY_CHUNK`, the queries run in chunks of :data:`QUERY_CHUNK`, each
+    recomputed in the backward pass (activation
     checkpointing, the RNG state replayed): peak memory O(chunk x L) instead of O(L^2).
 
     Shapes: ``q`` :math:`(B, H, L_q, d)`, ``k``, ``v`` :math:`(B, H, L_k, d)`, ``mask`` boolean
     :math:`(B, 1, 1, L_k)` (True: attend) -> :math:`(B, H, L_q, d)`.
     """
-    if dropout == 0.0 or q.size(0) * q.size(1) * q.size(2) * k.size(2) <= CHUNKED_ABOVE:
+    if dropout == 0.0 or q.size(2) <= QUERY_CHUNK or q.size(0) * q.size(1) * q.size(2) * k.size(2) <= CHUNKED_ABOVE:
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
     parts = [checkpoint(F.scaled_dot_product_attention, q[:, :, start:start + QUERY_CHUNK], k, v, mask, dropout,
                         use_reentrant=False)
