@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import tempfile
 import zlib
 from typing import Any, Callable, Iterable, Sequence
@@ -137,3 +138,26 @@ def dev_holdout(ids: Iterable[Any], fraction: float = 0.1) -> set:
     k = max(1, round(fraction * len(ids))) if len(ids) > 1 else 0
     ranked = sorted(ids, key=lambda i: (zlib.crc32(str(i).encode()), str(i)))
     return set(ranked[:k])
+
+
+def atomic_folder(path: str, write: Callable[[str], None]) -> None:
+    """Fill a temporary folder beside ``path`` with ``write(folder)``, then put it in ``path``'s place.
+
+    An interrupted write leaves ``path`` as it was (a complete older folder, or none).
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        if os.path.exists(path):
+            old = tempfile.mkdtemp(prefix=".old-", dir=parent)
+            os.replace(path, os.path.join(old, "folder"))
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

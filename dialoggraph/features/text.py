@@ -1,4 +1,10 @@
-"""Text featurizers: utterance strings -> ``[n, d]`` float32 node features."""
+"""Text featurizers: utterance strings -> ``[n, d]`` float32 node features.
+
+- :class:`TfidfSVDFeaturizer`: TF-IDF + truncated SVD, fitted on train (no download).
+- :class:`SentenceTransformerFeaturizer`: a frozen sentence-transformers model.
+
+The fine-tuned contextual encoder is :class:`dialoggraph.features.ContextualTextEncoder`.
+"""
 from __future__ import annotations
 
 from typing import Sequence
@@ -6,16 +12,22 @@ from typing import Sequence
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import make_pipeline
 
 from dialoggraph.extras import require
+
+
+def _vectorizer(min_df: int = 1, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    return TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True,
+                           strip_accents="unicode", lowercase=True, vocabulary=vocabulary)
 
 
 class TfidfSVDFeaturizer:
     """TF-IDF over word uni/bi-grams, reduced by truncated SVD (latent semantic analysis).
 
     The built-in default: needs no download and no GPU. Fit it on the train
-    split only, then transform every split.
+    split only, then transform every split. :meth:`save` / :meth:`load` keep
+    the fitted state (vocabulary, idf weights, SVD components) in an ``.npz``
+    file, so the same features are made at prediction time.
 
     Args:
         dim: output size (SVD components; capped by the vocabulary size).
@@ -27,28 +39,47 @@ class TfidfSVDFeaturizer:
         self.dim = dim
         self.min_df = min_df
         self.seed = seed
-        self.pipeline = None
+        self.vectorizer: TfidfVectorizer | None = None
+        self.components: np.ndarray | None = None     # [dim, vocabulary]
 
     def fit(self, texts: Sequence[str]) -> "TfidfSVDFeaturizer":
-        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
-                                strip_accents="unicode", lowercase=True)
-        vocab = tfidf.fit(texts).vocabulary_
-        dim = max(1, min(self.dim, len(vocab) - 1))
-        self.pipeline = make_pipeline(tfidf, TruncatedSVD(dim, random_state=self.seed))
-        self.pipeline.fit(texts)
+        self.vectorizer = _vectorizer(self.min_df)
+        counts = self.vectorizer.fit_transform(texts)
+        dim = max(1, min(self.dim, counts.shape[1] - 1))
+        self.components = TruncatedSVD(dim, random_state=self.seed).fit(counts).components_
         return self
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
-        if self.pipeline is None:
+        if self.vectorizer is None:
             raise RuntimeError("TfidfSVDFeaturizer.transform() called before fit()")
-        return self.pipeline.transform(texts).astype(np.float32)
+        return np.asarray(self.vectorizer.transform(texts) @ self.components.T, dtype=np.float32)
+
+    def save(self, path: str) -> None:
+        """Write the fitted state to ``path`` (an ``.npz``; the caller makes the write atomic)."""
+        vocabulary = self.vectorizer.vocabulary_
+        terms = np.empty(len(vocabulary), dtype=object)
+        for term, column in vocabulary.items():
+            terms[column] = term
+        np.savez(path, terms=terms.astype(str), idf=self.vectorizer.idf_, components=self.components,
+                 settings=np.asarray([self.dim, self.min_df, self.seed]))
+
+    @classmethod
+    def load(cls, path: str) -> "TfidfSVDFeaturizer":
+        with np.load(path, allow_pickle=False) as state:
+            dim, min_df, seed = (int(v) for v in state["settings"])
+            featurizer = cls(dim, min_df, seed)
+            featurizer.vectorizer = _vectorizer(vocabulary={str(t): i for i, t in enumerate(state["terms"])})
+            featurizer.vectorizer.idf_ = state["idf"]
+            featurizer.components = state["components"]
+        return featurizer
 
 
 class SentenceTransformerFeaturizer:
     """Sentence embeddings from the optional ``sentence-transformers`` package.
 
-    Install with ``pip install "dialoggraph[text]"``. The model is loaded by
-    name through sentence-transformers (which may download it once).
+    Install with ``pip install "dialoggraph[text]"``. ``model_name`` is a hub
+    name (downloaded once by sentence-transformers) or a local folder written by
+    ``SentenceTransformer.save``.
     """
 
     def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2",
@@ -56,6 +87,10 @@ class SentenceTransformerFeaturizer:
         st = require("sentence_transformers", "text", "SentenceTransformerFeaturizer")
         self.model = st.SentenceTransformer(model_name, device=device)
         self.batch_size = batch_size
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
 
     def fit(self, texts: Sequence[str]) -> "SentenceTransformerFeaturizer":
         return self  # frozen encoder

@@ -1,0 +1,434 @@
+"""From a transcript and its media to the folder format :class:`~dialoggraph.datasets.DialogueFolder` reads.
+
+``featurize(transcript, out, media_root, FeaturizeConfig(...))`` writes::
+
+    out/
+      train.csv dev.csv test.csv     dialogue, utterance_id, speaker, label, text, media,
+                                     audio_present, visual_present (the splits present)
+      {split}.text.npy {split}.audio.npy {split}.visual.npy
+      labels.txt
+      featurizers/                   fitted state: TF-IDF vocabulary, fine-tuned encoder,
+                                     media normalisation
+      featurizers.json               what made each modality (written last: the folder is
+                                     complete when it exists)
+      .cache/                        one file per utterance and media modality, so an
+                                     interrupted run resumes where it stopped
+
+Missing media (an utterance with no media file given, a window with no sound
+or a video in which no sampled frame shows a face) gives a zero vector after
+normalisation and ``audio_present`` / ``visual_present`` = 0 in the CSV, and is
+counted; a media file that does not exist or cannot be decoded, an empty text
+or a badly ordered transcript is refused (naming the dialogue and utterance)
+before anything is written to ``out``. The same fitted featurizers make the
+features of new transcripts at prediction time (``fitted=``).
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import shutil
+from typing import Any, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import dialoggraph
+from dialoggraph.config import TypedConfig, to_dict
+from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.datasets.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
+from dialoggraph.features.contextual import ContextualTextEncoder
+from dialoggraph.features.media import MediaError
+from dialoggraph.features.specs import media_featurizer, media_record, model_source, parse_spec, versions
+from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
+from dialoggraph.features.transcript import SPLITS, Utterance, check_order, read_transcript
+
+RECORD = "featurizers.json"
+STATE = "featurizers"
+MEDIA = ("audio", "visual")
+
+
+@dataclasses.dataclass
+class FeaturizeConfig(TypedConfig):
+    """What ``dialoggraph featurize`` makes, and how."""
+
+    text: str = "tfidf"
+    """Text features: tfidf, sbert:MODEL, finetune:MODEL or none (MODEL: a hub name or a local path)."""
+    audio: str | None = None
+    """Audio features: egemaps (openSMILE eGeMAPSv02, 88-d), compare (ComParE_2016, 6373-d) or hf:MODEL."""
+    visual: str | None = None
+    """Face features: hog, lbp, hf:MODEL (a Hugging Face image model) or timm:MODEL[@WEIGHTS]."""
+    workers: int = 1
+    """Processes that decode and encode media in parallel."""
+    tfidf_dim: int = 256
+    """tfidf: SVD components."""
+    context: int = 2
+    """finetune: previous utterances in the encoder's input."""
+    finetune_epochs: int = 3
+    """finetune: epochs (the one with the best dev weighted F1 is kept)."""
+    finetune_lr: float = 3e-5
+    """finetune: AdamW learning rate."""
+    finetune_batch_size: int = 32
+    """finetune: utterances per step."""
+    max_length: int = 128
+    """finetune: tokens per input (the context is truncated first)."""
+    fps: float = 2.0
+    """visual: frames sampled per second of an utterance."""
+    max_frames: int = 16
+    """visual: at most this many frames per utterance."""
+    face_size: int = 64
+    """visual: side of the aligned face crop in pixels."""
+    device: str = "cpu"
+    """Where learned encoders run (cpu, cuda, cuda:1, ...)."""
+    seed: int = 0
+    """Seed of the SVD and of fine-tuning."""
+
+    def check(self) -> None:
+        for modality in ("text", *MEDIA):
+            spec = getattr(self, modality)
+            if spec is not None:
+                try:
+                    parse_spec(modality, spec)
+                except ValueError as exc:
+                    self.fail(str(exc))
+        for name in ("workers", "tfidf_dim", "finetune_epochs", "finetune_batch_size", "max_length",
+                     "max_frames", "face_size"):
+            if getattr(self, name) < 1:
+                self.fail(f"{name} must be >= 1")
+        if self.context < 0 or not self.fps > 0 or not self.finetune_lr > 0:
+            self.fail("context must be >= 0, fps and finetune_lr > 0")
+
+    def media_options(self) -> dict[str, Any]:
+        return {"fps": self.fps, "max_frames": self.max_frames, "face_size": self.face_size}
+
+
+# --- media: one cached vector per utterance, in worker processes --------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(modality: str, spec: str, options: dict[str, Any], device: str) -> None:
+    import torch
+    torch.set_num_threads(1)
+    _WORKER["featurizer"] = media_featurizer(modality, spec, options, device)
+
+
+def _extract(job: tuple[int, str, float | None, float | None]) -> tuple[int, np.ndarray | None, bool, str | None]:
+    row, path, start, end = job
+    try:
+        vector, cut = _WORKER["featurizer"](path, start, end)
+    except MediaError as exc:
+        return row, None, False, str(exc)
+    return row, vector, cut, None
+
+
+def _cache_path(cache: str, record: dict, path: str, start: float | None, end: float | None) -> str:
+    stat = os.stat(path)
+    key = json.dumps([record["spec"], {k: v for k, v in record.items() if k in ("fps", "max_frames", "face_size")},
+                      os.path.abspath(path), stat.st_size, stat.st_mtime_ns, start, end])
+    digest = hashlib.sha1(key.encode()).hexdigest()
+    return os.path.join(cache, digest[:2], digest + ".npz")
+
+
+def _save_cached(path: str, vector: np.ndarray | None, cut: bool) -> None:
+    array = np.zeros(0, np.float32) if vector is None else np.asarray(vector, np.float32)
+    atomic_write(path, lambda f: np.savez(f, vector=array, cut=np.asarray(cut)))
+
+
+def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], media_root: str,
+                   config: FeaturizeConfig, cache: str, progress: bool) -> tuple[list, dict[str, Any]]:
+    """Per utterance the raw vector (``None``: missing) and the modality's record."""
+    featurizer = media_featurizer(modality, spec, config.media_options(), config.device)
+    record = media_record(modality, spec, featurizer, config.media_options())
+    vectors: list = [None] * len(utterances)
+    cuts, errors, jobs, cached = 0, [], [], {}
+    for row, u in enumerate(utterances):
+        if not u.media or (modality == "visual" and not u.is_video):
+            continue
+        path = os.path.join(media_root, u.media)
+        cached[row] = _cache_path(cache, record, path, u.start, u.end)
+        if os.path.exists(cached[row]):
+            with np.load(cached[row]) as saved:
+                vectors[row] = saved["vector"] if len(saved["vector"]) else None
+                cuts += bool(saved["cut"])
+        else:
+            jobs.append((row, path, u.start, u.end))
+    if config.workers > 1 and len(jobs) > 1:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            config.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+            initargs=(modality, spec, config.media_options(), config.device))
+        results = pool.map(_extract, jobs, chunksize=max(1, min(16, len(jobs) // (4 * config.workers))))
+    else:
+        pool = None
+        _WORKER["featurizer"] = featurizer
+        results = map(_extract, jobs)
+    try:
+        for row, vector, cut, error in tqdm(results, total=len(jobs), desc=f"{modality} ({spec})",
+                                            disable=not progress or not jobs):
+            if error:
+                errors.append(f"{utterances[row].where}: {error}")
+                continue
+            if vector is not None and len(vector) != record["dim"]:
+                raise RuntimeError(f"{spec} gave a {len(vector)}-d vector, not {record['dim']}-d")
+            _save_cached(cached[row], vector, cut)
+            vectors[row], cuts = vector, cuts + cut
+    finally:
+        _WORKER.clear()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if errors:
+        raise MediaError(f"{len(errors)} utterance(s) with unreadable media (the others are cached; fix these "
+                         f"and run again): " + "; ".join(errors[:3]) + (" ..." if len(errors) > 3 else ""))
+    record.update(missing=sum(v is None for v in vectors), cut=cuts)
+    return vectors, record
+
+
+def _normalised(vectors: list, train_rows: np.ndarray, dim: int, state: str | None,
+                fitted: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """``[n, dim]`` z-scored with the train statistics (fitted: the saved ones), missing rows 0, and
+    the presence mask. The statistics go to ``state`` (an ``.npz``)."""
+    present = np.asarray([v is not None for v in vectors])
+    raw = np.zeros((len(vectors), dim), np.float64)
+    if present.any():
+        raw[present] = np.stack([v for v in vectors if v is not None])
+    if fitted:
+        with np.load(fitted) as saved:
+            mean, std = saved["mean"], saved["std"]
+    else:
+        rows = train_rows[present[train_rows]]
+        mean = raw[rows].mean(0) if len(rows) else np.zeros(dim)
+        std = raw[rows].std(0) if len(rows) > 1 else np.ones(dim)
+        std = np.where(std > 1e-8, std, 1.0)
+        np.savez(state, mean=mean, std=std)
+    out = np.where(present[:, None], (raw - mean) / std, 0.0)
+    return out.astype(np.float32), present
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+def _text_features(utterances: Sequence[Utterance], config: FeaturizeConfig, label_names: list[str],
+                   staging: str, cache: str, fitted: dict | None, fitted_root: str | None,
+                   progress: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    kind, model = parse_spec("text", config.text)
+    texts = [u.text for u in utterances]
+    record: dict[str, Any] = {"spec": config.text, "kind": kind}
+    if kind == "tfidf":
+        if fitted:
+            featurizer = TfidfSVDFeaturizer.load(os.path.join(fitted_root, fitted["state"]))
+        else:
+            featurizer = TfidfSVDFeaturizer(config.tfidf_dim, seed=config.seed).fit(
+                [u.text for u in utterances if u.split == "train"])
+            featurizer.save(os.path.join(staging, STATE, "text.npz"))
+        features = featurizer.transform(texts)
+        record.update(state=f"{STATE}/text.npz", ngrams=[1, 2], versions=versions("scikit-learn"))
+    elif kind == "sbert":
+        features = SentenceTransformerFeaturizer(model_source(model), device=config.device).transform(texts)
+        record.update(model=model_source(model), versions=versions("sentence-transformers", "torch"))
+    else:
+        speakers, dialogue_ids = [u.speaker for u in utterances], [u.dialogue for u in utterances]
+        if fitted:
+            encoder = ContextualTextEncoder.load(os.path.join(fitted_root, fitted["state"]), config.device)
+        else:
+            encoder = ContextualTextEncoder(model_source(model), config.context, config.finetune_epochs,
+                                            config.finetune_lr, config.finetune_batch_size, config.max_length,
+                                            seed=config.seed, device=config.device)
+            index = {name: i for i, name in enumerate(label_names)}
+            columns = [(texts, speakers, dialogue_ids,
+                        [index[u.emotion] if u.emotion else -1 for u in utterances])]
+
+            def rows(split: str) -> tuple:
+                keep = [i for i, u in enumerate(utterances) if u.split == split]
+                return tuple([column[i] for i in keep] for column in columns[0])
+            settings = hashlib.sha1(json.dumps(encoder.settings(), sort_keys=True).encode()).hexdigest()[:12]
+            encoder.fit(*rows("train"), dev=rows("dev"), num_classes=len(label_names),
+                        state_dir=os.path.join(cache, f"finetune-{settings}"), progress=progress)
+            encoder.save(os.path.join(staging, STATE, "text"))
+        features = encoder.transform(texts, speakers, dialogue_ids, progress=progress)
+        record.update(model=encoder.model, state=f"{STATE}/text", context=encoder.context,
+                      max_length=encoder.max_length, pooling="mean", best_epoch=encoder.best_epoch,
+                      history=encoder.history, versions=versions("transformers", "torch"))
+    record["dim"] = int(features.shape[1])
+    return features, record
+
+
+# --- the folder ------------------------------------------------------------------------------------
+
+def _assign_dev(utterances: list[Utterance]) -> list[Utterance]:
+    """Without a dev split, the dialogues :func:`dev_holdout` picks from train become dev (the
+    ones :class:`DialogueFolder` would carve), so fine-tuning and the graph model select on
+    the same dialogues."""
+    if any(u.split == "dev" for u in utterances):
+        return utterances
+    held = dev_holdout(dict.fromkeys(u.dialogue for u in utterances if u.split == "train"))
+    return [dataclasses.replace(u, split="dev") if u.dialogue in held else u for u in utterances]
+
+
+def _check_media(utterances: Sequence[Utterance], media_root: str | None) -> None:
+    missing = [u for u in utterances if u.media and not os.path.isfile(os.path.join(media_root or ".", u.media))]
+    if missing:
+        u = missing[0]
+        raise MediaError(f"{len(missing)} media file(s) not found under {media_root or '.'}, first: {u.where}: "
+                         f"{os.path.join(media_root or '.', u.media)}")
+
+
+def _write_split(folder: str, split: str, utterances: Sequence[Utterance], rows: np.ndarray,
+                 features: dict[str, np.ndarray], present: dict[str, np.ndarray]) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["dialogue", "utterance_id", "speaker", "label", "text", "media"]
+                    + [f"{m}_present" for m in present])
+    for r in rows:
+        u = utterances[r]
+        writer.writerow([u.dialogue, u.index, u.speaker, u.emotion, u.text, u.media]
+                        + [int(present[m][r]) for m in present])
+    with open(os.path.join(folder, f"{split}.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write(text.getvalue())
+    for modality, array in features.items():
+        np.save(os.path.join(folder, f"{split}.{modality}.npy"), array[rows])
+
+
+def _prepare_out(out: str, overwrite: bool) -> None:
+    record = os.path.join(out, RECORD)
+    if os.path.exists(record):
+        if not overwrite:
+            raise FileExistsError(f"{out} is already featurized ({RECORD}); pass --overwrite to make it again")
+        with open(record) as f:
+            old = json.load(f).get("files", [])
+        os.unlink(record)                                  # from here the folder reads as incomplete
+        for name in old:
+            path = os.path.join(out, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif os.path.exists(path):
+                os.unlink(path)
+    elif os.path.isdir(out) and set(os.listdir(out)) - {".cache", ".staging"}:
+        raise FileExistsError(f"{out} is not empty and not a featurize folder; choose another --out")
+    os.makedirs(out, exist_ok=True)
+
+
+def read_record(folder: str) -> dict[str, Any]:
+    """The ``featurizers.json`` of a featurized folder (or a run folder that kept it)."""
+    path = os.path.join(folder, RECORD)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{folder}: no {RECORD} (not made by dialoggraph featurize)")
+    with open(path) as f:
+        return json.load(f)
+
+
+def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str | None = None,
+              config: FeaturizeConfig | None = None, label_names: Sequence[str] | None = None,
+              fitted: str | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Featurize a transcript (a CSV path or :class:`Utterance` rows) into the folder ``out``.
+
+    Args:
+        transcript: the transcript CSV, or its rows.
+        out: the folder to write (see the module docstring); its ``.cache`` makes a rerun resume.
+        media_root: the folder the ``media`` paths are relative to (default: the transcript's folder).
+        config: what to make (default: TF-IDF text only).
+        label_names: the label order (default: the sorted emotions of the transcript).
+        fitted: a folder with the ``featurizers.json`` of an earlier run (a featurized folder or a
+            run folder that kept it): its featurizers, already fitted, make the features (its
+            config replaces ``config``; nothing is fitted) - how predictions on raw input are made.
+        overwrite: replace a folder that is already featurized.
+        progress: show progress bars.
+
+    Returns:
+        the record written to ``featurizers.json``.
+    """
+    if isinstance(transcript, str):
+        if media_root is None:
+            media_root = os.path.dirname(os.path.abspath(transcript))
+        source, utterances = os.path.abspath(transcript), read_transcript(transcript)
+    else:
+        source, utterances = "<rows>", list(transcript)
+        check_order(utterances, "transcript")
+        if not utterances:
+            raise DialogueValidationError("transcript: no utterances")
+    previous = read_record(fitted) if fitted else None
+    if previous:
+        config = FeaturizeConfig(**previous["options"])
+        label_names = previous["label_names"]
+    config = config or FeaturizeConfig()
+    emotions = sorted({u.emotion for u in utterances} - {""})
+    label_names = list(label_names or emotions)
+    unknown = sorted(set(emotions) - set(label_names))
+    if unknown:
+        raise DialogueValidationError(f"{source}: emotion(s) {', '.join(map(repr, unknown))} not among the "
+                                      f"labels {', '.join(label_names)}")
+    if not previous:
+        utterances = _assign_dev(utterances)
+    wanted = [m for m in MEDIA if getattr(config, m)]
+    if wanted:
+        _check_media(utterances, media_root)
+    if not previous and parse_spec("text", config.text)[0] == "finetune":
+        for split in ("train", "dev"):
+            if not any(u.emotion for u in utterances if u.split == split):
+                raise DialogueValidationError(f"{source}: --text finetune needs labelled {split} utterances")
+    _prepare_out(out, overwrite)
+    cache, staging = os.path.join(out, ".cache"), os.path.join(out, ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(os.path.join(staging, STATE))
+
+    train_rows = np.asarray([i for i, u in enumerate(utterances) if u.split == "train"], dtype=np.int64)
+    features: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    records: dict[str, Any] = {}
+    if config.text != "none":
+        features["text"], records["text"] = _text_features(
+            utterances, config, label_names, staging, cache, previous and previous["modalities"]["text"],
+            fitted, progress)
+    for modality in wanted:
+        spec = getattr(config, modality)
+        vectors, record = _media_vectors(modality, spec, utterances, media_root or ".", config,
+                                         os.path.join(cache, modality), progress)
+        norm = os.path.join(fitted, previous["modalities"][modality]["normalization"]) if previous else None
+        features[modality], present[modality] = _normalised(
+            vectors, train_rows, record["dim"], os.path.join(staging, STATE, f"{modality}.npz"), norm)
+        record["normalization"] = f"{STATE}/{modality}.npz"
+        records[modality] = record
+    if not features:
+        raise DialogueValidationError("nothing to make: --text none and no --audio or --visual")
+    if previous:                                   # the fitted state stays where it is; copy what it needs
+        shutil.rmtree(os.path.join(staging, STATE))
+        shutil.copytree(os.path.join(fitted, STATE), os.path.join(staging, STATE))
+
+    splits = {s: np.asarray([i for i, u in enumerate(utterances) if u.split == s], dtype=np.int64) for s in SPLITS}
+    splits = {s: rows for s, rows in splits.items() if len(rows)}
+    for split, rows in splits.items():
+        _write_split(staging, split, utterances, rows, features, present)
+    with open(os.path.join(staging, "labels.txt"), "w") as f:
+        f.write("".join(name + "\n" for name in label_names))
+    files = ["labels.txt", STATE] + [f"{s}.csv" for s in splits] + [f"{s}.{m}.npy" for s in splits for m in features]
+    record = {"format": 1, "dialoggraph": dialoggraph.__version__, "options": to_dict(config),
+              "transcript": {"source": source, "utterances": len(utterances),
+                             "dialogues": len({u.dialogue for u in utterances})},
+              "splits": {s: int(len(rows)) for s, rows in splits.items()}, "label_names": label_names,
+              "modalities": records, "files": files}
+    for name in files:
+        target = os.path.join(out, name)
+        if name == STATE:
+            atomic_folder(target, lambda folder: shutil.copytree(os.path.join(staging, STATE), folder,
+                                                                 dirs_exist_ok=True))
+        else:
+            os.replace(os.path.join(staging, name), target)
+    atomic_write_json(os.path.join(out, RECORD), record)
+    shutil.rmtree(staging, ignore_errors=True)
+    return record
+
+
+def keep_featurizers(data_root: str, run_dir: str) -> bool:
+    """Copy a featurized folder's ``featurizers.json`` and fitted state into a run folder, so the
+    run's checkpoints can featurize raw input (``dialoggraph predict --transcripts``) on their own.
+    Returns whether there was anything to keep."""
+    if not os.path.exists(os.path.join(data_root, RECORD)):
+        return False
+    atomic_folder(os.path.join(run_dir, STATE),
+                  lambda folder: shutil.copytree(os.path.join(data_root, STATE), folder, dirs_exist_ok=True))
+    shutil.copyfile(os.path.join(data_root, RECORD), os.path.join(run_dir, RECORD + ".tmp"))
+    os.replace(os.path.join(run_dir, RECORD + ".tmp"), os.path.join(run_dir, RECORD))
+    return True
