@@ -1,7 +1,7 @@
 """The ``dialoggraph`` command line (also ``python -m dialoggraph`` and, for DDP,
 ``torchrun --nproc_per_node=N -m dialoggraph train ...``).
 
-Commands: ``train``, ``evaluate``, ``predict``, ``models``, ``inspect``, ``reproduce``. A
+Commands: ``featurize``, ``train``, ``evaluate``, ``predict``, ``models``, ``inspect``, ``reproduce``. A
 user error (bad option, config value, input file or checkpoint) is one line on stderr
 and exit code 2; an internal error keeps its traceback (``--debug`` shows the traceback
 of a user error too).
@@ -13,18 +13,18 @@ import sys
 from typing import Sequence
 
 import dialoggraph
-from dialoggraph.cli import evaluate, inspect, models, predict, reproduce, train
+from dialoggraph.cli import evaluate, featurize, inspect, models, predict, reproduce, train
 from dialoggraph.cli.errors import USER_ERRORS, Parser
 from dialoggraph.train import distributed
 
-COMMANDS = (train, evaluate, predict, models, inspect, reproduce)
+COMMANDS = (featurize, train, evaluate, predict, models, inspect, reproduce)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; ``argv`` is read first for what decides the options (``--model``, ``--config``)."""
     parser = Parser(prog="dialoggraph", description="dialoggraph: graph neural networks for multimodal emotion "
-                                                    "recognition in conversation. Train, evaluate, predict, "
-                                                    "inspect graphs and reproduce the papers' settings.")
+                                                    "recognition in conversation. Featurize, train, evaluate, "
+                                                    "predict, inspect graphs and reproduce the papers' settings.")
     parser.add_argument("--version", action="version", version=f"dialoggraph {dialoggraph.__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of user errors too")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)

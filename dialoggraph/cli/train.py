@@ -13,6 +13,7 @@ from dialoggraph.cli.options import add_config_options, file_values, given, read
 from dialoggraph.config import ConfigError, from_dict, to_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.features.featurize import RECORD, STATE, keep_featurizers
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
@@ -156,6 +157,8 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
         if not train.quiet:
             print(f"dialoggraph: writing the run to {out}", file=sys.stderr)
         write_run_file(os.path.join(out, "config.yaml"), resolved)
+        if data.dataset == "folder":
+            keep_featurizers(data.root, out)
     results = []
     for seed in seeds:
         seed_out = os.path.join(out, f"seed{seed}") if len(seeds) > 1 else out
@@ -178,7 +181,8 @@ def check_out(out: str, overwrite: bool) -> None:
     """Refuse an ``OUT`` that holds an earlier run (its config.yaml, summary, checkpoints or seed
     folders) or that cannot be written; ``overwrite`` removes the earlier run."""
     seeds = [f for f in os.listdir(out) if f.startswith("seed")] if os.path.isdir(out) else []
-    prepare_out_dir(out, overwrite, resuming=False, names=("config.yaml", "summary.json", *RUN_FILES, *seeds))
+    prepare_out_dir(out, overwrite, resuming=False,
+                    names=("config.yaml", "summary.json", RECORD, STATE, *RUN_FILES, *seeds))
 
 
 def print_results(results: list[dict]) -> None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from torch_geometric.data import HeteroData, download_url
@@ -14,12 +15,64 @@ from dialoggraph.datasets.io import read_csv
 from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
 from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from dialoggraph.features.timing import timing_features
+from dialoggraph.features.transcript import SPLITS, Utterance
 
 EMOTIONS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
 SENTIMENTS = ["neutral", "positive", "negative"]
 COLUMNS = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID")
 URL = "https://raw.githubusercontent.com/declare-lab/MELD/master/data/MELD"
 OTHER_SPEAKER = "other"
+#: Where MELD.Raw keeps each split's clips ``dia{D}_utt{U}.mp4`` (its train/dev/test archives, extracted).
+RAW_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test"}
+
+
+def sorted_rows(path: str) -> tuple[list[dict[str, str]], np.ndarray]:
+    """Rows of one split's CSV and the permutation that orders them by dialogue, utterance."""
+    rows = read_csv(path, COLUMNS)
+    keys = []
+    seen = set()
+    for row in rows:
+        try:
+            key = (int(row["Dialogue_ID"]), int(row["Utterance_ID"]))
+        except ValueError:
+            raise DialogueValidationError(
+                f"{path}, line {row['_row']}: Dialogue_ID/Utterance_ID must be integers") from None
+        if key in seen:
+            raise DialogueValidationError(
+                f"{path}, line {row['_row']}: duplicate utterance {key[1]} of dialogue {key[0]}")
+        seen.add(key)
+        keys.append(key)
+    return rows, np.asarray(sorted(range(len(rows)), key=keys.__getitem__), dtype=np.int64)
+
+
+def meld_transcript(root: str, raw_root: str | None = None, splits: Sequence[str] = SPLITS) -> list[Utterance]:
+    """MELD's CSVs as transcript rows for :func:`~dialoggraph.features.featurize` (dialogue ids
+    ``{split}_dia{D}``, emotions lower-cased).
+
+    With ``raw_root`` (the extracted MELD.Raw: ``train_splits/``, ``dev_splits_complete/``,
+    ``output_repeated_splits_test/``) each row's ``media`` is its clip ``dia{D}_utt{U}.mp4``
+    relative to ``raw_root``; a clip the release lacks (MELD.Raw misses a few) gets no media
+    (zero features, ``*_present`` = 0) and a warning that counts them.
+    """
+    out, absent = [], []
+    for split in splits:
+        path = os.path.join(root, f"{split}_sent_emo.csv")
+        rows, order = sorted_rows(path)
+        for i in order:
+            row = rows[i]
+            d, u = int(row["Dialogue_ID"]), int(row["Utterance_ID"])
+            media = ""
+            if raw_root is not None:
+                media = os.path.join(RAW_FOLDERS[split], f"dia{d}_utt{u}.mp4")
+                if not os.path.isfile(os.path.join(raw_root, media)):
+                    absent.append(media)
+                    media = ""
+            out.append(Utterance(f"{split}_dia{d}", u, row["Speaker"].strip() or "?", " ".join(row["Utterance"].split()),
+                                 row["Emotion"].strip().lower(), split, media, line=int(row["_row"])))
+    if absent:
+        warnings.warn(f"{raw_root}: {len(absent)} MELD clip(s) missing (e.g. {absent[0]}); those utterances get "
+                      f"zero audio/visual features", stacklevel=2)
+    return out
 
 
 class MELD(DialogueDataset):
@@ -88,24 +141,8 @@ class MELD(DialogueDataset):
                 "sbert_model": self.sbert_model if self.text_features == "sentence-transformers" else None}
 
     def _read_split(self, split: str) -> tuple[str, list[dict[str, str]], np.ndarray]:
-        """Rows of one split's CSV and the permutation that orders them by dialogue, utterance."""
         path = os.path.join(self.root, f"{split}_sent_emo.csv")
-        rows = read_csv(path, COLUMNS)
-        keys = []
-        seen = set()
-        for row in rows:
-            try:
-                key = (int(row["Dialogue_ID"]), int(row["Utterance_ID"]))
-            except ValueError:
-                raise DialogueValidationError(
-                    f"{path}, line {row['_row']}: Dialogue_ID/Utterance_ID must be integers") from None
-            if key in seen:
-                raise DialogueValidationError(
-                    f"{path}, line {row['_row']}: duplicate utterance {key[1]} of dialogue {key[0]}")
-            seen.add(key)
-            keys.append(key)
-        order = np.asarray(sorted(range(len(rows)), key=keys.__getitem__), dtype=np.int64)
-        return path, rows, order
+        return (path, *sorted_rows(path))
 
     def _text_featurizer(self, train_rows: list[dict[str, str]]):
         if self.text_features == "tfidf":

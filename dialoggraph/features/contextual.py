@@ -172,7 +172,7 @@ class ContextualTextEncoder:
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                total += float(loss) * len(rows)
+                total += loss.item() * len(rows)
             score = self._dev_f1(dev_pairs, dev_labels)
             self.history.append({"epoch": epoch + 1, "loss": total / len(order), "dev_weighted_f1": score})
             if score > best_score:

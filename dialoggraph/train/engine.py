@@ -228,9 +228,10 @@ def prepare_out_dir(path: str, overwrite: bool, resuming: bool, names: Sequence[
     refuse to replace an earlier run's ``names`` (files or folders) unless ``overwrite`` (they
     are then removed) or the run is resumed there."""
     writable_folder(path)
-    for name in os.listdir(path):          # temporary files of a write that was killed (never read)
-        if name.startswith(".tmp-"):
-            os.remove(os.path.join(path, name))
+    for name in os.listdir(path):          # temporary files and folders of a write that was killed (never read)
+        if name.startswith((".tmp-", ".old-")):
+            target = os.path.join(path, name)
+            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
     existing = sorted(f for f in names if os.path.exists(os.path.join(path, f)))
     if existing and not resuming:
         if not overwrite:
