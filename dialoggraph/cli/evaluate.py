@@ -10,7 +10,7 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file
 from dialoggraph.config import from_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
-from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.io import atomic_write_json
 from dialoggraph.models import resolve_model
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.train.engine import check_split, evaluate, labelled_count, model_from_checkpoint

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from dialoggraph.config import ConfigError, split_optional, describe, field_docs, field_hints
-from dialoggraph.datasets.io import atomic_write
+from dialoggraph.io import atomic_write
 
 #: The sections of a run file (``dialoggraph train --config run.yaml``).
 RUN_KEYS = ("model", "preset", "seeds", "out", "data", "model_config", "train")

@@ -15,7 +15,7 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_data
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.folder import DialogueFolder
-from dialoggraph.datasets.io import atomic_write
+from dialoggraph.io import atomic_write
 from dialoggraph.features.featurize import RECORD, featurize
 from dialoggraph.features.transcript import read_transcript
 from dialoggraph.models import resolve_model

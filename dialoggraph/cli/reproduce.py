@@ -11,7 +11,7 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.train import fit_seeds
 from dialoggraph.config import from_dict
 from dialoggraph.datasets.factory import DatasetConfig
-from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.io import atomic_write_json
 from dialoggraph.models import MODELS, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.engine import TrainConfig

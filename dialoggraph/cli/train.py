@@ -12,7 +12,7 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
 from dialoggraph.config import ConfigError, from_dict, to_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
-from dialoggraph.datasets.io import atomic_write_json
+from dialoggraph.io import atomic_write_json
 from dialoggraph.features.featurize import RECORD, STATE, keep_featurizers
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
 from dialoggraph.train import distributed

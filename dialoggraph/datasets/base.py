@@ -11,10 +11,9 @@ from typing import Any, Callable
 import torch
 from torch_geometric.data import HeteroData, InMemoryDataset
 
+from dialoggraph.data.dialogue import SPLITS
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.io import atomic_write, atomic_write_json
-
-SPLITS = ("train", "dev", "test")
+from dialoggraph.io import atomic_write, atomic_write_json
 
 
 class DialogueDataset(InMemoryDataset):

@@ -9,6 +9,7 @@ from dialoggraph.config import TypedConfig
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.feature_pickle import IEMOCAP_LABELS, MELD_LABELS, FeaturePickle
 from dialoggraph.datasets.folder import DialogueFolder
+from dialoggraph.datasets.iemocap import IEMOCAP
 from dialoggraph.datasets.meld import MELD
 from dialoggraph.datasets.synthetic import SyntheticDialogues
 
@@ -19,16 +20,24 @@ LABEL_SETS = {"iemocap": IEMOCAP_LABELS, "meld": MELD_LABELS}
 class DatasetConfig(TypedConfig):
     """Which data to load (``--dataset`` and its options on the command line, ``data:`` in a config file)."""
 
-    dataset: Literal["synthetic", "meld", "folder", "pickle"] = "synthetic"
-    """The dataset kind: the embedded synthetic task, MELD's CSVs, your own folder, or community feature files."""
+    dataset: Literal["synthetic", "meld", "iemocap", "folder", "pickle"] = "synthetic"
+    """The dataset kind: the embedded synthetic task, MELD's CSVs, the IEMOCAP release, your own folder, or
+    community feature files."""
     root: str | None = None
-    """Data folder (meld, folder) or feature file / folder (pickle)."""
+    """Data folder (meld, iemocap, folder) or feature file / folder (pickle)."""
     layout: Literal["mmgcn", "multiemo", "dagerc"] | None = None
     """pickle: the feature files' layout (see docs/data_format.md)."""
     labels: str | None = None
-    """pickle: label names: iemocap, meld or a comma-separated list (default: from the file)."""
+    """pickle: label names: iemocap, meld or a comma-separated list (default: from the file); iemocap: 6 or 4."""
     text_features: str = "tfidf"
-    """meld: tfidf, sentence-transformers, or a row-aligned .npy path pattern with {split}."""
+    """meld: tfidf, sentence-transformers, or a row-aligned .npy path pattern with {split}; iemocap: tfidf,
+    sbert:MODEL or finetune:MODEL."""
+    raw_root: str | None = None
+    """meld: the extracted MELD.Raw clips, for audio/visual features."""
+    audio: str | None = None
+    """meld (with raw_root), iemocap: audio features: egemaps, compare or hf:MODEL."""
+    visual: str | None = None
+    """meld (with raw_root), iemocap: face features: hog, lbp, hf:MODEL or timm:MODEL."""
     num_dialogues: int = 400
     """synthetic: training dialogues (dev and test: a quarter as many)."""
     data_seed: int = 0
@@ -43,6 +52,10 @@ class DatasetConfig(TypedConfig):
             self.fail("layout (mmgcn, multiemo or dagerc) is required for dataset 'pickle'")
         if self.num_dialogues < 1:
             self.fail("num_dialogues must be >= 1")
+        if self.dataset == "iemocap" and self.labels not in (None, "6", "4"):
+            self.fail("labels must be 6 or 4 for dataset 'iemocap'")
+        if (self.audio or self.visual) and not (self.dataset == "iemocap" or self.raw_root):
+            self.fail("audio/visual features are made for dataset 'iemocap', or 'meld' with raw_root")
 
 
 def load_dataset(config: DatasetConfig, split: str, pre_transform=None):
@@ -54,8 +67,11 @@ def load_dataset(config: DatasetConfig, split: str, pre_transform=None):
         raise DialogueValidationError(f"{config.root}: no such file or folder")
     cache = os.path.join(config.cache_dir, config.dataset) if config.cache_dir else None
     if config.dataset == "meld":
-        return MELD(config.root, split, text_features=config.text_features, pre_transform=pre_transform,
-                    cache_dir=cache)
+        return MELD(config.root, split, text_features=config.text_features, raw_root=config.raw_root,
+                    audio=config.audio, visual=config.visual, pre_transform=pre_transform, cache_dir=cache)
+    if config.dataset == "iemocap":
+        return IEMOCAP(config.root, split, labels=config.labels or "6", text=config.text_features,
+                       audio=config.audio, visual=config.visual, pre_transform=pre_transform, cache_dir=cache)
     if config.dataset == "folder":
         return DialogueFolder(config.root, split, pre_transform=pre_transform, cache_dir=cache)
     labels = LABEL_SETS.get(config.labels or "", config.labels.split(",") if config.labels else None)

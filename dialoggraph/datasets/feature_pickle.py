@@ -34,7 +34,7 @@ from torch_geometric.data import HeteroData
 from dialoggraph.data.dialogue import make_dialogue
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.base import DialogueDataset
-from dialoggraph.datasets.io import dev_holdout, safe_unpickle
+from dialoggraph.io import dev_holdout, safe_unpickle
 
 LAYOUTS = ("mmgcn", "multiemo", "dagerc")
 IEMOCAP_LABELS = ["happy", "sad", "neutral", "angry", "excited", "frustrated"]

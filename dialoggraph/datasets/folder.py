@@ -27,7 +27,7 @@ from torch_geometric.data import HeteroData
 from dialoggraph.data.dialogue import NODE, UNLABELED
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.base import DialogueDataset
-from dialoggraph.datasets.io import atomic_write, dev_holdout, read_csv
+from dialoggraph.io import atomic_write, dev_holdout, read_csv
 from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
 
 COLUMNS = ("dialogue", "speaker", "label")

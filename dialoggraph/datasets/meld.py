@@ -1,6 +1,8 @@
 """MELD (Poria et al., ACL 2019) from its official CSVs."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import warnings
 from collections import Counter
@@ -9,13 +11,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from torch_geometric.data import HeteroData, download_url
 
+from dialoggraph.config import to_dict
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.base import DialogueDataset
-from dialoggraph.datasets.io import read_csv
+from dialoggraph.datasets.base import SPLITS, DialogueDataset
+from dialoggraph.io import read_csv
 from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
 from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from dialoggraph.features.timing import timing_features
-from dialoggraph.features.transcript import SPLITS, Utterance
+from dialoggraph.features.featurize import RECORD, FeaturizeConfig, featurize
+from dialoggraph.features.transcript import Utterance
 
 EMOTIONS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
 SENTIMENTS = ["neutral", "positive", "negative"]
@@ -96,15 +100,30 @@ class MELD(DialogueDataset):
         target: ``"emotion"`` (7 classes, MELD's order) or ``"sentiment"`` (3).
         min_speaker_utterances: speakers with fewer train utterances share the
             global speaker id of ``"other"`` (id 0).
+        raw_root: the extracted MELD.Raw (``train_splits/``, ``dev_splits_complete/``,
+            ``output_repeated_splits_test/`` with the clips ``dia{D}_utt{U}.mp4``), for
+            ``audio`` / ``visual`` features made from the clips by
+            :func:`~dialoggraph.features.featurize` (once, into ``features_dir``,
+            default ``root/featurized/media-<digest>``).
+        audio: ``egemaps``, ``compare`` or ``hf:MODEL`` (needs ``raw_root``).
+        visual: ``hog``, ``lbp``, ``hf:MODEL`` or ``timm:MODEL`` (needs ``raw_root``).
+        featurize_options: other :class:`~dialoggraph.features.FeaturizeConfig` fields.
     """
 
     def __init__(self, root: str, split: str = "train", text_features: str = "tfidf",
                  text_dim: int = 256, timing: bool = False, target: str = "emotion",
                  min_speaker_utterances: int = 20,
                  sbert_model: str = "sentence-transformers/all-MiniLM-L6-v2",
+                 raw_root: str | None = None, audio: str | None = None, visual: str | None = None,
+                 featurize_options: dict[str, Any] | None = None, features_dir: str | None = None,
                  transform: Callable | None = None, pre_transform: Callable | None = None,
                  pre_filter: Callable | None = None, force_reload: bool = False,
                  cache_dir: str | None = None):
+        if (audio or visual) and raw_root is None:
+            raise ValueError("audio/visual features are made from MELD.Raw's clips: give raw_root")
+        self.raw_root, self.audio, self.visual = raw_root, audio, visual
+        self.media_config = FeaturizeConfig(text="none", audio=audio, visual=visual, **(featurize_options or {}))
+        self.features_dir = features_dir
         if target not in ("emotion", "sentiment"):
             raise ValueError(f"target must be 'emotion' or 'sentiment', got {target!r}")
         if text_features not in ("tfidf", "sentence-transformers") and "{split}" not in text_features:
@@ -138,7 +157,16 @@ class MELD(DialogueDataset):
         return {"text_features": self.text_features, "text_dim": self.text_dim,
                 "timing": self.timing, "target": self.target,
                 "min_speaker_utterances": self.min_speaker_utterances,
-                "sbert_model": self.sbert_model if self.text_features == "sentence-transformers" else None}
+                "sbert_model": self.sbert_model if self.text_features == "sentence-transformers" else None,
+                "media": [os.path.abspath(self.raw_root), to_dict(self.media_config)] if self.raw_root else None}
+
+    def _media_folder(self) -> str:
+        """The folder of the clips' audio/visual features, featurized on first use."""
+        digest = hashlib.sha1(json.dumps(self.options()["media"], sort_keys=True).encode()).hexdigest()[:10]
+        folder = self.features_dir or os.path.join(self.root, "featurized", f"media-{digest}")
+        if not os.path.exists(os.path.join(folder, RECORD)):
+            featurize(meld_transcript(self.root, self.raw_root), folder, self.raw_root, self.media_config, EMOTIONS)
+        return folder
 
     def _read_split(self, split: str) -> tuple[str, list[dict[str, str]], np.ndarray]:
         path = os.path.join(self.root, f"{split}_sent_emo.csv")
@@ -161,6 +189,12 @@ class MELD(DialogueDataset):
         else:
             text = self._text_featurizer(train_rows).transform(texts)
         features = {"text": text}
+        if self.raw_root is not None:
+            folder = self._media_folder()
+            for modality in ("audio", "visual"):
+                if getattr(self, modality):
+                    npy = os.path.join(folder, f"{self.split}.{modality}.npy")
+                    features[modality] = check_features(np.load(npy), npy, len(rows))
         if self.timing:
             features["timing"] = timing_features([r["StartTime"] for r in rows],
                                                  [r["EndTime"] for r in rows], texts, path)

@@ -16,7 +16,7 @@ import torch
 from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
-from dialoggraph.datasets.io import atomic_folder, atomic_write
+from dialoggraph.io import atomic_folder, atomic_write
 from dialoggraph.extras import require
 
 HEAD_FILE = "dialoggraph_head.pt"

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 import dialoggraph
 from dialoggraph.config import TypedConfig, to_dict
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
+from dialoggraph.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
 from dialoggraph.features.contextual import ContextualTextEncoder
 from dialoggraph.features.media import MediaError
 from dialoggraph.features.specs import media_featurizer, media_record, model_source, parse_spec, versions

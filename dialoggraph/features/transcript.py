@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.io import atomic_write, read_csv
+from dialoggraph.data.dialogue import SPLITS
+from dialoggraph.io import atomic_write, read_csv
 
 COLUMNS = ("dialogue_id", "utterance_id", "speaker", "text")
 OPTIONAL_COLUMNS = ("emotion", "split", "media", "start", "end")
-SPLITS = ("train", "dev", "test")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from dialoggraph.datasets.io import atomic_write
+from dialoggraph.io import atomic_write
 
 
 class CheckpointError(ValueError):

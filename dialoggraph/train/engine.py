@@ -21,7 +21,7 @@ import dialoggraph
 from dialoggraph.config import ConfigError, TypedConfig, from_dict, to_dict
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.io import atomic_write, atomic_write_json, writable_folder
+from dialoggraph.io import atomic_write, atomic_write_json, writable_folder
 from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import model_spec, resolve_model

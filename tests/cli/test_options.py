@@ -18,7 +18,7 @@ from dialoggraph.train.engine import TrainConfig
 TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"]
 SPECIAL = {"dominant": "audio", "context_blocks": "ms", "modalities": ("text", "audio"), "root": "data/x",
            "device": "cuda:1", "text_features": "sentence-transformers", "labels": "iemocap",
-           "cache_dir": "cache"}
+           "cache_dir": "cache", "raw_root": "data/raw", "audio": "egemaps", "visual": "hog"}
 
 
 def other_value(name, hint, default):
@@ -51,7 +51,7 @@ CASES = [(name, cls.Config, "model") for name, cls in sorted(MODELS.items())] + 
 @pytest.mark.parametrize("model,config_cls,section", CASES, ids=[f"{m}-{c.__name__}" for m, c, _ in CASES])
 def test_every_field_is_settable_from_a_flag_and_from_a_file(model, config_cls, section, tmp_path):
     parser = build_parser(["train", "--model", model])
-    base = {"dataset": "meld", "root": "data/x"} if config_cls is DatasetConfig else {}
+    base = {"dataset": "meld", "root": "data/x", "raw_root": "data/raw"} if config_cls is DatasetConfig else {}
     for f in dataclasses.fields(config_cls):
         hint = field_hints(config_cls)[f.name]
         value = other_value(f.name, hint, f.default)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 # Run dialoggraph in a child that SIGKILLs itself before the FAULT_AT-th os.replace.
 CHILD = """
 import os, signal, sys
-import dialoggraph.datasets.io as io
+import dialoggraph.io as io
 at = int(os.environ.get("FAULT_AT", "0"))
 real = os.replace
 count = [0]

@@ -1,4 +1,4 @@
-"""File helpers shared by the datasets: atomic writes, CSV reading, safe unpickling, dev splits."""
+"""File helpers shared by the datasets, featurizers and runs: atomic writes, CSV reading, safe unpickling, dev splits."""
 from __future__ import annotations
 
 import csv
