@@ -109,9 +109,9 @@ class ContextualTextEncoder:
         return context_pairs(texts, speakers, dialogues, self.context, self.tokenizer.sep_token or "|")
 
     def _pooled(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
-        first, second = zip(*pairs)
-        inputs = self.tokenizer(list(first), list(second), truncation="only_second", padding=True,
-                                max_length=self.max_length, return_tensors="pt").to(self.device)
+        encoded = [self.tokenizer(first, second or None, truncation="only_second" if second else True,
+                                  max_length=self.max_length) for first, second in pairs]
+        inputs = self.tokenizer.pad(encoded, return_tensors="pt").to(self.device)
         hidden = self.encoder(**inputs).last_hidden_state
         mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)

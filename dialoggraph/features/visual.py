@@ -23,6 +23,10 @@ from dialoggraph.features.media import load_frames
 class FaceAligner:
     """The largest frontal face of an RGB frame, eye-aligned, as a ``[size, size, 3]`` uint8 crop.
 
+    The frame is rotated about the face's centre by the angle of the line
+    through the eye centres (the largest eye detection in each half of the
+    face's upper 60%), so the eyes are level, then the face box is cropped.
+
     Args:
         size: side of the square crop.
         min_face: smallest face side searched, as a fraction of the frame's shorter side.
@@ -47,12 +51,15 @@ class FaceAligner:
             return None
         x, y, w, h = max(found, key=lambda box: box[2] * box[3])
         center = (x + w / 2.0, y + h / 2.0)
-        eyes = self.eyes.detectMultiScale(gray[y:y + h // 2, x:x + w], scaleFactor=1.1, minNeighbors=5)
+        eyes = self.eyes.detectMultiScale(gray[y:y + int(0.6 * h), x:x + w], scaleFactor=1.05, minNeighbors=4,
+                                          minSize=(max(1, w // 8),) * 2)
+        centers = [(ex + ew / 2.0, ey + eh / 2.0) for ex, ey, ew, eh in sorted(eyes, key=lambda e: -e[2] * e[3])]
+        left = [c for c in centers if c[0] < w / 2]
+        right = [c for c in centers if c[0] >= w / 2]
         angle = 0.0
-        if len(eyes) >= 2:
-            (lx, ly, lw, lh), (rx, ry, rw, rh) = sorted(sorted(eyes, key=lambda e: -e[2] * e[3])[:2],
-                                                        key=lambda e: e[0])
-            angle = float(np.degrees(np.arctan2((ry + rh / 2) - (ly + lh / 2), (rx + rw / 2) - (lx + lw / 2))))
+        if left and right:                     # the largest detection on each side of the face
+            (lx, ly), (rx, ry) = left[0], right[0]
+            angle = float(np.degrees(np.arctan2(ry - ly, rx - lx)))
         rotation = cv2.getRotationMatrix2D(center, angle, 1.0)
         aligned = cv2.warpAffine(image, rotation, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
