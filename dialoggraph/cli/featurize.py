@@ -6,7 +6,7 @@ from typing import Sequence
 
 from dialoggraph.cli.options import add_config_options, given
 from dialoggraph.config import from_dict
-from dialoggraph.features.featurize import FeaturizeConfig, featurize
+from dialoggraph.features.pipeline import FeaturizeConfig, featurize
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:

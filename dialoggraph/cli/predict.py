@@ -16,7 +16,7 @@ from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_da
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.folder import DialogueFolder
 from dialoggraph.io import atomic_write
-from dialoggraph.features.featurize import RECORD, featurize
+from dialoggraph.features.pipeline import RECORD, featurize
 from dialoggraph.features.transcript import read_transcript
 from dialoggraph.models import resolve_model
 from dialoggraph.train.engine import check_split, model_from_checkpoint, predict

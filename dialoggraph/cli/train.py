@@ -13,7 +13,7 @@ from dialoggraph.cli.options import add_config_options, file_values, given, read
 from dialoggraph.config import ConfigError, from_dict, to_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.io import atomic_write_json
-from dialoggraph.features.featurize import RECORD, STATE, keep_featurizers
+from dialoggraph.features.pipeline import RECORD, STATE, keep_featurizers
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint

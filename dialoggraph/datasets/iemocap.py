@@ -33,7 +33,7 @@ from dialoggraph.config import to_dict
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.feature_pickle import IEMOCAP_LABELS
 from dialoggraph.datasets.folder import DialogueFolder
-from dialoggraph.features.featurize import RECORD, FeaturizeConfig, featurize
+from dialoggraph.features.pipeline import RECORD, FeaturizeConfig, featurize
 from dialoggraph.features.transcript import Utterance
 
 LABEL_MAPS = {

@@ -18,7 +18,7 @@ from dialoggraph.io import read_csv
 from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
 from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from dialoggraph.features.timing import timing_features
-from dialoggraph.features.featurize import RECORD, FeaturizeConfig, featurize
+from dialoggraph.features.pipeline import RECORD, FeaturizeConfig, featurize
 from dialoggraph.features.transcript import Utterance
 
 EMOTIONS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]

@@ -6,7 +6,7 @@ importable on their own.
 """
 from dialoggraph.features.audio import AudioFeaturizer, OpenSmileFunctionals, PretrainedAudioEncoder
 from dialoggraph.features.contextual import ContextualTextEncoder
-from dialoggraph.features.featurize import FeaturizeConfig, featurize, keep_featurizers, read_record
+from dialoggraph.features.pipeline import FeaturizeConfig, featurize, keep_featurizers, read_record
 from dialoggraph.features.media import MediaError, load_audio, load_frames
 from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from dialoggraph.features.timing import parse_timestamp, timing_features

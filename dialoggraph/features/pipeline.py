@@ -360,8 +360,7 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
     if unknown:
         raise DialogueValidationError(f"{source}: emotion(s) {', '.join(map(repr, unknown))} not among the "
                                       f"labels {', '.join(label_names)}")
-    if not previous:
-        utterances = _assign_dev(utterances)
+    utterances = _assign_dev(utterances)
     wanted = [m for m in MEDIA if getattr(config, m)]
     if wanted:
         _check_media(utterances, media_root)
