@@ -31,7 +31,7 @@ class TfidfSVDFeaturizer:
 
     Args:
         dim: output size (SVD components; capped by the vocabulary size).
-        min_df: ignore n-grams seen in fewer documents.
+        min_df: ignore n-grams seen in fewer documents (lowered to 1 when it would leave none).
         seed: SVD's random state, so features are reproducible.
     """
 
@@ -44,7 +44,11 @@ class TfidfSVDFeaturizer:
 
     def fit(self, texts: Sequence[str]) -> "TfidfSVDFeaturizer":
         self.vectorizer = _vectorizer(self.min_df)
-        counts = self.vectorizer.fit_transform(texts)
+        try:
+            counts = self.vectorizer.fit_transform(texts)
+        except ValueError:                  # a corpus so small that min_df leaves no n-gram: keep them all
+            self.vectorizer = _vectorizer(1)
+            counts = self.vectorizer.fit_transform(texts)
         dim = max(1, min(self.dim, counts.shape[1] - 1))
         self.components = TruncatedSVD(dim, random_state=self.seed).fit(counts).components_
         return self
