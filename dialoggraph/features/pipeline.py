@@ -159,8 +159,12 @@ def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], me
         else:
             jobs.append((row, path, u.start, u.end))
     if config.workers > 1 and len(jobs) > 1:
+        # openSMILE / OpenCV / scikit-image workers fork (fast); learned encoders run torch, which is
+        # only safe in a fresh (spawned) process.
+        learned = parse_spec(modality, spec)[0] in ("hf", "timm")
+        method = "fork" if not learned and "fork" in multiprocessing.get_all_start_methods() else "spawn"
         pool = concurrent.futures.ProcessPoolExecutor(
-            config.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+            config.workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker,
             initargs=(modality, spec, config.media_options(), config.device))
         results = pool.map(_extract, jobs, chunksize=max(1, min(16, len(jobs) // (4 * config.workers))))
     else:

@@ -13,45 +13,6 @@ from dialoggraph.features import (AudioFeaturizer, ContextualTextEncoder, FaceAl
 from dialoggraph.features.contextual import context_pairs
 from tests.features.conftest import EMOTIONS, LINES
 
-WORDS = sorted({w.lower() for line in LINES for w in line.split()} | {"a", "b", ":", "hello", "there"})
-
-
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory):
-    t = pytest.importorskip("transformers")
-    path = str(tmp_path_factory.mktemp("tiny-bert"))
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS)}
-    tokenizer = t.BertTokenizer(vocab=vocab)
-    tokenizer.save_pretrained(path)
-    torch.manual_seed(0)
-    t.BertModel(t.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                             intermediate_size=32, max_position_embeddings=64)).save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def tiny_wav2vec2(tmp_path_factory):
-    t = pytest.importorskip("transformers")
-    path = str(tmp_path_factory.mktemp("tiny-wav2vec2"))
-    torch.manual_seed(0)
-    t.Wav2Vec2Model(t.Wav2Vec2Config(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                     intermediate_size=32, conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 4),
-                                     num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)).save_pretrained(path)
-    t.Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def tiny_vit(tmp_path_factory):
-    t = pytest.importorskip("transformers")
-    path = str(tmp_path_factory.mktemp("tiny-vit"))
-    torch.manual_seed(0)
-    t.ViTModel(t.ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                           intermediate_size=32)).save_pretrained(path)
-    t.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(path)
-    return path
-
-
 # --- audio -------------------------------------------------------------------------------------------
 
 def test_egemaps_and_compare_functionals_of_speech(media):

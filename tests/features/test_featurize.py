@@ -154,3 +154,31 @@ def test_config_refuses_unknown_values():
         FeaturizeConfig(text="finetune")
     with pytest.raises(ConfigError, match="workers must be >= 1"):
         FeaturizeConfig(workers=0)
+
+
+def test_learned_encoders_by_path_in_worker_processes(transcript, media, tmp_path, tiny_wav2vec2, tiny_vit):
+    config = dict(text="none", audio=f"hf:{tiny_wav2vec2}", visual=f"hf:{tiny_vit}")
+    one, two = str(tmp_path / "one"), str(tmp_path / "two")
+    record = featurize(transcript, one, str(media), FeaturizeConfig(**config), progress=False)
+    featurize(transcript, two, str(media), FeaturizeConfig(**config, workers=2), progress=False)
+    np.testing.assert_allclose(np.load(os.path.join(one, "train.audio.npy")),
+                               np.load(os.path.join(two, "train.audio.npy")), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.load(os.path.join(one, "test.visual.npy")),
+                               np.load(os.path.join(two, "test.visual.npy")), rtol=1e-5, atol=1e-6)
+    audio, visual = record["modalities"]["audio"], record["modalities"]["visual"]
+    assert (audio["model"], audio["dim"], visual["model"], visual["dim"]) == (tiny_wav2vec2, 16, tiny_vit, 16)
+    assert "transformers" in audio["versions"]
+
+
+def test_fine_tuned_text_features_are_kept_with_the_folder(transcript, media, tmp_path, tiny_bert):
+    out, again = str(tmp_path / "out"), str(tmp_path / "again")
+    config = FeaturizeConfig(text=f"finetune:{tiny_bert}", finetune_epochs=2, finetune_lr=5e-3,
+                             finetune_batch_size=8, context=1)
+    record = featurize(transcript, out, str(media), config, progress=False)
+    text = record["modalities"]["text"]
+    assert text["state"] == "featurizers/text" and text["dim"] == 16 and len(text["history"]) == 2
+    assert text["best_epoch"] == 1 + int(np.argmax([h["dev_weighted_f1"] for h in text["history"]]))
+    assert os.path.exists(os.path.join(out, "featurizers", "text", "dialoggraph_head.pt"))
+    shutil.rmtree(os.path.join(out, ".cache"))                           # the kept encoder is enough
+    featurize(transcript, again, str(media), fitted=out, progress=False)
+    assert_same_arrays(out, again)
