@@ -64,7 +64,7 @@ def main() -> None:
             settings.insert(1, ("text", f"sbert:{args.sbert}", {}))
         print(f"{args.utterances} utterances ({args.utterances // 4} with a 1.5 s face video window), "
               f"{os.cpu_count()} cores")
-        print(f"| modality | featurizer | utterances with it | workers 1 (utt/s) | workers 2 (utt/s) | ratio |")
+        print("| modality | featurizer | utterances with it | workers 1 (utt/s) | workers 2 (utt/s) | ratio |")
         print("| --- | --- | ---: | ---: | ---: | ---: |")
         for modality, spec, extra in settings:
             rates = []

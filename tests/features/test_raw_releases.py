@@ -42,7 +42,7 @@ def iemocap_root(media, tmp_path_factory):
             name = f"{dialogue}_{suffix}"
             transcription.append(f"{name} [{start:08.4f}-{end:08.4f}]: {LINES[k]}")
             evaluation += [f"[{start:.4f} - {end:.4f}]\t{name}\t{code}\t[2.5000, 3.0000, 3.0000]",
-                           f"C-E1:\tNeutral;\t()", ""]
+                           "C-E1:\tNeutral;\t()", ""]
         transcription.insert(2, f"{dialogue}_MXX0 [001.0000-001.5000]: overlapping laughter")   # no evaluation
         transcription.append("M: [BREATHING]")
         with wave.open(str(dialog / "wav" / f"{dialogue}.wav"), "wb") as f:
