@@ -44,14 +44,13 @@ def featurizers_of(checkpoint: str, state: dict) -> str:
                    f"trained on a folder made by dialoggraph featurize")
 
 
-def raw_input(args: argparse.Namespace):
-    """The model, its checkpoint, the transcripts featurized as the model's training data was, and
-    the utterances in the order of the dataset's rows."""
+def raw_input(args: argparse.Namespace, tmp: str):
+    """The model, its checkpoint, the transcripts featurized (in the folder ``tmp``) as the model's
+    training data was, and the utterances in the order of the dataset's rows."""
     model, state = model_from_checkpoint(args.checkpoint, args.device)
     fitted = featurizers_of(args.checkpoint, state)
     utterances = [dataclasses.replace(u, split="test") for u in read_transcript(args.transcripts)]
     media_root = args.media_root or os.path.dirname(os.path.abspath(args.transcripts))
-    tmp = tempfile.mkdtemp(prefix="dialoggraph-predict-")
     record = featurize(utterances, os.path.join(tmp, "features"), media_root, fitted=fitted, progress=False)
     if record["label_names"] != list(state["label_names"]):
         raise CLIError(f"{fitted}: its labels {record['label_names']} are not the checkpoint's "
@@ -67,11 +66,13 @@ def raw_input(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> None:
     if args.transcripts:
-        model, state, dataset, utterances = raw_input(args)
+        with tempfile.TemporaryDirectory(prefix="dialoggraph-predict-") as tmp:
+            model, state, dataset, utterances = raw_input(args, tmp)
+            out = predict(model, dataset, device=args.device)
     else:
         model, state, dataset = checkpoint_and_data(args)
         utterances = None
-    out = predict(model, dataset, device=args.device)
+        out = predict(model, dataset, device=args.device)
     names = state["label_names"]
     text = io.StringIO()
     writer = csv.writer(text)

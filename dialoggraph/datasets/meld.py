@@ -94,7 +94,10 @@ class MELD(DialogueDataset):
             train only, no download), ``"sentence-transformers"`` (the optional
             extra; model ``sbert_model``), or the file name of a row-aligned
             ``.npy`` in ``root`` with ``{split}`` in it, e.g.
-            ``"{split}_sent_emo.minilm.npy"``.
+            ``"{split}_sent_emo.minilm.npy"``, or ``"sbert:MODEL"`` /
+            ``"finetune:MODEL"``: made by :func:`~dialoggraph.features.featurize`
+            (the fine-tuned :class:`~dialoggraph.features.ContextualTextEncoder` learns
+            the 7 emotions on train, its epoch chosen on dev) once, into ``features_dir``.
         text_dim: TF-IDF/SVD output size.
         timing: add an ``x_timing`` modality (log duration, words/s, words).
         target: ``"emotion"`` (7 classes, MELD's order) or ``"sentiment"`` (3).
@@ -104,7 +107,7 @@ class MELD(DialogueDataset):
             ``output_repeated_splits_test/`` with the clips ``dia{D}_utt{U}.mp4``), for
             ``audio`` / ``visual`` features made from the clips by
             :func:`~dialoggraph.features.featurize` (once, into ``features_dir``,
-            default ``root/featurized/media-<digest>``).
+            default ``root/featurized/featurize-<digest>``).
         audio: ``egemaps``, ``compare`` or ``hf:MODEL`` (needs ``raw_root``).
         visual: ``hog``, ``lbp``, ``hf:MODEL`` or ``timm:MODEL`` (needs ``raw_root``).
         featurize_options: other :class:`~dialoggraph.features.FeaturizeConfig` fields.
@@ -122,13 +125,18 @@ class MELD(DialogueDataset):
         if (audio or visual) and raw_root is None:
             raise ValueError("audio/visual features are made from MELD.Raw's clips: give raw_root")
         self.raw_root, self.audio, self.visual = raw_root, audio, visual
-        self.media_config = FeaturizeConfig(text="none", audio=audio, visual=visual, **(featurize_options or {}))
+        featurized_text = text_features.startswith(("sbert:", "finetune:"))
+        self.featurize_config = None
+        if featurized_text or audio or visual:
+            self.featurize_config = FeaturizeConfig(text=text_features if featurized_text else "none", audio=audio,
+                                                    visual=visual, **(featurize_options or {}))
         self.features_dir = features_dir
         if target not in ("emotion", "sentiment"):
             raise ValueError(f"target must be 'emotion' or 'sentiment', got {target!r}")
-        if text_features not in ("tfidf", "sentence-transformers") and "{split}" not in text_features:
-            raise ValueError("text_features must be 'tfidf', 'sentence-transformers' or a file "
-                             f"name pattern containing '{{split}}', got {text_features!r}")
+        if (text_features not in ("tfidf", "sentence-transformers") and "{split}" not in text_features
+                and not featurized_text):
+            raise ValueError("text_features must be 'tfidf', 'sentence-transformers', 'sbert:MODEL', "
+                             f"'finetune:MODEL' or a file name pattern containing '{{split}}', got {text_features!r}")
         self.text_features = text_features
         self.text_dim = text_dim
         self.timing = timing
@@ -158,14 +166,17 @@ class MELD(DialogueDataset):
                 "timing": self.timing, "target": self.target,
                 "min_speaker_utterances": self.min_speaker_utterances,
                 "sbert_model": self.sbert_model if self.text_features == "sentence-transformers" else None,
-                "media": [os.path.abspath(self.raw_root), to_dict(self.media_config)] if self.raw_root else None}
+                "featurized": [self.raw_root and os.path.abspath(self.raw_root), to_dict(self.featurize_config)]
+                if self.featurize_config else None}
 
-    def _media_folder(self) -> str:
-        """The folder of the clips' audio/visual features, featurized on first use."""
-        digest = hashlib.sha1(json.dumps(self.options()["media"], sort_keys=True).encode()).hexdigest()[:10]
-        folder = self.features_dir or os.path.join(self.root, "featurized", f"media-{digest}")
+    def _featurized_folder(self) -> str:
+        """The folder of the features :func:`featurize` makes (fine-tuned / sbert text, the clips'
+        audio and faces), made on first use."""
+        digest = hashlib.sha1(json.dumps(self.options()["featurized"], sort_keys=True).encode()).hexdigest()[:10]
+        folder = self.features_dir or os.path.join(self.root, "featurized", f"featurize-{digest}")
         if not os.path.exists(os.path.join(folder, RECORD)):
-            featurize(meld_transcript(self.root, self.raw_root), folder, self.raw_root, self.media_config, EMOTIONS)
+            featurize(meld_transcript(self.root, self.raw_root), folder, self.raw_root, self.featurize_config,
+                      EMOTIONS)
         return folder
 
     def _read_split(self, split: str) -> tuple[str, list[dict[str, str]], np.ndarray]:
@@ -183,18 +194,21 @@ class MELD(DialogueDataset):
         rows = [rows[i] for i in order]
         texts = [r["Utterance"] for r in rows]
 
-        if "{split}" in self.text_features:
+        made = {}
+        if self.featurize_config is not None:
+            folder = self._featurized_folder()
+            for modality in ("text", "audio", "visual"):
+                npy = os.path.join(folder, f"{self.split}.{modality}.npy")
+                if getattr(self.featurize_config, modality) not in (None, "none"):
+                    made[modality] = check_features(np.load(npy), npy, len(rows))
+        if "text" in made:
+            text = made.pop("text")
+        elif "{split}" in self.text_features:
             npy = os.path.join(self.root, self.text_features.format(split=self.split))
             text = check_features(np.load(npy), npy, len(rows))[order]
         else:
             text = self._text_featurizer(train_rows).transform(texts)
-        features = {"text": text}
-        if self.raw_root is not None:
-            folder = self._media_folder()
-            for modality in ("audio", "visual"):
-                if getattr(self, modality):
-                    npy = os.path.join(folder, f"{self.split}.{modality}.npy")
-                    features[modality] = check_features(np.load(npy), npy, len(rows))
+        features = {"text": text, **made}
         if self.timing:
             features["timing"] = timing_features([r["StartTime"] for r in rows],
                                                  [r["EndTime"] for r in rows], texts, path)

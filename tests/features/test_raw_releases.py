@@ -1,5 +1,6 @@
 """IEMOCAP and MELD from their raw releases: tiny trees in the official layouts, real speech and video."""
 import csv
+import json
 import os
 import shutil
 import wave
@@ -95,13 +96,15 @@ def _meld_csv(path, rows):
                              "00:00:01,000", "00:00:02,000"])
 
 
+CLIPS = {"train": [(0, 0, "hi there", "joy"), (0, 1, "oh no", "sadness"), (1, 0, "what", "surprise")],
+         "dev": [(0, 0, "fine", "neutral")], "test": [(0, 1, "really", "anger"), (0, 0, "sure", "neutral")]}
+
+
 def test_meld_reads_audio_and_faces_from_meld_raw_clips(media, tmp_path):
     pytest.importorskip("cv2")
     root, raw = tmp_path / "meld", tmp_path / "MELD.Raw"
     root.mkdir()
-    clips = {"train": [(0, 0, "hi there", "joy"), (0, 1, "oh no", "sadness"), (1, 0, "what", "surprise")],
-             "dev": [(0, 0, "fine", "neutral")], "test": [(0, 1, "really", "anger"), (0, 0, "sure", "neutral")]}
-    for split, rows in clips.items():
+    for split, rows in CLIPS.items():
         _meld_csv(root / f"{split}_sent_emo.csv", rows)
         folder = raw / {"train": "train_splits", "dev": "dev_splits_complete",
                         "test": "output_repeated_splits_test"}[split]
@@ -128,3 +131,18 @@ def test_meld_reads_audio_and_faces_from_meld_raw_clips(media, tmp_path):
     assert test[0]["utterance"].x_visual.shape == (2, 160)
     with pytest.raises(ValueError, match="give raw_root"):
         MELD(str(root), "train", audio="egemaps")
+
+
+def test_meld_text_from_a_fine_tuned_encoder(tmp_path, tiny_bert):
+    root = tmp_path / "meld"
+    root.mkdir()
+    for split, rows in CLIPS.items():
+        _meld_csv(root / f"{split}_sent_emo.csv", rows)
+    options = {"finetune_epochs": 1, "finetune_batch_size": 2}
+    train = MELD(str(root), "train", text_features=f"finetune:{tiny_bert}", featurize_options=options,
+                 features_dir=str(tmp_path / "f"), cache_dir=str(tmp_path / "cache"))
+    assert train[0]["utterance"].x_text.shape == (2, 16)
+    record = json.loads((tmp_path / "f" / "featurizers.json").read_text())
+    assert record["modalities"]["text"]["spec"] == f"finetune:{tiny_bert}" and "audio" not in record["modalities"]
+    with pytest.raises(ValueError, match="'finetune:MODEL'"):
+        MELD(str(root), "train", text_features="finetune")
