@@ -80,7 +80,7 @@ def main() -> None:
                 if modality == "text":
                     break                                   # text is one batch in the main process
             two = f"{rates[1]:.1f} | {rates[1] / rates[0]:.2f}" if len(rates) > 1 else "- | -"
-            print(f"| {modality} | {spec.split('/')[-1]} | {count} | {rates[0]:.1f} | {two} |", flush=True)
+            print(f"| {modality} | {spec} | {count} | {rates[0]:.1f} | {two} |", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
