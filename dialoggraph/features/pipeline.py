@@ -366,6 +366,8 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
                                       f"labels {', '.join(label_names)}")
     utterances = _assign_dev(utterances)
     wanted = [m for m in MEDIA if getattr(config, m)]
+    if config.text == "none" and not wanted:
+        raise DialogueValidationError("nothing to make: --text none and no --audio or --visual")
     if wanted:
         _check_media(utterances, media_root)
     if not previous and parse_spec("text", config.text)[0] == "finetune":
@@ -394,8 +396,6 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
             vectors, train_rows, record["dim"], os.path.join(staging, STATE, f"{modality}.npz"), norm)
         record["normalization"] = f"{STATE}/{modality}.npz"
         records[modality] = record
-    if not features:
-        raise DialogueValidationError("nothing to make: --text none and no --audio or --visual")
     if previous:                                   # the fitted state stays where it is; copy what it needs
         shutil.rmtree(os.path.join(staging, STATE))
         shutil.copytree(os.path.join(fitted, STATE), os.path.join(staging, STATE))

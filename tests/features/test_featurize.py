@@ -182,3 +182,9 @@ def test_fine_tuned_text_features_are_kept_with_the_folder(transcript, media, tm
     shutil.rmtree(os.path.join(out, ".cache"))                           # the kept encoder is enough
     featurize(transcript, again, str(media), fitted=out, progress=False)
     assert_same_arrays(out, again)
+
+
+def test_nothing_to_make_is_refused_before_writing(transcript, tmp_path):
+    with pytest.raises(DialogueValidationError, match="nothing to make"):
+        featurize(transcript, str(tmp_path / "out"), config=FeaturizeConfig(text="none"), progress=False)
+    assert not (tmp_path / "out").exists()
