@@ -11,7 +11,7 @@ from dialoggraph.features import (AudioFeaturizer, ContextualTextEncoder, FaceAl
                                   OpenSmileFunctionals, PretrainedAudioEncoder, PretrainedImageEncoder,
                                   TfidfSVDFeaturizer, VisualFeaturizer, load_audio, load_frames)
 from dialoggraph.features.contextual import context_pairs
-from tests.features.conftest import EMOTIONS, LINES
+from conftest import EMOTIONS, LINES
 
 # --- audio -------------------------------------------------------------------------------------------
 

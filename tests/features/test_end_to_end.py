@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dialoggraph.cli import main
-from tests.features.conftest import conversation_rows, speak, write_rows
+from conftest import conversation_rows, speak, write_rows
 
 pytest.importorskip("opensmile")
 pytest.importorskip("cv2")

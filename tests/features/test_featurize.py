@@ -11,7 +11,7 @@ from dialoggraph.data import DialogueValidationError
 from dialoggraph.datasets import DialogueFolder
 from dialoggraph.features import FeaturizeConfig, MediaError, featurize, read_record
 from dialoggraph.features import pipeline
-from tests.features.conftest import assert_same_arrays, conversation_rows, write_rows
+from conftest import assert_same_arrays, conversation_rows, write_rows
 
 pytest.importorskip("opensmile")
 pytest.importorskip("cv2")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dialoggraph.datasets import IEMOCAP, MELD, iemocap_transcript, meld_transcript
-from tests.features.conftest import LINES
+from conftest import LINES
 
 pytest.importorskip("opensmile")
 

@@ -2,7 +2,7 @@ import pytest
 
 from dialoggraph.data import DialogueValidationError
 from dialoggraph.features import read_transcript, write_transcript
-from tests.features.conftest import write_rows
+from conftest import write_rows
 
 HEADER_ROWS = [["d1", 0, "A", "hi", "joy", "train", "a.wav", "0.5", "1.5"],
                ["d1", 2, "B", "hello   there", "", "train", "", "", ""],
