@@ -9,7 +9,8 @@ import torch
 
 from dialoggraph.features import (AudioFeaturizer, ContextualTextEncoder, FaceAligner, HOGDescriptor, LBPDescriptor,
                                   OpenSmileFunctionals, PretrainedAudioEncoder, PretrainedImageEncoder,
-                                  TfidfSVDFeaturizer, VisualFeaturizer, load_audio, load_frames)
+                                  SentenceTransformerFeaturizer, TfidfSVDFeaturizer, VisualFeaturizer, load_audio,
+                                  load_frames)
 from dialoggraph.features.contextual import context_pairs
 from conftest import EMOTIONS, LINES
 
@@ -213,3 +214,26 @@ def test_an_interrupted_fine_tuning_resumes_to_the_same_encoder(tiny_bert, tmp_p
     assert resumed.history == whole.history and resumed.best_epoch == whole.best_epoch
     np.testing.assert_array_equal(resumed.transform(*dev[:3]), whole.transform(*dev[:3]))
     assert sorted(os.listdir(tmp_path / "b")) == ["best", "last.pt"]
+
+
+def test_sentence_transformer_by_path_is_the_mean_of_its_encoder(tiny_bert, tmp_path, transcript):
+    st = pytest.importorskip("sentence_transformers")
+    transformers = pytest.importorskip("transformers")
+    path = str(tmp_path / "sbert")
+    try:                                             # sentence-transformers 6 moved the modules
+        from sentence_transformers.sentence_transformer import modules
+    except ImportError:
+        modules = st.models
+    st.SentenceTransformer(modules=[modules.Transformer(tiny_bert), modules.Pooling(16, "mean")]).save(path)
+    featurizer = SentenceTransformerFeaturizer(path)
+    x = featurizer.transform(["i am so happy today", "stop that right now"])
+    assert x.shape == (2, 16) and featurizer.dim == 16
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    model = transformers.AutoModel.from_pretrained(tiny_bert).eval()
+    with torch.no_grad():
+        hidden = model(**tokenizer("i am so happy today", return_tensors="pt")).last_hidden_state[0]
+    np.testing.assert_allclose(x[0], hidden.mean(0).numpy(), rtol=1e-4, atol=1e-5)
+    from dialoggraph.features import FeaturizeConfig, featurize
+    record = featurize(transcript, str(tmp_path / "out"), config=FeaturizeConfig(text=f"sbert:{path}"),
+                       progress=False)
+    assert record["modalities"]["text"]["model"] == path and record["modalities"]["text"]["dim"] == 16
