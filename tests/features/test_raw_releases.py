@@ -146,3 +146,13 @@ def test_meld_text_from_a_fine_tuned_encoder(tmp_path, tiny_bert):
     assert record["modalities"]["text"]["spec"] == f"finetune:{tiny_bert}" and "audio" not in record["modalities"]
     with pytest.raises(ValueError, match="'finetune:MODEL'"):
         MELD(str(root), "train", text_features="finetune")
+
+
+def test_iemocap_on_the_command_line(iemocap_root, tmp_path, capsys):
+    from dialoggraph.cli import main
+    assert main(["train", "--model", "bigru", "--dataset", "iemocap", "--root", str(iemocap_root), "--labels", "4",
+                 "--audio", "egemaps", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert "test F1 per class (last seed): happy" in capsys.readouterr().out
+    assert main(["train", "--model", "bigru", "--dataset", "iemocap", "--root", str(iemocap_root), "--labels", "5",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "labels must be 6 or 4" in capsys.readouterr().err
