@@ -71,8 +71,9 @@ def meld_transcript(root: str, raw_root: str | None = None, splits: Sequence[str
                 if not os.path.isfile(os.path.join(raw_root, media)):
                     absent.append(media)
                     media = ""
-            out.append(Utterance(f"{split}_dia{d}", u, row["Speaker"].strip() or "?", " ".join(row["Utterance"].split()),
-                                 row["Emotion"].strip().lower(), split, media, line=int(row["_row"])))
+            out.append(Utterance(f"{split}_dia{d}", u, row["Speaker"].strip() or "?",
+                                 " ".join(row["Utterance"].split()), row["Emotion"].strip().lower(), split, media,
+                                 line=int(row["_row"])))
     if absent:
         warnings.warn(f"{raw_root}: {len(absent)} MELD clip(s) missing (e.g. {absent[0]}); those utterances get "
                       f"zero audio/visual features", stacklevel=2)
