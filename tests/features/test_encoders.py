@@ -237,3 +237,11 @@ def test_sentence_transformer_by_path_is_the_mean_of_its_encoder(tiny_bert, tmp_
     record = featurize(transcript, str(tmp_path / "out"), config=FeaturizeConfig(text=f"sbert:{path}"),
                        progress=False)
     assert record["modalities"]["text"]["model"] == path and record["modalities"]["text"]["dim"] == 16
+
+
+def test_a_tie_keeps_the_earlier_epoch(tiny_bert, monkeypatch):
+    scores = iter([40.0, 60.0, 60.0])
+    monkeypatch.setattr(ContextualTextEncoder, "_dev_f1", lambda self, *args: next(scores))
+    train, dev = _toy(4, 0), _toy(2, 1)
+    encoder = ContextualTextEncoder(tiny_bert, context=1, epochs=3, batch_size=8)
+    assert encoder.fit(*train, dev=dev, num_classes=5, progress=False).best_epoch == 2
