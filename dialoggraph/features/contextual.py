@@ -133,7 +133,9 @@ class ContextualTextEncoder:
             num_classes: classes of the head (default: ``max(labels) + 1``).
             state_dir: where the state after each epoch is kept; a fit interrupted
                 and started again with the same ``state_dir`` and settings goes
-                on from the last finished epoch.
+                on from the last finished epoch. A finished fit leaves the kept
+                encoder (``best/``) and its history there, not the optimizer state,
+                so fitting again with the same settings returns it at once.
             progress: show progress bars.
         """
         labels = np.asarray(labels, dtype=np.int64)
@@ -151,9 +153,10 @@ class ContextualTextEncoder:
         if last and os.path.exists(last):
             state = torch.load(last, map_location=self.device, weights_only=True)
             if state["settings"] == json.dumps(self.settings(), sort_keys=True):
-                self.encoder.load_state_dict(state["encoder"])
-                self.head.load_state_dict(state["head"])
-                optimizer.load_state_dict(state["optimizer"])
+                if "encoder" in state:                  # (a finished fit keeps only its history)
+                    self.encoder.load_state_dict(state["encoder"])
+                    self.head.load_state_dict(state["head"])
+                    optimizer.load_state_dict(state["optimizer"])
                 self.history = json.loads(state["history"])
                 best_score, start = state["best_score"], state["epoch"] + 1
                 self.best_epoch = state["best_epoch"]
@@ -191,6 +194,9 @@ class ContextualTextEncoder:
         if state_dir:
             kept = type(self).load(os.path.join(state_dir, "best"), self.device)
             self.encoder, self.head = kept.encoder, kept.head
+            done = {"settings": json.dumps(self.settings(), sort_keys=True), "epoch": self.epochs - 1,
+                    "history": json.dumps(self.history), "best_score": best_score, "best_epoch": self.best_epoch}
+            atomic_write(last, lambda f: torch.save(done, f))     # the weights and optimizer are not needed now
         else:
             self.encoder.load_state_dict(best[0])
             self.head.load_state_dict(best[1])

@@ -214,6 +214,10 @@ def test_an_interrupted_fine_tuning_resumes_to_the_same_encoder(tiny_bert, tmp_p
     assert resumed.history == whole.history and resumed.best_epoch == whole.best_epoch
     np.testing.assert_array_equal(resumed.transform(*dev[:3]), whole.transform(*dev[:3]))
     assert sorted(os.listdir(tmp_path / "b")) == ["best", "last.pt"]
+    assert "optimizer" not in torch.load(tmp_path / "b" / "last.pt", weights_only=True)     # finished: slim
+    again = make().fit(*train, dev=dev, num_classes=5, state_dir=str(tmp_path / "b"), progress=False)
+    assert again.history == whole.history
+    np.testing.assert_array_equal(again.transform(*dev[:3]), whole.transform(*dev[:3]))
 
 
 def test_sentence_transformer_by_path_is_the_mean_of_its_encoder(tiny_bert, tmp_path, transcript):
