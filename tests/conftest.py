@@ -108,8 +108,8 @@ def write_silence(path: str, seconds: float, rate: int = 16000) -> str:
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory):
-    """A folder of media: speech wavs, a flac, a face video with speech (mp4, avi, mkv), a video
-    without a face and without audio, silence, a corrupt file."""
+    """A folder of media: speech wavs, a flac and an mp3, a face video with speech (mp4, avi, mkv), a
+    video without a face and without audio, silence, a corrupt file."""
     if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
         pytest.skip("needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)")
     skimage_io = pytest.importorskip("skimage.io")
@@ -118,6 +118,8 @@ def media(tmp_path_factory):
     for i, line in enumerate(LINES):
         speak(line, str(root / f"line{i}.wav"))
     ffmpeg("-i", str(root / "line0.wav"), str(root / "line0.flac"))
+    soundfile = pytest.importorskip("soundfile")             # Debian's ffmpeg has no mp3 encoder; libsndfile has
+    soundfile.write(str(root / "line0.mp3"), *soundfile.read(str(root / "line0.wav")), format="MP3")
     skimage_io.imsave(str(root / "face.png"), skimage_data.astronaut())          # a real face photograph
     speech = speak("Hello there, this is a face talking for a while", str(root / "talk.wav"))
     for ext, codec in (("mp4", "mpeg4"), ("avi", "mpeg4"), ("mkv", "mpeg4")):

@@ -13,8 +13,11 @@ def test_audio_window_is_decoded_resampled_to_mono(media):
     assert np.abs(whole.samples).max() > 0.05                       # speech, not silence
 
 
-def test_flac_and_the_audio_track_of_a_video_decode_too(media):
-    assert len(load_audio(str(media / "line0.flac")).samples) == len(load_audio(str(media / "line0.wav")).samples)
+def test_flac_mp3_and_the_audio_track_of_a_video_decode_too(media):
+    wav = load_audio(str(media / "line0.wav")).samples
+    assert len(load_audio(str(media / "line0.flac")).samples) == len(wav)
+    mp3 = load_audio(str(media / "line0.mp3")).samples
+    assert len(mp3) == len(wav) and np.corrcoef(mp3, wav)[0, 1] > 0.99          # lossy, but the same speech
     for ext in ("mp4", "avi", "mkv"):
         audio = load_audio(str(media / f"face.{ext}"), 0.0, 1.0)
         assert abs(len(audio.samples) - 16000) < 400 and np.abs(audio.samples).max() > 0.05, ext
