@@ -11,6 +11,8 @@ import tempfile
 import zlib
 from typing import Any, Callable, Iterable, Sequence
 
+import yaml
+
 from dialoggraph.data.errors import DialogueValidationError
 
 
@@ -56,6 +58,12 @@ def writable_folder(path: str) -> None:
 
 def atomic_write_json(path: str, obj: Any) -> None:
     atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1, sort_keys=True).encode()))
+
+
+def atomic_write_yaml(path: str, obj: Any) -> None:
+    """``obj`` as YAML (keys in their order), written atomically: how run files are written."""
+    text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=None)
+    atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def read_csv(path: str, required: Sequence[str]) -> list[dict[str, str]]:

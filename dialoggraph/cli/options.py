@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from dialoggraph.config import ConfigError, split_optional, describe, field_docs, field_hints
-from dialoggraph.io import atomic_write
+from dialoggraph.io import atomic_write_yaml
 
 #: The sections of a run file (``dialoggraph train --config run.yaml``).
 RUN_KEYS = ("model", "preset", "seeds", "out", "data", "model_config", "train")
@@ -138,5 +138,4 @@ def file_values(cls: type, values: dict[str, Any]) -> dict[str, Any]:
 
 def write_run_file(path: str, run: dict[str, Any]) -> None:
     """Write a resolved run (``config.yaml``) atomically."""
-    text = yaml.safe_dump(run, sort_keys=False, default_flow_style=None)
-    atomic_write(path, lambda f: f.write(text.encode()))
+    atomic_write_yaml(path, run)

@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -392,10 +392,12 @@ class Trainer:
             self.scheduler.step()
         return total / max(count, 1), steps
 
-    def fit(self, test_set=None) -> dict[str, Any]:
+    def fit(self, test_set=None, on_epoch: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
         """Train with early stopping on validation weighted F1, restore the best epoch's weights,
         evaluate the validation set and (once) ``test_set``; returns those metrics. A test split
-        without labels is checked like the others and its metrics are skipped, with a note."""
+        without labels is checked like the others and its metrics are skipped, with a note.
+        ``on_epoch(epoch, val_metrics)`` is called after each epoch (after its checkpoint); an
+        exception it raises stops the run there (how ``dialoggraph tune`` prunes a trial)."""
         if test_set is not None:
             check_split(test_set, "test", _unwrap(self.model), self.label_names, labelled=False)
         train_set, val_set = self.train_set, self.val_set
@@ -435,6 +437,8 @@ class Trainer:
             if self.rank == 0 and not self.config.quiet:
                 print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
                       f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
+            if on_epoch is not None:
+                on_epoch(self.epoch, val_metrics)
             distributed.barrier()
         return self.finish(val_set, test_set)
 

@@ -1,0 +1,130 @@
+"""Hyper-parameter search on the dev split with Optuna: ``dialoggraph tune MODEL``.
+
+Each trial samples a training schedule (learning rate, weight decay, batch size,
+schedule) and the model's width and dropout where its config has them, trains on
+the train split and is scored by its best dev weighted F1. The TPE sampler
+proposes trials; the median pruner stops a trial whose dev weighted F1 after an
+epoch is below the median of earlier trials at that epoch. The study lives in a
+SQLite file, so an interrupted search resumes where it stopped. The best trial is
+written as a run file that ``dialoggraph train --config`` takes. The test split is
+never loaded.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from dataclasses import replace
+from typing import Any, Callable
+
+from dialoggraph.config import ConfigError, from_dict, to_dict
+from dialoggraph.datasets.factory import DatasetConfig, load_dataset
+from dialoggraph.extras import require
+from dialoggraph.io import atomic_write, atomic_write_yaml, writable_folder
+from dialoggraph.models import DialogueModel, model_spec
+from dialoggraph.train.engine import TrainConfig, Trainer
+
+STUDY_FILE = "study.db"
+BEST_FILE = "best.yaml"
+HIDDEN = (64, 128, 256, 512)
+
+
+def sample(trial, cls: type[DialogueModel], fixed_model: dict[str, Any],
+           fixed_train: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One trial's ``(model values, train values)``; a value given by the user stays fixed.
+
+    The space: ``lr`` log-uniform in [1e-5, 3e-3], ``weight_decay`` log-uniform in
+    [1e-6, 0.1], ``batch_size`` in {8, 16, 32}, ``scheduler`` in {none, cosine}; and, when
+    the model's config has them, ``hidden`` in {64, 128, 256, 512} and ``dropout`` in [0, 0.5].
+    """
+    space: dict[str, tuple[str, Callable[[str], Any]]] = {
+        "lr": ("train", lambda n: trial.suggest_float(n, 1e-5, 3e-3, log=True)),
+        "weight_decay": ("train", lambda n: trial.suggest_float(n, 1e-6, 1e-1, log=True)),
+        "batch_size": ("train", lambda n: trial.suggest_categorical(n, [8, 16, 32])),
+        "scheduler": ("train", lambda n: trial.suggest_categorical(n, ["none", "cosine"])),
+        "hidden": ("model", lambda n: trial.suggest_categorical(n, list(HIDDEN))),
+        "dropout": ("model", lambda n: trial.suggest_float(n, 0.0, 0.5)),
+    }
+    fields = {f.name for f in dataclasses.fields(cls.Config)}
+    model, train = dict(fixed_model), dict(fixed_train)
+    for name, (part, suggest) in space.items():
+        target, fixed = (model, fixed_model) if part == "model" else (train, fixed_train)
+        if name not in fixed and (part == "train" or name in fields):
+            target[name] = suggest(name)
+    return model, train
+
+
+def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, timeout: float | None = None,
+         fixed_model: dict[str, Any] | None = None, fixed_train: dict[str, Any] | None = None,
+         startup_trials: int = 5, warmup_epochs: int = 2) -> dict[str, Any]:
+    """Search ``cls``'s hyper-parameters on ``data``'s dev split; returns the best trial's run.
+
+    Args:
+        cls: the model class.
+        data: the dataset (its train and dev splits are loaded; test never is).
+        out: the folder of the study (``study.db``), ``trials.csv`` and ``best.yaml``.
+        trials: the study's total number of finished trials; a resumed study runs the rest.
+        timeout: stop starting trials after this many seconds.
+        fixed_model, fixed_train: values given by the user, never searched (``epochs``,
+            ``patience``, ``seed``, ``device`` ... and any searched one given).
+        startup_trials: trials before the pruner may prune.
+        warmup_epochs: epochs of a trial before it may be pruned.
+
+    Returns:
+        the run written to ``best.yaml``: model, seeds, data, model_config, train, and
+        ``dev_weighted_f1`` of the best trial.
+    """
+    optuna = require("optuna", "tune", "dialoggraph tune")
+    writable_folder(out)
+    fixed_model, fixed_train = dict(fixed_model or {}), dict(fixed_train or {})
+    from_dict(cls.Config, fixed_model, "model options")             # bad fixed values fail before any data
+    base_train = from_dict(TrainConfig, {**fixed_train, "quiet": True}, "train options")
+    probe = cls.Config(**{k: v for k, v in fixed_model.items() if k != "modalities"})
+    splits = [load_dataset(data, split, cls.required_transform(probe)) for split in ("train", "dev")]
+    if "modalities" not in fixed_model:
+        fixed_model["modalities"] = list(cls.default_config(splits[0].modalities).modalities)
+
+    def objective(trial) -> float:
+        model_values, train_values = sample(trial, cls, fixed_model, fixed_train)
+        config = from_dict(cls.Config, model_values, f"trial {trial.number}")
+        train = replace(base_train, **{k: v for k, v in train_values.items() if k in TrainConfig.__dataclass_fields__})
+        trainer = Trainer(cls, splits[0], splits[1], train, model_config=config)
+        trial.set_user_attr("model_config", to_dict(config))
+        trial.set_user_attr("train", to_dict(replace(trainer.config, quiet=False)))
+
+        def report(epoch: int, metrics: dict[str, Any]) -> None:
+            trial.report(metrics["weighted_f1"], epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return trainer.fit(on_epoch=report)["val"]["weighted_f1"]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=model_spec(cls), storage=f"sqlite:///{os.path.abspath(os.path.join(out, STUDY_FILE))}",
+        direction="maximize", load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=base_train.seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs))
+    done = [t for t in study.trials if t.state.is_finished()]
+    if len(done) < trials:
+        study.optimize(objective, n_trials=trials - len(done), timeout=timeout, catch=(ConfigError,))
+    _write_trials(study, os.path.join(out, "trials.csv"))
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise RuntimeError(f"no trial of the study in {out} finished (all pruned or failed; see trials.csv)")
+    best = max(complete, key=lambda t: t.value)
+    run = {"model": model_spec(cls), "seeds": [base_train.seed], "data": to_dict(data),
+           "model_config": best.user_attrs["model_config"], "train": best.user_attrs["train"]}
+    atomic_write_yaml(os.path.join(out, BEST_FILE), run)
+    return {**run, "dev_weighted_f1": best.value, "trial": best.number, "trials": len(study.trials)}
+
+
+def _write_trials(study, path: str) -> None:
+    names = sorted({name for t in study.trials for name in t.params})
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["trial", "state", "dev_weighted_f1", "epochs"] + names)
+    for t in study.trials:
+        writer.writerow([t.number, t.state.name.lower(), "" if t.value is None else f"{t.value:.6f}",
+                         len(t.intermediate_values)] + [t.params.get(n, "") for n in names])
+    atomic_write(path, lambda f: f.write(text.getvalue().encode()))

@@ -1,0 +1,96 @@
+"""dialoggraph tune: Optuna search on dev, resumable, pruned per epoch, best run as a run file."""
+import csv
+import sys
+
+import pytest
+import yaml
+
+from dialoggraph.cli import main
+from dialoggraph.datasets.factory import DatasetConfig
+from dialoggraph.models import resolve_model
+from dialoggraph.train import tune as tune_module
+from dialoggraph.train.engine import TrainConfig, Trainer
+from dialoggraph.train.tune import tune
+
+optuna = pytest.importorskip("optuna")
+DATA = DatasetConfig(num_dialogues=24)
+BIGRU = resolve_model("bigru")
+FAST = {"epochs": 2, "patience": 2}
+
+
+def trials_csv(out):
+    with open(out / "trials.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_best_trial_is_a_run_file_train_takes(tmp_path, capsys):
+    best = tune(BIGRU, DATA, str(tmp_path / "study"), trials=3, fixed_train=FAST)
+    rows = trials_csv(tmp_path / "study")
+    assert len(rows) == 3 and {r["state"] for r in rows} == {"complete"}
+    assert best["dev_weighted_f1"] == pytest.approx(max(float(r["dev_weighted_f1"]) for r in rows), abs=1e-6)
+    run = yaml.safe_load((tmp_path / "study" / "best.yaml").read_text())
+    chosen = rows[best["trial"]]
+    assert run["train"]["lr"] == pytest.approx(float(chosen["lr"]))
+    assert run["model_config"]["hidden"] == int(chosen["hidden"]) and run["train"]["epochs"] == 2
+    assert main(["train", "--config", str(tmp_path / "study" / "best.yaml"), "--out", str(tmp_path / "run"),
+                 "--quiet"]) == 0
+    used = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert used["train"]["lr"] == run["train"]["lr"] and used["model_config"] == run["model_config"]
+
+
+def test_a_study_resumes_and_values_given_are_not_searched(tmp_path):
+    out = str(tmp_path / "study")
+    tune(BIGRU, DATA, out, trials=2, fixed_train={**FAST, "lr": 1e-3}, fixed_model={"hidden": 32})
+    tune(BIGRU, DATA, out, trials=3, fixed_train={**FAST, "lr": 1e-3}, fixed_model={"hidden": 32})
+    rows = trials_csv(tmp_path / "study")
+    assert [r["trial"] for r in rows] == ["0", "1", "2"]                  # one more, not three more
+    assert "lr" not in rows[0] and "hidden" not in rows[0] and "dropout" in rows[0]
+    run = yaml.safe_load((tmp_path / "study" / "best.yaml").read_text())
+    assert run["train"]["lr"] == 1e-3 and run["model_config"]["hidden"] == 32
+
+
+def test_the_test_split_is_never_loaded(tmp_path, monkeypatch):
+    asked = []
+    real = tune_module.load_dataset
+    monkeypatch.setattr(tune_module, "load_dataset", lambda data, split, pre=None: asked.append(split) or
+                        real(data, split, pre))
+    tune(BIGRU, DATA, str(tmp_path / "study"), trials=1, fixed_train=FAST)
+    assert asked == ["train", "dev"]
+
+
+def test_trials_are_pruned_on_their_dev_score_per_epoch(tmp_path, monkeypatch):
+    monkeypatch.setattr(optuna.pruners, "MedianPruner", lambda **k: optuna.pruners.ThresholdPruner(lower=1.01))
+    with pytest.raises(RuntimeError, match="no trial of the study .* finished"):
+        tune(BIGRU, DATA, str(tmp_path / "study"), trials=2, fixed_train=FAST)
+    rows = trials_csv(tmp_path / "study")
+    assert [(r["state"], r["epochs"]) for r in rows] == [("pruned", "1"), ("pruned", "1")]
+
+
+def test_on_epoch_sees_every_epoch_and_can_stop_the_run():
+    from dialoggraph.datasets import SyntheticDialogues
+    train, dev = SyntheticDialogues(12, "train"), SyntheticDialogues(4, "dev")
+    seen = []
+
+    def stop_at_two(epoch, metrics):
+        seen.append((epoch, round(metrics["weighted_f1"], 6)))
+        if epoch == 2:
+            raise KeyboardInterrupt
+    trainer = Trainer("mlp", train, dev, TrainConfig(epochs=5, quiet=True))
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(on_epoch=stop_at_two)
+    assert [e for e, _ in seen] == [1, 2] and trainer.epoch == 2
+
+
+def test_command_line(tmp_path, capsys, monkeypatch):
+    assert main(["tune", "bigru", "--num-dialogues", "24", "--trials", "2", "--epochs", "1", "--hidden", "16",
+                 "--out", str(tmp_path / "s")]) == 0
+    said = capsys.readouterr().out
+    assert "best dev weighted F1" in said and f"dialoggraph train --config {tmp_path / 's' / 'best.yaml'}" in said
+    assert main(["tune", "bigru", "--trials", "0", "--out", str(tmp_path / "t")]) == 2
+    assert "--trials must be >= 1" in capsys.readouterr().err
+    assert main(["tune", "nosuchmodel", "--out", str(tmp_path / "t")]) == 2
+    assert "unknown model 'nosuchmodel'" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    assert main(["tune", "bigru", "--out", str(tmp_path / "u")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == 'dialoggraph: error: dialoggraph tune needs optuna: pip install "dialoggraph[tune]"'
