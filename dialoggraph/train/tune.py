@@ -69,7 +69,7 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
         fixed_model, fixed_train: values given by the user, never searched (``epochs``,
             ``patience``, ``seed``, ``device`` ... and any searched one given).
         startup_trials: trials before the pruner may prune.
-        warmup_epochs: epochs of a trial before it may be pruned.
+        warmup_epochs: a trial may be pruned from this epoch on (1-based epochs are the steps).
 
     Returns:
         the run written to ``best.yaml``: model, seeds, data, model_config, train, and
