@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from dialoggraph.extras import require
+from dialoggraph.extras import pretrained, require
 from dialoggraph.features.media import load_audio
 
 # Shorter windows count as "no audio": openSMILE's functionals need about 0.1 s of frames.
@@ -56,8 +56,8 @@ class PretrainedAudioEncoder:
     def __init__(self, model: str, device: str = "cpu"):
         transformers = require("transformers", "audio", f"the audio encoder {model}")
         self.model_name = model
-        self.extractor = transformers.AutoFeatureExtractor.from_pretrained(model)
-        self.model = transformers.AutoModel.from_pretrained(model).to(device).eval()
+        self.extractor = pretrained(transformers.AutoFeatureExtractor.from_pretrained, model)
+        self.model = pretrained(transformers.AutoModel.from_pretrained, model).to(device).eval()
         self.device = device
         self.sample_rate = int(self.extractor.sampling_rate)
         self.dim = int(self.model.config.hidden_size)

@@ -17,7 +17,7 @@ from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
 from dialoggraph.io import atomic_folder, atomic_write
-from dialoggraph.extras import require
+from dialoggraph.extras import pretrained, require
 
 HEAD_FILE = "dialoggraph_head.pt"
 SETTINGS_FILE = "dialoggraph_encoder.json"
@@ -93,8 +93,8 @@ class ContextualTextEncoder:
 
     def _load_encoder(self, path: str) -> None:
         transformers = require("transformers", "text", "the fine-tuned text encoder")
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        self.encoder = transformers.AutoModel.from_pretrained(path).to(self.device)
+        self.tokenizer = pretrained(transformers.AutoTokenizer.from_pretrained, path)
+        self.encoder = pretrained(transformers.AutoModel.from_pretrained, path).to(self.device)
 
     @property
     def dim(self) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from dialoggraph.extras import require
+from dialoggraph.extras import pretrained, require
 
 
 def _vectorizer(min_df: int = 1, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
@@ -89,7 +89,7 @@ class SentenceTransformerFeaturizer:
     def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2",
                  batch_size: int = 64, device: str | None = None):
         st = require("sentence_transformers", "text", "SentenceTransformerFeaturizer")
-        self.model = st.SentenceTransformer(model_name, device=device)
+        self.model = pretrained(lambda name: st.SentenceTransformer(name, device=device), model_name)
         self.batch_size = batch_size
 
     @property

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import torch
 
-from dialoggraph.extras import require
+from dialoggraph.extras import pretrained, require
 from dialoggraph.features.media import load_frames
 
 
@@ -125,8 +125,8 @@ class PretrainedImageEncoder:
     def __init__(self, model: str, device: str = "cpu"):
         transformers = require("transformers", "video", f"the image encoder {model}")
         self.model_name = model
-        self.processor = transformers.AutoImageProcessor.from_pretrained(model)
-        self.model = transformers.AutoModel.from_pretrained(model).to(device).eval()
+        self.processor = pretrained(transformers.AutoImageProcessor.from_pretrained, model)
+        self.model = pretrained(transformers.AutoModel.from_pretrained, model).to(device).eval()
         self.device = device
         config = self.model.config
         self.dim = int(getattr(config, "hidden_size", None) or config.hidden_sizes[-1])

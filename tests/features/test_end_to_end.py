@@ -80,6 +80,10 @@ def test_command_line_mistakes_are_one_line_and_exit_2(media, tmp_path, capsys):
                  str(tmp_path / "o"), "--audio", "egemaps"]) == 2
     err = capsys.readouterr().err.strip()
     assert "media file(s) not found" in err and "dialogue 'dia0', utterance 0" in err and "\n" not in err
+    assert main(["featurize", "--transcripts", transcript, "--media-root", str(media), "--out",
+                 str(tmp_path / "o2"), "--text", "none", "--audio", f"hf:{tmp_path / 'no-model'}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dialoggraph: error: cannot load the model") and "\n" not in err
     assert main(["train", "--model", "mlp", "--num-dialogues", "8", "--epochs", "1", "--out",
                  str(tmp_path / "synthetic"), "--quiet"]) == 0
     capsys.readouterr()
