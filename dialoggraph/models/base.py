@@ -86,6 +86,8 @@ class DialogueModel(torch.nn.Module):
     - maps a batch to a :class:`ModelOutput` in :meth:`forward`: logits ``[N, C]``, auxiliary
       losses already weighted; the training loss is ``ce_weight`` x cross-entropy on
       ``y >= 0`` plus their sum;
+    - is trained by gradient steps, or fitted outright in :meth:`fit_outright` (the
+      scikit-learn logistic-regression floor);
     - may react to the epoch (:meth:`set_epoch`, called by the trainer before each one) and
       exclude parameters it regularises itself from weight decay (:meth:`no_weight_decay`);
     - recommends its optimiser settings in ``optimizer`` (``lr``, ``weight_decay``: the
@@ -151,6 +153,13 @@ class DialogueModel(torch.nn.Module):
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer before each epoch (0-based); nothing by default."""
+
+    def fit_outright(self, train_set, val_set) -> dict[str, Any] | None:
+        """Fit the weights outright from ``train_set`` (choosing any setting on ``val_set``), for a
+        model that is not trained by gradient steps (the logistic-regression floor). Returns facts
+        about the fit for the run's log (``train_loss`` among them), or ``None`` (the default): the
+        trainer then runs its epochs; otherwise the fit is the run's one and only epoch."""
+        return None
 
     def no_weight_decay(self) -> list[torch.nn.Parameter]:
         """Parameters the optimiser must not decay (the model regularises them itself)."""

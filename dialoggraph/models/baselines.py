@@ -1,10 +1,13 @@
-"""Small context-free and sequential baselines on the same features."""
+"""Floors every results table reports: a per-utterance logistic regression and MLP, and a BiGRU."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch_geometric.data import HeteroData
+from torch_geometric.loader import DataLoader
 
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.models.base import DialogueModel, ModelConfig
@@ -65,3 +68,89 @@ class BiGRU(_Baseline):
     def forward(self, batch: HeteroData) -> ModelOutput:
         x = self.dropout(self.features(batch))
         return ModelOutput(self.out(self.dropout(self.gru(x, batch[NODE].get("batch")))))
+
+
+@dataclass
+class LogisticRegressionConfig(ModelConfig):
+    """Settings of the per-utterance logistic regression (scikit-learn's ``LogisticRegression``)."""
+
+    Cs: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
+    """Inverse regularisation strengths tried; the one with the best dev weighted F1 is kept
+    (one value: no choice)."""
+    class_weight: Literal["none", "balanced"] = "none"
+    """Class weights of the loss: none, or scikit-learn's ``"balanced"`` (inverse class frequency)."""
+    max_iter: int = 1000
+    """Most L-BFGS iterations of each fit."""
+    modalities: tuple[str, ...] = ("text",)
+    """The modalities read, concatenated."""
+
+    def check(self) -> None:
+        super().check()
+        if not self.Cs or min(self.Cs) <= 0 or self.max_iter < 1:
+            self.fail("Cs must be non-empty and positive, max_iter >= 1")
+
+
+def utterance_table(dataset, modalities: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled utterances of ``dataset`` as a feature matrix (modalities concatenated) and labels."""
+    xs, ys = [], []
+    for batch in DataLoader(dataset, batch_size=256):
+        keep = batch[NODE].y >= 0
+        xs.append(torch.cat([batch[NODE][f"x_{m}"] for m in modalities], dim=-1)[keep].double().numpy())
+        ys.append(batch[NODE].y[keep].numpy())
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+@register("logreg")
+class LogisticRegressionFloor(_Baseline):
+    r"""Per-utterance multinomial logistic regression on standardised features: the floor a
+    context model must beat. Fitted outright by scikit-learn (L-BFGS, deterministic: every
+    seed gives the same model), not by gradient steps: :meth:`fit_outright` standardises the
+    training features, fits one ``LogisticRegression`` per ``C`` in ``Cs``, keeps the one with
+    the best dev weighted F1 and folds the scaler into one linear layer,
+
+    .. math:: \mathbf{W} = \mathbf{B} / \boldsymbol{\sigma}, \qquad
+              \mathbf{b} = \mathbf{c} - \mathbf{B} (\boldsymbol{\mu} / \boldsymbol{\sigma}),
+
+    so ``forward``, checkpoints, ``evaluate`` and ``predict`` are those of any model.
+
+    Shapes:
+        batch features ``[N, sum of widths]`` -> logits ``[N, C]``.
+    """
+
+    Config = LogisticRegressionConfig
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int, config: LogisticRegressionConfig | None = None):
+        super().__init__(in_dims, num_classes, config)
+        self.linear = torch.nn.Linear(sum(in_dims[m] for m in self.modalities), num_classes)
+        self.register_buffer("C", torch.tensor(float("nan"), dtype=torch.float64))   # the C kept (nan: not fitted yet)
+
+    def forward(self, batch: HeteroData) -> ModelOutput:
+        return ModelOutput(self.linear(self.features(batch)))
+
+    def fit_outright(self, train_set, val_set) -> dict[str, Any]:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import f1_score, log_loss
+        from sklearn.preprocessing import StandardScaler
+        c = self.config
+        x, y = utterance_table(train_set, self.modalities)
+        x_dev, y_dev = utterance_table(val_set, self.modalities)
+        scaler = StandardScaler().fit(x)
+        fits = {C: LogisticRegression(C=C, max_iter=c.max_iter,
+                                      class_weight=None if c.class_weight == "none" else "balanced"
+                                      ).fit(scaler.transform(x), y) for C in c.Cs}
+        scores = {C: f1_score(y_dev, fit.predict(scaler.transform(x_dev)), average="weighted", zero_division=0)
+                  for C, fit in fits.items()}
+        best = max(c.Cs, key=lambda C: scores[C])       # the first of equal scores: the strongest regularisation
+        fit = fits[best]
+        coef, intercept = fit.coef_, fit.intercept_
+        if len(fit.classes_) == 2 and coef.shape[0] == 1:   # a binary fit scores one class against the other
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+        weight = np.zeros((self.num_classes, x.shape[1]))
+        bias = np.full(self.num_classes, -1e4)           # classes absent from training are never predicted
+        weight[fit.classes_], bias[fit.classes_] = coef / scaler.scale_, intercept - coef @ (scaler.mean_ / scaler.scale_)
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.from_numpy(weight))
+            self.linear.bias.copy_(torch.from_numpy(bias))
+            self.C.fill_(best)
+        return {"train_loss": float(log_loss(y, fit.predict_proba(scaler.transform(x)), labels=fit.classes_)),
+                "C": best, "dev_weighted_f1_by_C": {str(C): round(float(s), 4) for C, s in scores.items()}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -51,7 +52,11 @@ class TrainConfig(TypedConfig):
     patience: int = 10
     """Stop after this many epochs without a better validation weighted F1."""
     scheduler: Literal["none", "cosine", "step"] = "none"
-    """Learning-rate schedule: constant, cosine annealing over ``epochs``, or steps of ``lr_gamma``."""
+    """Learning-rate schedule (set per optimizer step): constant, cosine annealing to 0 over
+    ``epochs``, or steps of ``lr_gamma``."""
+    lr_warmup_epochs: float = 0.0
+    """Linear learning-rate warm-up over this many epochs (per step, from ``lr / steps`` to ``lr``;
+    0: none); the schedule's factor multiplies it."""
     lr_step_epochs: int = 10
     """``scheduler="step"``: multiply the learning rate by ``lr_gamma`` every this many epochs."""
     lr_gamma: float = 0.95
@@ -66,8 +71,24 @@ class TrainConfig(TypedConfig):
     """No progress bars or epoch lines."""
 
     def check(self) -> None:
-        if self.epochs < 0 or self.batch_size < 1 or self.patience < 1 or self.lr_step_epochs < 1:
-            self.fail("epochs must be >= 0 and batch_size, patience, lr_step_epochs >= 1")
+        if self.epochs < 0 or self.batch_size < 1 or self.patience < 1 or self.lr_step_epochs < 1 or \
+                self.lr_warmup_epochs < 0:
+            self.fail("epochs, lr_warmup_epochs must be >= 0 and batch_size, patience, lr_step_epochs >= 1")
+
+
+def lr_factor(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
+    """The learning rate of optimizer step ``step`` (0-based) as a fraction of ``config.lr``: the
+    linear warm-up over ``lr_warmup_epochs`` times the ``scheduler``'s factor at that point,
+    ``(1 + cos(pi t / epochs)) / 2`` (cosine) or ``lr_gamma ** (epoch // lr_step_epochs)`` (step),
+    with ``t = step / steps_per_epoch`` the epochs done."""
+    done = step / max(steps_per_epoch, 1)
+    warm = config.lr_warmup_epochs * steps_per_epoch
+    factor = min(1.0, (step + 1) / warm) if warm > 0 else 1.0
+    if config.scheduler == "cosine":
+        factor *= 0.5 * (1.0 + math.cos(math.pi * min(done, config.epochs) / max(config.epochs, 1)))
+    elif config.scheduler == "step":
+        factor *= config.lr_gamma ** (int(done) // config.lr_step_epochs)
+    return factor
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:
@@ -260,7 +281,8 @@ class Trainer:
 
     Training is resume-exact: before each epoch every RNG (Python, numpy, torch, the data
     order) is reset to :func:`epoch_seed` ``(seed, epoch, rank)``, and ``last.pt`` holds the
-    weights, optimizer, scheduler and early-stopping state after each epoch, so a run killed
+    weights, optimizer and early-stopping state after each epoch (the learning-rate
+    schedule is a function of the step), so a run killed
     at any point and resumed from its ``last.pt`` ends with the same weights, bit for bit on
     CPU, as one that was never interrupted (tested).
 
@@ -318,11 +340,6 @@ class Trainer:
         self.model = model.to(config.device)
         self.optimizer = torch.optim.AdamW(parameter_groups(self.model, config.weight_decay), lr=config.lr,
                                            weight_decay=config.weight_decay)
-        self.scheduler = None
-        if config.scheduler == "cosine":
-            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, max(1, config.epochs))
-        elif config.scheduler == "step":
-            self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, config.lr_step_epochs, config.lr_gamma)
         if self.world > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(self.model)
         self.epoch = 0
@@ -340,7 +357,6 @@ class Trainer:
                 "train_config": to_dict(self.config), "label_names": self.label_names,
                 "in_dims": self.in_dims, "run": self.run, "model_state": model.state_dict(),
                 "optimizer_state": self.optimizer.state_dict(),
-                "scheduler_state": self.scheduler.state_dict() if self.scheduler else None,
                 "epoch": self.epoch, "best_score": self.best_score, "best_epoch": self.best_epoch,
                 "bad_epochs": self.bad_epochs, "version": dialoggraph.__version__}
 
@@ -352,9 +368,7 @@ class Trainer:
         except RuntimeError as exc:
             raise CheckpointError(f"{path}: weights do not fit the model ({str(exc).splitlines()[0]}); resume "
                                   f"with the checkpoint's own config (dialoggraph train --resume {path})") from None
-        self.optimizer.load_state_dict(state["optimizer_state"])
-        if self.scheduler and state.get("scheduler_state"):
-            self.scheduler.load_state_dict(state["scheduler_state"])
+        self.optimizer.load_state_dict(state["optimizer_state"])      # the schedule is a function of the step
         self.epoch, self.best_score = state["epoch"], state["best_score"]
         self.best_epoch, self.bad_epochs = state["best_epoch"], state["bad_epochs"]
         log = self._path("log.jsonl")
@@ -368,9 +382,11 @@ class Trainer:
 
     # -- training --------------------------------------------------------
     def _train_epoch(self, loader: DataLoader) -> tuple[float, int]:
-        """One pass over the training set: the mean loss per dialogue and the optimizer steps taken."""
+        """One pass over the training set: the mean loss per dialogue and the optimizer steps taken.
+        Each step's learning rate is :func:`lr_factor` of the step counted from the first epoch."""
         self.model.train()
         total, count, steps = 0.0, 0, 0
+        per_epoch = len(loader)
         bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
                    disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
         for step, batch in enumerate(bar):
@@ -383,13 +399,14 @@ class Trainer:
             loss.backward()
             if self.config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            lr = self.config.lr * lr_factor(self.config, self.epoch * per_epoch + step, per_epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
             self.optimizer.step()
             steps += 1
             total += loss.detach().item() * batch.num_graphs
             count += batch.num_graphs
             bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
-        if self.scheduler:
-            self.scheduler.step()
         return total / max(count, 1), steps
 
     def fit(self, test_set=None, on_epoch: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
@@ -406,41 +423,57 @@ class Trainer:
         generator = torch.Generator()
         loader = DataLoader(train_set, batch_size=self.config.batch_size // self.world, shuffle=sampler is None,
                             sampler=sampler, generator=generator if sampler is None else None)
+        model = _unwrap(self.model)
+        if self.epoch == 0 and self.config.epochs > 0:
+            start = time.time()
+            facts = model.fit_outright(train_set, val_set)
+            if facts is not None:          # fitted outright: that is the run's one epoch
+                self._end_epoch(facts.pop("train_loss", float("nan")), 0, start, on_epoch, final=True, facts=facts)
         while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
             set_seed(epoch_seed(self.config.seed, self.epoch, self.rank), self.config.deterministic)
             generator.manual_seed(epoch_seed(self.config.seed, self.epoch))
             if sampler is not None:
                 sampler.set_epoch(self.epoch)
-            _unwrap(self.model).set_epoch(self.epoch)
+            model.set_epoch(self.epoch)
             start = time.time()
             train_loss, steps = self._train_epoch(loader)
-            val_metrics = evaluate(self.model, val_set, self.label_names, device=self.config.device)
-            self.epoch += 1
-            improved = val_metrics["weighted_f1"] > self.best_score
-            if improved:
-                self.best_score, self.best_epoch, self.bad_epochs = val_metrics["weighted_f1"], self.epoch, 0
-                self._best_weights = {k: v.detach().clone() for k, v in _unwrap(self.model).state_dict().items()}
-            else:
-                self.bad_epochs += 1
-            if self.out_dir and self.rank == 0:
-                # The log line first: a kill between the two leaves a log the resume trims back.
-                with open(self._path("log.jsonl"), "a") as f:
-                    f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss, "steps": steps,
-                                        "val_accuracy": val_metrics["accuracy"],
-                                        "val_weighted_f1": val_metrics["weighted_f1"],
-                                        "val_macro_f1": val_metrics["macro_f1"],
-                                        "seconds": round(time.time() - start, 2)}) + "\n")
-                state = self.state()
-                if improved:
-                    save_checkpoint(self._path("best.pt"), state)
-                save_checkpoint(self._path("last.pt"), state)
-            if self.rank == 0 and not self.config.quiet:
-                print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
-                      f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
-            if on_epoch is not None:
-                on_epoch(self.epoch, val_metrics)
-            distributed.barrier()
+            self._end_epoch(train_loss, steps, start, on_epoch)
         return self.finish(val_set, test_set)
+
+    def _end_epoch(self, train_loss: float, steps: int, start: float,
+                   on_epoch: Callable[[int, dict[str, Any]], None] | None, final: bool = False,
+                   facts: dict[str, Any] | None = None) -> None:
+        """Evaluate dev after an epoch, keep the best weights, write the log line and checkpoints,
+        print the epoch line and call ``on_epoch``. ``final``: no epoch follows (an outright fit),
+        also after a resume; ``facts`` join the log line."""
+        val_metrics = evaluate(self.model, self.val_set, self.label_names, device=self.config.device)
+        self.epoch += 1
+        improved = val_metrics["weighted_f1"] > self.best_score
+        if improved:
+            self.best_score, self.best_epoch, self.bad_epochs = val_metrics["weighted_f1"], self.epoch, 0
+            self._best_weights = {k: v.detach().clone() for k, v in _unwrap(self.model).state_dict().items()}
+        else:
+            self.bad_epochs += 1
+        if final:
+            self.bad_epochs = self.config.patience
+        if self.out_dir and self.rank == 0:
+            # The log line first: a kill between the two leaves a log the resume trims back.
+            with open(self._path("log.jsonl"), "a") as f:
+                f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss, "steps": steps,
+                                    "val_accuracy": val_metrics["accuracy"],
+                                    "val_weighted_f1": val_metrics["weighted_f1"],
+                                    "val_macro_f1": val_metrics["macro_f1"],
+                                    "seconds": round(time.time() - start, 2), **(facts or {})}) + "\n")
+            state = self.state()
+            if improved:
+                save_checkpoint(self._path("best.pt"), state)
+            save_checkpoint(self._path("last.pt"), state)
+        if self.rank == 0 and not self.config.quiet:
+            print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
+                  f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
+        if on_epoch is not None:
+            on_epoch(self.epoch, val_metrics)
+        distributed.barrier()
 
     def finish(self, val_set, test_set) -> dict[str, Any]:
         """Restore the best epoch's weights, evaluate val and (once) test, write ``metrics.json``."""

@@ -27,6 +27,7 @@ SMALL = {
     "cmgfe": dict(hidden=16, heads=2, modalities=MODALITIES),
     "dag_erc": dict(hidden=16, num_layers=2, modalities=MODALITIES),
     "lfvd": dict(hidden=16, heads=2, modalities=MODALITIES),
+    "logreg": dict(modalities=MODALITIES),
     "mdget_mer": dict(hidden=16, heads=2, gue_layers=1, acme_layers=1, classifier_hidden=16,
                       modalities=MODALITIES),
     "mfcre": dict(crn_hidden=8, channels=16, heads=2, classifier_hidden=16, modalities=MODALITIES),

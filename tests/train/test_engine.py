@@ -193,3 +193,47 @@ def test_everything_checkable_is_checked_before_the_first_epoch(tmp_path, splits
     assert t.epoch == 0                               # refused before training
     result = t.fit(unlabelled)                        # a test split without labels: metrics skipped, said so
     assert result["test"] is None and "no labels" in result["notes"][0]
+
+
+def test_the_learning_rate_of_every_step_follows_warm_up_and_schedule():
+    from dialoggraph.train.engine import lr_factor
+    flat = TrainConfig(epochs=10, lr_warmup_epochs=2)
+    assert [lr_factor(flat, s, 4) for s in range(9)] == pytest.approx([1 / 8, 2 / 8, 3 / 8, 4 / 8, 5 / 8, 6 / 8,
+                                                                      7 / 8, 1, 1])
+    cosine = TrainConfig(epochs=10, scheduler="cosine")
+    assert lr_factor(cosine, 0, 4) == 1 and lr_factor(cosine, 20, 4) == pytest.approx(0.5)
+    assert lr_factor(cosine, 39, 4) == pytest.approx(0.5 * (1 + np.cos(np.pi * 39 / 40)))
+    both = TrainConfig(epochs=10, scheduler="cosine", lr_warmup_epochs=1)
+    assert lr_factor(both, 1, 4) == pytest.approx(0.5 * 0.5 * (1 + np.cos(np.pi * 1 / 40)))
+    step = TrainConfig(epochs=10, scheduler="step", lr_step_epochs=2, lr_gamma=0.5)
+    assert [lr_factor(step, s, 4) for s in (0, 7, 8, 16, 39)] == [1, 1, 0.5, 0.25, 0.5 ** 4]
+    with pytest.raises(ConfigError, match="lr_warmup_epochs"):
+        TrainConfig(lr_warmup_epochs=-1)
+
+
+def test_the_optimizer_steps_with_the_scheduled_rate(tmp_path, splits, monkeypatch):
+    """Each AdamW step uses lr x lr_factor(step); a resumed run continues the schedule where it stopped."""
+    seen = []
+    step = torch.optim.AdamW.step
+
+    def record(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", record)
+    train = make_splits()[0]                  # 24 dialogues, batch 8: 3 steps an epoch
+    config = dict(epochs=4, lr=0.01, scheduler="cosine", lr_warmup_epochs=1)
+    t = Trainer("mlp", train, make_splits()[1], TrainConfig(batch_size=8, quiet=True, **config),
+                model_config=BaselineConfig(hidden=8), out_dir=str(tmp_path / "b"))
+    t.fit()
+    expected = [0.01 * (s + 1) / 3 * 0.5 * (1 + np.cos(np.pi * s / 12)) if s < 3 else
+                0.01 * 0.5 * (1 + np.cos(np.pi * s / 12)) for s in range(12)]
+    assert seen == pytest.approx(expected)
+    seen.clear()
+    Trainer("mlp", train, make_splits()[1], TrainConfig(batch_size=8, quiet=True, **{**config, "epochs": 2}),
+            model_config=BaselineConfig(hidden=8), out_dir=str(tmp_path / "c")).fit()
+    seen.clear()
+    Trainer("mlp", train, make_splits()[1], TrainConfig(batch_size=8, quiet=True, **config),
+            model_config=BaselineConfig(hidden=8), out_dir=str(tmp_path / "c"),
+            resume=str(tmp_path / "c" / "last.pt")).fit()
+    assert seen == pytest.approx(expected[6:])
