@@ -38,13 +38,23 @@ TRAIN_KEYS = {f for f in TrainConfig.__dataclass_fields__}
 FIELDS = ["model", "setting", "dev_weighted_f1", "best_epoch", "epochs_run", "seconds_per_epoch", "parameters"]
 
 
+def parse(raw: str):
+    """A grid value as an int, a float or the string itself."""
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
+
+
 def cell_values(model: str, setting: dict[str, str]) -> tuple[dict, dict]:
     """The (model config, train config) values of one grid cell."""
     model_values, train_values = {}, {}
     for key, raw in setting.items():
         if raw == "paper":
             continue
-        value = float(raw) if any(c in raw for c in ".e") else int(raw) if raw.lstrip("-").isdigit() else raw
+        value = parse(raw)
         if key == "width":
             for name in WIDTHS[model]:
                 model_values[name] = int(value)
