@@ -1,7 +1,7 @@
 """AMB-DSGDN training throughput on MELD-shaped synthetic data (CPU).
 
 1039 train dialogues of 1-18 utterances (about 10k utterances), text 1024-d,
-audio 300-d, visual 342-d, hidden 512, batch 16, window 5 -- the sizes of
+audio 300-d, visual 342-d, hidden 512, batch 16, window 5 (preset ``paper``) -- the sizes of
 MELD with the paper's RoBERTa / OpenSmile / DenseNet features. Reports:
 
 * training utterances per second and the time of one epoch (forward,
@@ -33,7 +33,7 @@ def epoch_time(dataset, config: AMBDSGDNConfig, epochs: int) -> float:
     set_seed(0)
     model = AMBDSGDN(DIMS, dataset.num_classes, config).train()
     model.set_epoch(config.warmup_epochs)           # modality dropout on, as in the paper's later epochs
-    optimizer = torch.optim.AdamW(model.parameters(), **AMBDSGDN.optimizer)
+    optimizer = torch.optim.AdamW(model.parameters(), **AMBDSGDN.presets["paper"].train)
     loader = DataLoader(dataset, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0))
     times = []
     for _ in range(epochs):
@@ -65,8 +65,8 @@ def main() -> None:
     utterances = int(dataset._data["utterance"].num_nodes)
     assert len(with_graphs) == len(dataset)
 
-    full = epoch_time(dataset, AMBDSGDNConfig(), args.epochs)
-    no_graph = epoch_time(dataset, AMBDSGDNConfig(graph_layer="none"), args.epochs)
+    full = epoch_time(dataset, AMBDSGDN.preset("paper"), args.epochs)
+    no_graph = epoch_time(dataset, AMBDSGDN.preset("paper", graph_layer="none"), args.epochs)
     print(f"torch {torch.__version__}, {args.threads} thread(s); {len(dataset)} dialogues, {utterances} "
           f"utterances; text 1024-d, audio 300-d, visual 342-d; hidden 512, batch 16\n")
     print(f"AMB-DSGDN epoch:                    {full:8.2f} s   {utterances / full:8.0f} utterances/s")

@@ -18,7 +18,7 @@ from dialoggraph.train.engine import TrainConfig
 TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"]
 SPECIAL = {"dominant": "audio", "context_blocks": "ms", "modalities": ("text", "audio"), "root": "data/x",
            "device": "cuda:1", "text_features": "sentence-transformers", "labels": "iemocap",
-           "cache_dir": "cache", "raw_root": "data/raw", "audio": "egemaps", "visual": "hog"}
+           "cache_dir": "cache", "raw_root": "data/raw", "audio": "egemaps", "visual": "hog", "Cs": (0.5, 2.0)}
 
 
 def other_value(name, hint, default):
@@ -41,7 +41,7 @@ def other_value(name, hint, default):
 
 
 def as_text(value):
-    return ",".join(value) if isinstance(value, tuple) else str(value)
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 CASES = [(name, cls.Config, "model") for name, cls in sorted(MODELS.items())] + \

@@ -61,6 +61,28 @@ def test_a_dialogue_model_with_a_typed_documented_config_and_buildable_presets(n
     for preset_name, preset in cls.presets.items():
         assert isinstance(cls.preset(preset_name), cls.Config)
         TrainConfig(**preset.train)
+        # a preset names its optimizer, so a change of the library defaults never changes a paper setting
+        assert {"lr", "weight_decay"} <= set(preset.train), f"{name}.{preset_name}"
+
+
+# The paper settings (the defaults of dialoggraph 0.2) that --preset paper must keep, whatever the defaults become.
+PAPER = {
+    "amb_dsgdn": ({"hidden": 512, "dropout": 0.2, "graph_dropout": 0.2, "window": 5}, {"lr": 6.8e-5, "weight_decay": 5e-5}),
+    "dag_erc": ({"hidden": 300, "num_layers": 4, "dropout": 0.2}, {"lr": 5e-4, "weight_decay": 0.0}),
+    "lfvd": ({"hidden": 256, "dropout": 0.1}, {"lr": 2.5e-4, "weight_decay": 7e-3}),
+    "mdget_mer": ({"hidden": 256, "classifier_hidden": 256, "gue_dropout": 0.1, "acme_dropout": 0.3,
+                   "classifier_dropout": 0.1}, {"lr": 2e-5, "weight_decay": 1e-5}),
+    "mfcre": ({"crn_hidden": 128, "channels": 256, "classifier_hidden": 256, "dropout": 0.1},
+              {"lr": 1e-5, "weight_decay": 1e-5}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER))
+def test_preset_paper_is_the_papers_setting(name):
+    config, train = PAPER[name]
+    preset = MODELS[name].preset("paper")
+    assert {k: getattr(preset, k) for k in config} == config
+    assert MODELS[name].presets["paper"].train == train
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
