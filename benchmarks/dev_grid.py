@@ -39,7 +39,9 @@ FIELDS = ["model", "setting", "dev_weighted_f1", "best_epoch", "epochs_run", "se
 
 
 def parse(raw: str):
-    """A grid value as an int, a float or the string itself."""
+    """A grid value as a bool (true, false), an int, a float or the string itself."""
+    if raw in ("true", "false"):
+        return raw == "true"
     for kind in (int, float):
         try:
             return kind(raw)

@@ -77,6 +77,9 @@ class LogisticRegressionConfig(ModelConfig):
     Cs: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
     """Inverse regularisation strengths tried; the one with the best dev weighted F1 is kept
     (one value: no choice)."""
+    scaling: Literal["choose", "standard", "none"] = "choose"
+    """Standardise the features (zero mean, unit variance on train), leave them as they are, or
+    choose the one with the better dev weighted F1 (with its C)."""
     class_weight: Literal["none", "balanced"] = "none"
     """Class weights of the loss: none, or scikit-learn's ``"balanced"`` (inverse class frequency)."""
     max_iter: int = 1000
@@ -102,11 +105,13 @@ def utterance_table(dataset, modalities: tuple[str, ...]) -> tuple[np.ndarray, n
 
 @register("logreg")
 class LogisticRegressionFloor(_Baseline):
-    r"""Per-utterance multinomial logistic regression on standardised features: the floor a
+    r"""Per-utterance multinomial logistic regression on standardised or raw features: the floor a
     context model must beat. Fitted outright by scikit-learn (L-BFGS, deterministic: every
-    seed gives the same model), not by gradient steps: :meth:`fit_outright` standardises the
-    training features, fits one ``LogisticRegression`` per ``C`` in ``Cs``, keeps the one with
-    the best dev weighted F1 and folds the scaler into one linear layer,
+    seed gives the same model), not by gradient steps: :meth:`fit_outright` fits one
+    ``LogisticRegression`` per ``C`` in ``Cs`` on the standardised and (``scaling="choose"``)
+    on the raw training features, keeps the fit with the best dev weighted F1 and folds its
+    scaler (mean :math:`\boldsymbol{\mu}`, scale :math:`\boldsymbol{\sigma}`; 0 and 1 for raw
+    features) into one linear layer,
 
     .. math:: \mathbf{W} = \mathbf{B} / \boldsymbol{\sigma}, \qquad
               \mathbf{b} = \mathbf{c} - \mathbf{B} (\boldsymbol{\mu} / \boldsymbol{\sigma}),
@@ -134,23 +139,32 @@ class LogisticRegressionFloor(_Baseline):
         c = self.config
         x, y = utterance_table(train_set, self.modalities)
         x_dev, y_dev = utterance_table(val_set, self.modalities)
-        scaler = StandardScaler().fit(x)
-        fits = {C: LogisticRegression(C=C, max_iter=c.max_iter,
-                                      class_weight=None if c.class_weight == "none" else "balanced"
-                                      ).fit(scaler.transform(x), y) for C in c.Cs}
-        scores = {C: f1_score(y_dev, fit.predict(scaler.transform(x_dev)), average="weighted", zero_division=0)
-                  for C, fit in fits.items()}
-        best = max(c.Cs, key=lambda C: scores[C])       # the first of equal scores: the strongest regularisation
-        fit = fits[best]
+        standard = StandardScaler().fit(x)
+        identity = StandardScaler(with_mean=False, with_std=False).fit(x)      # mean_ None, scale_ None
+        scalers = {"standard": [standard], "none": [identity], "choose": [standard, identity]}[c.scaling]
+        fits, scores = {}, {}
+        for scaler in scalers:
+            for C in c.Cs:
+                key = ("standard" if scaler is standard else "none", C)
+                fits[key] = (scaler, LogisticRegression(C=C, max_iter=c.max_iter, class_weight=None if
+                                                        c.class_weight == "none" else "balanced"
+                                                        ).fit(scaler.transform(x), y))
+                scores[key] = f1_score(y_dev, fits[key][1].predict(scaler.transform(x_dev)), average="weighted",
+                                       zero_division=0)
+        best = max(scores, key=scores.__getitem__)      # the first of equal scores: standardised, strongest regularisation
+        scaler, fit = fits[best]
+        mean = scaler.mean_ if scaler.mean_ is not None else np.zeros(x.shape[1])
+        scale = scaler.scale_ if scaler.scale_ is not None else np.ones(x.shape[1])
         coef, intercept = fit.coef_, fit.intercept_
         if len(fit.classes_) == 2 and coef.shape[0] == 1:   # a binary fit scores one class against the other
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
         weight = np.zeros((self.num_classes, x.shape[1]))
         bias = np.full(self.num_classes, -1e4)           # classes absent from training are never predicted
-        weight[fit.classes_], bias[fit.classes_] = coef / scaler.scale_, intercept - coef @ (scaler.mean_ / scaler.scale_)
+        weight[fit.classes_], bias[fit.classes_] = coef / scale, intercept - coef @ (mean / scale)
         with torch.no_grad():
             self.linear.weight.copy_(torch.from_numpy(weight))
             self.linear.bias.copy_(torch.from_numpy(bias))
-            self.C.fill_(best)
+            self.C.fill_(best[1])
         return {"train_loss": float(log_loss(y, fit.predict_proba(scaler.transform(x)), labels=fit.classes_)),
-                "C": best, "dev_weighted_f1_by_C": {str(C): round(float(s), 4) for C, s in scores.items()}}
+                "C": best[1], "scaling": best[0],
+                "dev_weighted_f1": {f"{k[0]} C={k[1]}": round(float(v), 4) for k, v in scores.items()}}

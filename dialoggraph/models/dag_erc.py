@@ -26,7 +26,10 @@ class DAGERCConfig(ModelConfig):
     mlp_layers: int = 2
     """Hidden Linear-ReLU layers of the output MLP."""
     dropout: float = 0.2
-    """Dropout before the output MLP's last layer (the only dropout, as in the code)."""
+    """Dropout before the output MLP's last layer (the code's only dropout)."""
+    input_dropout: float = 0.0
+    """Dropout on the input features, read by ``fc1`` and the output MLP (ours; the code has
+    none: 0 is the paper's model)."""
     same_speaker_window: int = 1
     """Predecessors reach back to this many earlier turns of the target's own speaker."""
     modalities: tuple[str, ...] = ("text",)
@@ -104,6 +107,7 @@ class DAGERC(DialogueModel):
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
         node_batch = store.get("batch")
         schedule = DAGSchedule.build(edge_index, same, node_batch, x.size(0))  # once for all layers
+        x = F.dropout(x, self.config.input_dropout, self.training)
         h = F.relu(self.input(x))
         states = [h]
         for layer in self.layers:

@@ -21,25 +21,29 @@ def splits():
     return tuple(SyntheticDialogues(n, s, seed=2, max_len=8) for n, s in ((30, "train"), (10, "dev"), (10, "test")))
 
 
-def sklearn_reference(train, dev, test, Cs):
-    """The same choice written with scikit-learn alone: a scaler + logistic regression per C, the best dev wF1."""
+def sklearn_reference(train, dev, test, Cs, scalings=("standard", "none")):
+    """The same choice written with scikit-learn alone: (scaler, C) with the best dev weighted F1, the first of ties."""
     x, y = utterance_table(train, MODALITIES)
     xd, yd = utterance_table(dev, MODALITIES)
-    fits = {C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000)).fit(x, y) for C in Cs}
-    best = max(Cs, key=lambda C: f1_score(yd, fits[C].predict(xd), average="weighted"))
+    fits = {(s, C): (make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000)) if s == "standard"
+                     else LogisticRegression(C=C, max_iter=1000)).fit(x, y) for s in scalings for C in Cs}
+    best = max(fits, key=lambda k: f1_score(yd, fits[k].predict(xd), average="weighted"))
     return best, fits[best].predict_proba(utterance_table(test, MODALITIES)[0])
 
 
-def test_the_floor_predicts_what_scikit_learn_predicts(splits):
+@pytest.mark.parametrize("scaling", ["choose", "standard", "none"])
+def test_the_floor_predicts_what_scikit_learn_predicts(splits, scaling):
     train, dev, test = splits
+    Cs = (0.001, 0.1, 10.0)
     model = LogisticRegressionFloor(train.meta["feature_dims"], train.num_classes,
-                                    LogisticRegressionConfig(modalities=MODALITIES, Cs=(0.001, 0.1, 10.0)))
+                                    LogisticRegressionConfig(modalities=MODALITIES, Cs=Cs, scaling=scaling))
     facts = model.fit_outright(train, dev)
-    C, expected = sklearn_reference(train, dev, test, (0.001, 0.1, 10.0))
-    assert facts["C"] == C == float(model.C) and set(facts["dev_weighted_f1_by_C"]) == {"0.001", "0.1", "10.0"}
-    probs = predict(model, test)["probs"]
-    labelled = predict(model, test)["y"] >= 0
-    np.testing.assert_allclose(probs[labelled], expected, atol=1e-4)
+    (chosen, C), expected = sklearn_reference(train, dev, test, Cs,
+                                              ("standard", "none") if scaling == "choose" else (scaling,))
+    assert (facts["scaling"], facts["C"]) == (chosen, C) and float(model.C) == C
+    assert len(facts["dev_weighted_f1"]) == len(Cs) * (2 if scaling == "choose" else 1)
+    out = predict(model, test)
+    np.testing.assert_allclose(out["probs"][out["y"] >= 0], expected, atol=1e-4)
     assert facts["train_loss"] > 0
 
 
@@ -55,7 +59,8 @@ def binary(dataset):
 def test_a_binary_task_and_classes_missing_from_training(splits):
     """A two-class fit (scikit-learn's one coefficient row) fills its two of the 7 logits; the rest are never predicted."""
     train, dev = binary(splits[0]), binary(splits[1])
-    model = LogisticRegressionFloor(splits[0].meta["feature_dims"], 7, LogisticRegressionConfig(modalities=MODALITIES))
+    model = LogisticRegressionFloor(splits[0].meta["feature_dims"], 7,
+                                    LogisticRegressionConfig(modalities=MODALITIES, scaling="standard"))
     model.fit_outright(train, dev)
     reference = make_pipeline(StandardScaler(), LogisticRegression(C=float(model.C), max_iter=1000)).fit(
         *utterance_table(train, MODALITIES))
