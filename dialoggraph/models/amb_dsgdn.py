@@ -51,6 +51,8 @@ class AMBDSGDNConfig(ModelConfig):
     """Dropout in the Transformer encoders and before each classification head (sec. 5.4: 0.2)."""
     graph_dropout: float = 0.2
     """Dropout on the input of each DiffRGAT block (the code's ``DiffRGCN`` default)."""
+    input_dropout: float = 0.0
+    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
     graph_layer: Literal["diffrgat", "gcn", "gat", "none"] = "diffrgat"
     """Graph block on the subgraphs: DiffRGAT (the paper), plain GCN or GAT (ablations), or none."""
     feature_gates: bool = True
@@ -175,7 +177,7 @@ class AMBDSGDN(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](store[f"x_{m}"])                                       # eq. 1
+            x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))  # eq. 1
             if m in self.encoder:
                 x = self.encoder[m](x, node_batch, store.speaker)                          # eqs. 2-6
             if self.config.graph_layer != "none":

@@ -37,6 +37,8 @@ class CMGFEConfig(ModelConfig):
     """Size of the speaker-embedding table of the context encoders (dialogue-local ids)."""
     dropout: float = 0.2
     """Dropout in the context encoders and before each head."""
+    input_dropout: float = 0.0
+    """Dropout on the input features of every modality (ours; 0 is dialoggraph 0.2's model)."""
     context_encoder: bool = True
     """Run a Transformer context encoder per modality (False: the projection only)."""
     guided_gate: bool = True
@@ -106,7 +108,7 @@ class CMGFE(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](store[f"x_{m}"])
+            x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
             features[m] = self.context[m](x, node_batch, store.speaker) if m in self.context else x
         gates = {}
         if self.guided_gate is not None:

@@ -53,6 +53,8 @@ class LFVDConfig(ModelConfig):
     """Attention heads of the language-focused transformer."""
     dropout: float = 0.1
     """Dropout after the Bi-GRU, the DAG stack and the fusion."""
+    input_dropout: float = 0.0
+    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
     dominant: str = "text"
     """The dominant modality the transformer focuses on (the paper: language); one of ``modalities``."""
     use_lfa: bool = True
@@ -154,7 +156,8 @@ class LFVD(DialogueModel):
         schedule = DAGSchedule.build(edge_index, same, node_batch, store.num_nodes)   # once for every modality
         features = {}
         for m in self.modalities:
-            x = self._dropout(self.gru[m](store[f"x_{m}"], node_batch))
+            x = self._dropout(self.gru[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training),
+                                          node_batch))
             for layer in self.dag[m]:
                 x = layer(x, edge_index, same, node_batch, schedule=schedule)
             features[m] = self._dropout(x)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import INTER, INTRA, NODE
@@ -53,6 +54,8 @@ class MDGETMERConfig(ModelConfig):
     """Dropout in the gated unimodal encoders."""
     acme_dropout: float = 0.3
     """Dropout in the cross-modal encoders."""
+    input_dropout: float = 0.0
+    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
     heads: int = 8
     """Attention heads of every multi-head attention (sec. 4.2)."""
     classifier_hidden: int = 128
@@ -168,7 +171,7 @@ class MDGETMER(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](store[f"x_{m}"])
+            x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
             for layer in self.gue:                                   # shared across modalities
                 x = layer(x, node_batch)
             features[m] = x

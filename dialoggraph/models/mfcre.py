@@ -68,6 +68,8 @@ class MFCREConfig(ModelConfig):
     """Hidden width of the classifier (eq. 8; ours)."""
     dropout: float = 0.1
     """Dropout after each stage."""
+    input_dropout: float = 0.0
+    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
     use_dialogue_crn: bool = True
     """Use the xLSTM DialogueCRN context reasoning (False: Table 4's w/o DialogueCRN)."""
     simam_attention: bool = True
@@ -184,7 +186,7 @@ class MFCRE(DialogueModel):
     def forward(self, batch: HeteroData) -> ModelOutput:
         store, config = batch[NODE], self.config
         node_batch = store.get("batch")
-        features = {m: store[f"x_{m}"] for m in self.modalities}
+        features = {m: F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training) for m in self.modalities}
         if self.crn is not None:
             features = {m: self._dropout(self.crn[m](x, node_batch)) for m, x in features.items()}
         if isinstance(self.encoder, ModalityEncoder):
