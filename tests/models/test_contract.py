@@ -68,11 +68,11 @@ def test_a_dialogue_model_with_a_typed_documented_config_and_buildable_presets(n
 # The paper settings (the defaults of dialoggraph 0.2) that --preset paper must keep, whatever the defaults become.
 PAPER = {
     "amb_dsgdn": ({"hidden": 512, "dropout": 0.2, "graph_dropout": 0.2, "window": 5}, {"lr": 6.8e-5, "weight_decay": 5e-5}),
-    "dag_erc": ({"hidden": 300, "num_layers": 4, "dropout": 0.2}, {"lr": 5e-4, "weight_decay": 0.0}),
+    "dag_erc": ({"hidden": 300, "num_layers": 4, "dropout": 0.2, "input_dropout": 0.0}, {"lr": 5e-4, "weight_decay": 0.0}),
     "lfvd": ({"hidden": 256, "dropout": 0.1}, {"lr": 2.5e-4, "weight_decay": 7e-3}),
     "mdget_mer": ({"hidden": 256, "classifier_hidden": 256, "gue_dropout": 0.1, "acme_dropout": 0.3,
                    "classifier_dropout": 0.1}, {"lr": 2e-5, "weight_decay": 1e-5}),
-    "mfcre": ({"crn_hidden": 128, "channels": 256, "classifier_hidden": 256, "dropout": 0.1},
+    "mfcre": ({"crn_hidden": 128, "channels": 256, "classifier_hidden": 256, "dropout": 0.1, "input_dropout": 0.0},
               {"lr": 1e-5, "weight_decay": 1e-5}),
 }
 

@@ -18,7 +18,8 @@ def batch():
 
 
 def small(**kwargs):
-    return MFCREConfig(crn_hidden=8, channels=16, heads=2, classifier_hidden=16, **kwargs)
+    return MFCREConfig(**{"crn_hidden": 8, "channels": 16, "heads": 2, "classifier_hidden": 16, "input_dropout": 0.0,
+                          **kwargs})
 
 
 def test_registered_presets_and_eq_15(batch):
