@@ -71,7 +71,7 @@ PAPER = {
     "dag_erc": ({"hidden": 300, "num_layers": 4, "dropout": 0.2, "input_dropout": 0.0}, {"lr": 5e-4, "weight_decay": 0.0}),
     "lfvd": ({"hidden": 256, "dropout": 0.1}, {"lr": 2.5e-4, "weight_decay": 7e-3}),
     "mdget_mer": ({"hidden": 256, "classifier_hidden": 256, "gue_dropout": 0.1, "acme_dropout": 0.3,
-                   "classifier_dropout": 0.1}, {"lr": 2e-5, "weight_decay": 1e-5}),
+                   "classifier_dropout": 0.1, "input_dropout": 0.0}, {"lr": 2e-5, "weight_decay": 1e-5}),
     "mfcre": ({"crn_hidden": 128, "channels": 256, "classifier_hidden": 256, "dropout": 0.1, "input_dropout": 0.0},
               {"lr": 1e-5, "weight_decay": 1e-5}),
 }
