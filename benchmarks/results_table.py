@@ -6,7 +6,8 @@
 Each model runs as ``dialoggraph train --model MODEL DATA --seeds ... --out OUT/runs/MODEL --quiet`` with
 **nothing else** (its defaults), unless ``--flags MODEL="--lr 1e-4 ..."`` or ``--config MODEL=best.yaml``
 (a tuned configuration from ``dialoggraph tune``) says otherwise; ``MODEL@TAG`` is another run of MODEL
-(an ablation: ``--models amb_dsgdn@nograph --flags amb_dsgdn@nograph="--graph-layer none"``). The logistic-regression, MLP and BiGRU
+(an ablation: ``--models amb_dsgdn@nograph --flags amb_dsgdn@nograph="--graph-layer none"``);
+``--no-train`` only prints the rows of the runs already finished. The logistic-regression, MLP and BiGRU
 floors run first. A model whose ``OUT/runs/MODEL/summary.json`` exists is not run again (the script
 resumes). Writes ``OUT/results.md`` (one row per model: dev weighted F1, test accuracy, weighted and macro
 F1 as mean +- sample std over the seeds, best epochs, seconds per epoch) and prints each row as it is
@@ -80,6 +81,7 @@ def main() -> None:
     p.add_argument("--flags", nargs="*", default=[], help='MODEL="--flag value ..." added to that model\'s run')
     p.add_argument("--config", nargs="*", default=[], help="MODEL=FILE: train that model with --config FILE")
     p.add_argument("--names", nargs="*", default=[], help="MODEL=NAME: the row's model name")
+    p.add_argument("--no-train", action="store_true", help="only the rows of the runs already finished")
     args = p.parse_args(argv[:cut])
     data = argv[cut + 1:]
     flags, configs, names = pairs(args.flags, "flags"), pairs(args.config, "config"), pairs(args.names, "names")
@@ -87,6 +89,8 @@ def main() -> None:
     for model in args.models:
         run = os.path.join(args.out, "runs", model)
         if not os.path.exists(os.path.join(run, "summary.json")):
+            if args.no_train:
+                continue
             start = time.time()
             base = ["--config", configs[model]] if model in configs else ["--model", model.split("@")[0]]
             subprocess.run([sys.executable, "-m", "dialoggraph", "train", *base, *data,
@@ -95,6 +99,7 @@ def main() -> None:
             print(f"{model}: {time.time() - start:.0f} s", flush=True)
         rows.append(row(args.label, names.get(model, NAMES.get(model.split("@")[0], model)), run))
         print(rows[-1], flush=True)
+    os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(rows) + "\n")
 
