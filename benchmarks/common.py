@@ -33,6 +33,19 @@ def shapes(seed: int = 0) -> dict[str, tuple[list[int], int]]:
             "long (8 dlg, up to 1000)": ([int(n) for n in long], 2)}
 
 
+def train_epoch(model, optimizer, loader) -> float:
+    """Seconds of one training pass (forward, loss, backward, optimizer step; no evaluation)."""
+    from dialoggraph.train.engine import training_loss
+    model.train()
+    start = time.perf_counter()
+    for batch in loader:
+        loss = training_loss(model(batch), batch["utterance"].y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
 def time_it(fn, *args, repeat: int) -> float:
     fn(*args)  # warm-up
     times = []

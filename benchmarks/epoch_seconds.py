@@ -15,28 +15,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import MODELS
-from dialoggraph.train.engine import resolve_optimizer, set_seed, training_loss, TrainConfig
+from common import train_epoch
+from dialoggraph.train.engine import TrainConfig, resolve_optimizer, set_seed
 
 DIMS = {"text": 384, "audio": 300, "visual": 342}
 ORDER = ["bigru", "mlp", "amb_dsgdn", "dag_erc", "mdget_mer", "mfcre", "lfvd", "cmgfe"]
-
-
-def epoch(model, optimizer, loader) -> float:
-    model.train()
-    start = time.perf_counter()
-    for batch in loader:
-        loss = training_loss(model(batch), batch["utterance"].y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -68,7 +57,7 @@ def main() -> None:
         utterances = int(data._data["utterance"].num_nodes)
     for _ in range(args.rounds):
         for name, (model, optimizer, loader, times) in runs.items():
-            times.append(epoch(model, optimizer, loader))
+            times.append(train_epoch(model, optimizer, loader))
     base = statistics.median(runs["bigru"][3]) if "bigru" in runs else None
     print(f"torch {torch.__version__}, {args.threads} thread(s); 1039 dialogues, {utterances} utterances; "
           f"{', '.join(f'{m} {d}-d' for m, d in dims.items())}; batch 16; "

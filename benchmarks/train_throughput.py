@@ -21,9 +21,10 @@ import time
 import torch
 from torch_geometric.loader import DataLoader
 
+from common import train_epoch
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig
-from dialoggraph.train.engine import set_seed, training_loss
+from dialoggraph.train.engine import set_seed
 from dialoggraph.transforms import SpeakerWindowGraph
 
 DIMS = {"text": 1024, "audio": 300, "visual": 342}
@@ -35,16 +36,7 @@ def epoch_time(dataset, config: AMBDSGDNConfig, epochs: int) -> float:
     model.set_epoch(config.warmup_epochs)           # modality dropout on, as in the paper's later epochs
     optimizer = torch.optim.AdamW(model.parameters(), **AMBDSGDN.presets["paper"].train)
     loader = DataLoader(dataset, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0))
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        for batch in loader:
-            loss = training_loss(model(batch), batch["utterance"].y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(train_epoch(model, optimizer, loader) for _ in range(epochs))
 
 
 def main() -> None:
