@@ -1,7 +1,7 @@
 """The ``dialoggraph`` command line (also ``python -m dialoggraph`` and, for DDP,
 ``torchrun --nproc_per_node=N -m dialoggraph train ...``).
 
-Commands: ``featurize``, ``train``, ``tune``, ``evaluate``, ``predict``, ``models``, ``inspect``, ``reproduce``. A
+Commands: ``featurize``, ``train``, ``tune``, ``evaluate``, ``compare``, ``explain``, ``predict``, ``models``, ``inspect``, ``reproduce``. A
 user error (bad option, config value, input file or checkpoint) is one line on stderr
 and exit code 2; an internal error keeps its traceback (``--debug`` shows the traceback
 of a user error too).
@@ -13,11 +13,11 @@ import sys
 from typing import Sequence
 
 import dialoggraph
-from dialoggraph.cli import evaluate, featurize, inspect, models, predict, reproduce, train, tune
+from dialoggraph.cli import compare, evaluate, explain, featurize, inspect, models, predict, reproduce, train, tune
 from dialoggraph.cli.errors import USER_ERRORS, Parser
 from dialoggraph.train import distributed
 
-COMMANDS = (featurize, train, tune, evaluate, predict, models, inspect, reproduce)
+COMMANDS = (featurize, train, tune, evaluate, compare, explain, predict, models, inspect, reproduce)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:

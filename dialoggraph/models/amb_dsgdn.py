@@ -13,6 +13,7 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import GATConv, GCNConv
 
 from dialoggraph.data.dialogue import INTER, INTRA, NODE
+from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
 from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
@@ -124,6 +125,7 @@ class AMBDSGDN(DialogueModel):
 
     Config = AMBDSGDNConfig
     optimizer = {"lr": 1e-3, "weight_decay": 5e-5}        # sec. 5.4's lr is 6.8e-5 (preset paper)
+    runs_without_modality = True
     presets = {
         "paper": Preset("the paper's setting (sec. 5.4: hidden 512, dropout 0.2, lr 6.8e-5, L2 5e-5)",
                         PAPER, {"lr": 6.8e-5, "weight_decay": 5e-5}),
@@ -172,17 +174,34 @@ class AMBDSGDN(DialogueModel):
         if self.modality_dropout is not None:
             self.modality_dropout.active = epoch >= self.config.warmup_epochs
 
-    def forward(self, batch: HeteroData) -> ModelOutput:
+    def present(self, store) -> list[str]:
+        """The model's modalities that ``store`` has features for: eq. 29 sums the heads of the
+        modalities present, so a trained model runs without some of them (robustness analysis)."""
+        present = [m for m in self.modalities if f"x_{m}" in store]
+        if not present:
+            raise DialogueValidationError(f"the batch has none of the model's modalities "
+                                          f"({', '.join(self.modalities)})")
+        return present
+
+    def forward(self, batch: HeteroData, return_attention_weights: bool = False) -> ModelOutput:
+        """The logits (eq. 29), per-modality logits and, in training, the eq. 33 losses; with
+        ``return_attention_weights`` also each DiffRGAT block's attention in ``attention``
+        (``"<modality> inter-speaker"`` / ``"intra-speaker"``: ``(edge_index, alpha)``)."""
         store = batch[NODE]
         node_batch = store.get("batch")
-        features = {}
-        for m in self.modalities:
+        features, attention = {}, {}
+        for m in self.present(store):
             x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))  # eq. 1
             if m in self.encoder:
                 x = self.encoder[m](x, node_batch, store.speaker)                          # eqs. 2-6
             if self.config.graph_layer != "none":
-                x = self.inter[m](x, batch[INTER].edge_index, batch[INTER].edge_rel)       # sec. 4.5
-                x = self.intra[m](x, batch[INTRA].edge_index, batch[INTRA].edge_rel)
+                for kind, store_name in (("inter", INTER), ("intra", INTRA)):           # sec. 4.5
+                    block, edges = getattr(self, kind)[m], batch[store_name]
+                    if return_attention_weights and isinstance(block, DiffRGATBlock):
+                        x, (edge_index, alpha) = block(x, edges.edge_index, edges.edge_rel, True)
+                        attention[f"{m} {kind}-speaker"] = (edge_index, alpha[:, 0])
+                    else:
+                        x = block(x, edges.edge_index, edges.edge_rel)
             if m in self.gate:
                 x = self.gate[m](x)
             features[m] = x
@@ -199,4 +218,4 @@ class AMBDSGDN(DialogueModel):
                 loss_m = F.cross_entropy(lm[labelled], store.y[labelled])
                 alpha = loss_m.detach() / 10.0 if self.config.aux_detach else loss_m / 10.0
                 aux[f"{m}_loss"] = alpha * loss_m                                         # eq. 33
-        return ModelOutput(logits, aux, modality_logits)
+        return ModelOutput(logits, aux, modality_logits, attention)

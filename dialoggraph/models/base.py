@@ -91,7 +91,11 @@ class DialogueModel(torch.nn.Module):
     - may react to the epoch (:meth:`set_epoch`, called by the trainer before each one) and
       exclude parameters it regularises itself from weight decay (:meth:`no_weight_decay`);
     - recommends its optimiser settings in ``optimizer`` (``lr``, ``weight_decay``: the
-      paper's), used where the :class:`~dialoggraph.train.TrainConfig` leaves them unset.
+      paper's), used where the :class:`~dialoggraph.train.TrainConfig` leaves them unset;
+    - says with ``runs_without_modality`` whether a trained model still runs on a batch that
+      lacks some of its modalities' features (a model whose prediction is a sum of
+      per-modality heads, such as AMB-DSGDN); evaluation with a modality removed is refused
+      for the others (they can only be evaluated with it zeroed).
 
     A subclass calls ``super().__init__(in_dims, num_classes, config)`` first; that sets
     ``self.config``, ``self.in_dims``, ``self.num_classes`` and ``self.modalities`` (checked
@@ -101,6 +105,7 @@ class DialogueModel(torch.nn.Module):
     Config: ClassVar[type[ModelConfig]] = ModelConfig
     presets: ClassVar[dict[str, Preset]] = {}
     optimizer: ClassVar[dict[str, float]] = {"lr": 1e-3, "weight_decay": 0.0}
+    runs_without_modality: ClassVar[bool] = False
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: ModelConfig | None = None):
         super().__init__()

@@ -104,7 +104,9 @@ class DAGERC(DialogueModel):
         """The dataset ``pre_transform`` that builds the edges this model reads."""
         return DAGGraph(config.same_speaker_window)
 
-    def forward(self, batch: HeteroData) -> ModelOutput:
+    def forward(self, batch: HeteroData, return_attention_weights: bool = False) -> ModelOutput:
+        """The logits; with ``return_attention_weights`` also each layer's attention over the
+        DAG edges in ``attention`` (``"layer <l>"``: ``(edge_index, alpha)``)."""
         store = batch[NODE]
         x = torch.cat([store[f"x_{m}"] for m in self.config.modalities], dim=-1)
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
@@ -112,8 +114,11 @@ class DAGERC(DialogueModel):
         schedule = DAGSchedule.build(edge_index, same, node_batch, x.size(0))  # once for all layers
         x = F.dropout(x, self.config.input_dropout, self.training)
         h = F.relu(self.input(x))
-        states = [h]
-        for layer in self.layers:
-            h = layer(h, edge_index, same, node_batch, schedule=schedule)
+        states, attention = [h], {}
+        for number, layer in enumerate(self.layers, 1):
+            h = layer(h, edge_index, same, node_batch, schedule=schedule,
+                      return_attention_weights=return_attention_weights)
+            if return_attention_weights:
+                h, attention[f"layer {number}"] = h
             states.append(h)
-        return ModelOutput(self.classifier(torch.cat(states + [x], dim=-1)))
+        return ModelOutput(self.classifier(torch.cat(states + [x], dim=-1)), attention=attention)

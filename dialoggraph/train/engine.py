@@ -22,6 +22,7 @@ import dialoggraph
 from dialoggraph.config import ConfigError, TypedConfig, from_dict, to_dict
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.extras import MissingExtraError, require
 from dialoggraph.io import atomic_write, atomic_write_json, writable_folder
 from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
@@ -69,6 +70,12 @@ class TrainConfig(TypedConfig):
     """Where to train: cpu, cuda, cuda:1, ..."""
     quiet: bool = False
     """No progress bars or epoch lines."""
+    curves: bool = True
+    """Draw ``curves.png`` / ``.svg`` (train loss, dev scores per epoch) in the run folder when the
+    run ends (needs the ``plot`` extra; without it a note says so)."""
+    tensorboard: bool = False
+    """Also log the epoch scalars (train loss, learning rate, dev accuracy / weighted / macro F1) to
+    ``OUT/tensorboard`` for TensorBoard (the ``tensorboard`` extra)."""
 
     def check(self) -> None:
         if self.epochs < 0 or self.batch_size < 1 or self.patience < 1 or self.lr_step_epochs < 1 or \
@@ -151,9 +158,13 @@ def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, dataset, batch_size: int = 32, device: str = "cpu",
-            quiet: bool = True) -> dict[str, Any]:
+            quiet: bool = True, perturb: Callable[[Any], Any] | None = None) -> dict[str, Any]:
     """Class probabilities for every utterance of ``dataset``, in dataset order.
 
+    Returns ``probs`` ``[N, C]``, ``y`` ``[N]``, the ``dialogues``' ids, each dialogue's
+    ``speakers`` (names per utterance) and ``modality_probs`` (``{modality: [N, C]}``, from the
+    model's per-modality heads where it has them). ``perturb(batch) -> batch`` is applied to
+    every batch before the model reads it (test-time noise or a missing modality).
     Under DDP each rank predicts a strided share of the dialogues and the shares
     are gathered, so every rank returns the whole result.
     """
@@ -163,25 +174,29 @@ def predict(model: torch.nn.Module, dataset, batch_size: int = 32, device: str =
     world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
     indices = list(range(rank, len(dataset), world))
     loader = DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False)
-    probs, ys, ids, speakers = [], [], [], []
+    probs, ys, ids, speakers, heads = [], [], [], [], []
     for batch in tqdm(loader, desc="predict", disable=quiet or not sys.stderr.isatty(), leave=False):
         batch = batch.to(device)
-        p = torch.softmax(model(batch).logits, dim=-1).cpu()
         counts = torch.bincount(batch[NODE].batch, minlength=batch.num_graphs).tolist()
-        probs += list(p.split(counts))
         ys += list(batch[NODE].y.cpu().split(counts))
         ids += list(batch.dialogue_id)
         speakers += [[names[s] for s in local.tolist()]
                      for names, local in zip(batch.speaker_names, batch[NODE].speaker.cpu().split(counts))]
-    shares = distributed.gather((indices, probs, ys, ids, speakers))
+        output = model(perturb(batch) if perturb is not None else batch)
+        probs += list(torch.softmax(output.logits, dim=-1).cpu().split(counts))
+        split = {m: torch.softmax(lm, dim=-1).cpu().split(counts) for m, lm in output.modality_logits.items()}
+        heads += [{m: parts[k] for m, parts in split.items()} for k in range(batch.num_graphs)]
+    shares = distributed.gather((indices, probs, ys, ids, speakers, heads))
     order = {}
     for share in shares:
         for k, index in enumerate(share[0]):
             order[index] = tuple(part[k] for part in share[1:])
     ranked = [order[i] for i in range(len(dataset))]
+    modalities = list(ranked[0][4]) if ranked else []
     return {"probs": torch.cat([r[0] for r in ranked]).numpy() if ranked else np.zeros((0, 0)),
             "y": torch.cat([r[1] for r in ranked]).numpy() if ranked else np.zeros(0, dtype=int),
-            "dialogues": [r[2] for r in ranked], "speakers": [r[3] for r in ranked]}
+            "dialogues": [r[2] for r in ranked], "speakers": [r[3] for r in ranked],
+            "modality_probs": {m: torch.cat([r[4][m] for r in ranked]).numpy() for m in modalities}}
 
 
 def evaluate(model: torch.nn.Module, dataset, label_names: Sequence[str], batch_size: int = 32,
@@ -190,7 +205,7 @@ def evaluate(model: torch.nn.Module, dataset, label_names: Sequence[str], batch_
     return classification_metrics(out["y"], out["probs"].argmax(-1), label_names)
 
 
-RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "metrics.json")
+RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "metrics.json", "curves.png", "curves.svg", "tensorboard")
 
 
 def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
@@ -334,6 +349,11 @@ class Trainer:
         check_split(val_set, "dev", model, self.label_names, labelled=True)
         if out_dir and self.rank == 0:
             prepare_out_dir(out_dir, overwrite, resuming=resume is not None)
+        self.tensorboard = None
+        if config.tensorboard and out_dir and self.rank == 0:
+            require("tensorboard", "tensorboard", "--tensorboard")
+            from torch.utils.tensorboard import SummaryWriter
+            self.tensorboard = SummaryWriter(os.path.join(out_dir, "tensorboard"))
         self.model_spec = model_spec(type(model))
         self.in_dims = dict(model.in_dims)
         self.config = config = resolve_optimizer(config, type(model))
@@ -468,6 +488,12 @@ class Trainer:
             if improved:
                 save_checkpoint(self._path("best.pt"), state)
             save_checkpoint(self._path("last.pt"), state)
+        if self.tensorboard is not None:
+            scalars = {"train/loss": train_loss, "train/lr": self.optimizer.param_groups[0]["lr"],
+                       **{f"dev/{k}": val_metrics[k] for k in ("accuracy", "weighted_f1", "macro_f1")}}
+            for tag, value in scalars.items():
+                self.tensorboard.add_scalar(tag, value, self.epoch)
+            self.tensorboard.flush()
         if self.rank == 0 and not self.config.quiet:
             print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
                   f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
@@ -493,7 +519,19 @@ class Trainer:
                 result["notes"] = ["the test split has no labels: no test metrics (predict gives its predictions)"]
         if self.out_dir and self.rank == 0:
             atomic_write_json(self._path("metrics.json"), result)
+            if self.config.curves and os.path.exists(self._path("log.jsonl")):
+                self._draw_curves()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
         return result
+
+    def _draw_curves(self) -> None:
+        from dialoggraph.analysis.figures import write_training_curves
+        try:
+            write_training_curves(self.out_dir, f"{self.model_spec}, seed {self.config.seed}")
+        except MissingExtraError as exc:
+            if not self.config.quiet:
+                print(f"curves.png not drawn: {exc}", file=sys.stderr)
 
 
 def check_compatible(state: dict[str, Any], model: str | None, label_names: Sequence[str] | None,

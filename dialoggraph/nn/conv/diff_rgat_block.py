@@ -39,7 +39,8 @@ class DiffRGATBlock(torch.nn.Module):
 
     Shapes:
         - **input:** :math:`(N, channels)`, edge indices :math:`(2, E)`, relations :math:`(E)`
-        - **output:** :math:`(N, channels)`
+        - **output:** :math:`(N, channels)`; with ``return_attention_weights`` also
+          ``(edge_index, alpha)``: the output layer's differential attention, :math:`(E, 1)`.
     """
 
     def __init__(self, channels: int, heads: int = 2, num_relations: int = 5, relation_dim: int = 10,
@@ -61,11 +62,14 @@ class DiffRGATBlock(torch.nn.Module):
         self.linear.reset_parameters()
         self.norm.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_rel: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_rel: Tensor | None = None,
+                return_attention_weights: bool | None = None):
         h = F.dropout(x, self.dropout, self.training)
         z = F.dropout(F.gelu(self.heads_layer(h, edge_index, edge_rel)), self.dropout, self.training)
-        o = F.gelu(F.gelu(self.out_layer(z, edge_index, edge_rel)))
-        return self.norm(x + self.linear(o))
+        o = self.out_layer(z, edge_index, edge_rel, return_attention_weights=return_attention_weights)
+        o, attention = o if return_attention_weights else (o, None)
+        out = self.norm(x + self.linear(F.gelu(F.gelu(o))))
+        return (out, attention) if return_attention_weights else out
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.linear.in_features}, heads={self.heads_layer.heads})"

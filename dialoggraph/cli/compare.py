@@ -1,0 +1,85 @@
+"""``dialoggraph compare``: runs side by side, mean +- std over seeds and a paired bootstrap test."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Sequence
+
+from dialoggraph.analysis.compare import METRICS, SeedPredictions, compare_runs, comparison_markdown
+from dialoggraph.analysis.figures import comparison_figure, save_figure
+from dialoggraph.cli.errors import CLIError
+from dialoggraph.cli.evaluate import load_checkpoint_split
+from dialoggraph.io import atomic_write, atomic_write_json
+from dialoggraph.train.engine import predict
+
+
+def add_parser(sub, argv: Sequence[str]) -> None:
+    p = sub.add_parser("compare", help="runs side by side: mean +- std over seeds, paired bootstrap test, chart")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                   help="folders written by train (with --seeds: seed*/best.pt; without: best.pt); the first "
+                        "is the reference of the significance test")
+    p.add_argument("--names", nargs="+", help="a name per run (default: the folder names)")
+    p.add_argument("--split", default="test", choices=["dev", "test"])
+    p.add_argument("--metric", default="weighted_f1", choices=METRICS, help="the metric tested")
+    p.add_argument("--bootstrap", type=int, default=1000, help="resamples of the dialogues")
+    p.add_argument("--out", metavar="DIR", help="write compare.md, compare.json and compare.png/.svg here")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(run=run)
+
+
+def seed_checkpoints(run_dir: str) -> list[str]:
+    """The ``best.pt`` of each seed of a ``train`` run folder (or the folder's own)."""
+    summary = os.path.join(run_dir, "summary.json")
+    if os.path.exists(summary):
+        with open(summary) as f:
+            paths = [os.path.join(run_dir, f"seed{s}", "best.pt") for s in json.load(f)["seeds"]]
+    elif os.path.exists(os.path.join(run_dir, "best.pt")):
+        paths = [os.path.join(run_dir, "best.pt")]
+    else:
+        raise CLIError(f"{run_dir}: not a train run folder (no summary.json, no best.pt)")
+    for path in paths:
+        if not os.path.exists(path):
+            raise CLIError(f"{path}: missing (an unfinished run?)")
+    return paths
+
+
+def run_predictions(run_dir: str, split: str, device: str) -> tuple[list[SeedPredictions], list[str]]:
+    """Each seed's predictions on ``split`` of the data it was trained on, and the label names."""
+    seeds, names = [], None
+    for path in seed_checkpoints(run_dir):
+        model, state, dataset = load_checkpoint_split(path, split, device)
+        if names is not None and list(state["label_names"]) != names:
+            raise CLIError(f"{path}: labels {state['label_names']} differ from the run's other seeds")
+        names = list(state["label_names"])
+        out = predict(model, dataset, device=device)
+        seeds.append(SeedPredictions(out["dialogues"], [len(s) for s in out["speakers"]], out["y"],
+                                     out["probs"].argmax(-1)))
+    return seeds, names
+
+
+def run(args: argparse.Namespace) -> None:
+    names = args.names or [os.path.basename(os.path.normpath(r)) for r in args.runs]
+    if len(names) != len(args.runs):
+        raise CLIError(f"{len(names)} names for {len(args.runs)} runs")
+    if len(set(names)) != len(names):
+        raise CLIError("run names must differ (give --names)")
+    runs, labels = {}, None
+    for name, run_dir in zip(names, args.runs):
+        runs[name], run_labels = run_predictions(run_dir, args.split, args.device)
+        if labels is not None and run_labels != labels:
+            raise CLIError(f"{run_dir}: labels {run_labels} differ from {args.runs[0]}'s {labels}")
+        labels = run_labels
+    try:
+        rows = compare_runs(runs, len(labels), args.metric, args.bootstrap)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    table = comparison_markdown(rows, args.metric)
+    print(table)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        atomic_write_json(os.path.join(args.out, "compare.json"),
+                          {"split": args.split, "metric": args.metric, "runs": dict(zip(names, args.runs)),
+                           "rows": rows})
+        atomic_write(os.path.join(args.out, "compare.md"), lambda f: f.write((table + "\n").encode()))
+        save_figure(comparison_figure(rows, args.metric), os.path.join(args.out, "compare"))
