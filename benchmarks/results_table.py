@@ -8,7 +8,9 @@ Each model runs as ``dialoggraph train --model MODEL DATA --seeds ... --out OUT/
 (a tuned configuration from ``dialoggraph tune``) says otherwise; ``MODEL@TAG`` is another run of MODEL
 (an ablation: ``--models amb_dsgdn@nograph --flags amb_dsgdn@nograph="--graph-layer none"``);
 ``--no-train`` only prints the rows of the runs already finished. The logistic-regression, MLP and BiGRU
-floors run first. A model whose ``OUT/runs/MODEL/summary.json`` exists is not run again (the script
+floors run first. At the end ``dialoggraph compare`` puts every finished run next to the ``--reference`` run
+(default: the BiGRU) with a paired bootstrap test over the test dialogues, in
+``OUT/compare/compare.md`` (docs/analysis.md). A model whose ``OUT/runs/MODEL/summary.json`` exists is not run again (the script
 resumes). Writes ``OUT/results.md`` (one row per model: dev weighted F1, test accuracy, weighted and macro
 F1 as mean +- sample std over the seeds, best epochs, seconds per epoch) and prints each row as it is
 measured. The test split is evaluated once per run, with the best dev epoch's weights.
@@ -82,10 +84,11 @@ def main() -> None:
     p.add_argument("--config", nargs="*", default=[], help="MODEL=FILE: train that model with --config FILE")
     p.add_argument("--names", nargs="*", default=[], help="MODEL=NAME: the row's model name")
     p.add_argument("--no-train", action="store_true", help="only the rows of the runs already finished")
+    p.add_argument("--reference", default="bigru", help="the run the others are tested against")
     args = p.parse_args(argv[:cut])
     data = argv[cut + 1:]
     flags, configs, names = pairs(args.flags, "flags"), pairs(args.config, "config"), pairs(args.names, "names")
-    rows = [HEADER]
+    rows, finished = [HEADER], []
     for model in args.models:
         run = os.path.join(args.out, "runs", model)
         if not os.path.exists(os.path.join(run, "summary.json")):
@@ -98,10 +101,16 @@ def main() -> None:
                             *shlex.split(flags.get(model, ""))], check=True)
             print(f"{model}: {time.time() - start:.0f} s", flush=True)
         rows.append(row(args.label, names.get(model, NAMES.get(model.split("@")[0], model)), run))
+        finished.append((model, run))
         print(rows[-1], flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(rows) + "\n")
+    finished.sort(key=lambda item: item[0] != args.reference)
+    if len(finished) > 1:
+        subprocess.run([sys.executable, "-m", "dialoggraph", "compare", *[run for _, run in finished], "--names",
+                        *[names.get(m, NAMES.get(m.split("@")[0], m)) for m, _ in finished],
+                        "--out", os.path.join(args.out, "compare")], check=True)
 
 
 if __name__ == "__main__":
