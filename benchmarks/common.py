@@ -80,8 +80,8 @@ def peak_memory_here(fn, *args) -> int:
     return max(0, peak - before) * 1024
 
 
-def peak_memory(script: str, shape: str, method: str) -> int | None:
-    """:func:`peak_memory_here` of ``script --memory-of SHAPE METHOD`` in a fresh process.
+def peak_memory(script: str, *what: str, options: tuple[str, ...] = ()) -> int | None:
+    """:func:`peak_memory_here` of ``script --memory-of WHAT... OPTIONS...`` in a fresh process.
 
     ``script`` must answer ``--memory-of`` by printing :func:`peak_memory_here`.
 
@@ -91,8 +91,6 @@ def peak_memory(script: str, shape: str, method: str) -> int | None:
     if not os.path.exists("/proc/self/clear_refs"):
         return None
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "4096"}
-    out = subprocess.run([sys.executable, script, "--memory-of", shape, method], env=env,
+    out = subprocess.run([sys.executable, script, "--memory-of", *what, *options], env=env,
                          capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1])
-
-

@@ -55,14 +55,14 @@ def add_parser(sub, argv: Sequence[str]) -> None:
                                  "(default: a new runs/MODEL-DATE-TIME)")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     p.add_argument("--resume", help="continue the run of this last.pt (its model, data and settings; "
-                                    "only --epochs, --patience, --device, --quiet, --curves, --tensorboard may change)")
+                                    "only --epochs, --patience, --device, --quiet, --curves, --tensorboard, --compile may change)")
     add_config_options(p, DatasetConfig, "data", "data (DatasetConfig)")
     add_config_options(p, TrainConfig, "train", "training (TrainConfig)")
     add_config_options(p, cls.Config, "model", f"model: {cls.__name__} ({cls.Config.__name__})")
     p.set_defaults(run=run)
 
 
-RESUME_MAY_CHANGE = ("epochs", "patience", "device", "quiet", "curves", "tensorboard")
+RESUME_MAY_CHANGE = ("epochs", "patience", "device", "quiet", "curves", "tensorboard", "compile")
 
 
 def run(args: argparse.Namespace) -> None:

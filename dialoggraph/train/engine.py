@@ -70,6 +70,11 @@ class TrainConfig(TypedConfig):
     """Where to train: cpu, cuda, cuda:1, ..."""
     quiet: bool = False
     """No progress bars or epoch lines."""
+    precision: Literal["32", "bf16", "fp16"] = "32"
+    """Training steps in float32, or under ``torch.autocast`` in bfloat16 / float16 (fp16 with a
+    gradient scaler); weights, optimizer and evaluation stay float32."""
+    compile: bool = False
+    """Train through ``torch.compile(model)`` (evaluation runs the model as written)."""
     curves: bool = True
     """Draw ``curves.png`` / ``.svg`` (train loss, dev scores per epoch) in the run folder when the
     run ends (needs the ``plot`` extra; without it a note says so)."""
@@ -140,6 +145,16 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     if excluded:
         groups.append({"params": [p for p in params if id(p) in excluded], "weight_decay": 0.0})
     return groups
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """The trainer's AdamW over :func:`parameter_groups`: the fused implementation (one kernel
+    for every parameter, no per-parameter host reads) where every parameter is a floating tensor
+    on a CPU or CUDA device, else the multi-tensor one."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    fused = bool(params) and all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.AdamW(parameter_groups(model, config.weight_decay), lr=config.lr,
+                             weight_decay=config.weight_decay, fused=fused or None, foreach=None if fused else True)
 
 
 def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:
@@ -358,10 +373,12 @@ class Trainer:
         self.in_dims = dict(model.in_dims)
         self.config = config = resolve_optimizer(config, type(model))
         self.model = model.to(config.device)
-        self.optimizer = torch.optim.AdamW(parameter_groups(self.model, config.weight_decay), lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        self.optimizer = make_optimizer(self.model, config)
         if self.world > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(self.model)
+        self.runner = torch.compile(self.model) if config.compile else self.model
+        # Only float16 needs loss scaling; for the others the scaler passes everything through.
+        self.scaler = torch.amp.GradScaler(torch.device(config.device).type, enabled=config.precision == "fp16")
         self.epoch = 0
         self.best_score = -1.0
         self.best_epoch = -1
@@ -401,6 +418,11 @@ class Trainer:
         return os.path.join(self.out_dir, name) if self.out_dir else None
 
     # -- training --------------------------------------------------------
+    def _autocast(self):
+        """``torch.autocast`` at ``precision`` on the training device (a no-op for 32)."""
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.config.precision)
+        return torch.autocast(torch.device(self.config.device).type, dtype=dtype, enabled=dtype is not None)
+
     def _train_epoch(self, loader: DataLoader) -> tuple[float, int]:
         """One pass over the training set: the mean loss per dialogue and the optimizer steps taken.
         Each step's learning rate is :func:`lr_factor` of the step counted from the first epoch."""
@@ -411,18 +433,21 @@ class Trainer:
                    disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
         for step, batch in enumerate(bar):
             batch = batch.to(self.config.device)
-            loss = training_loss(self.model(batch), batch[NODE].y)
+            with self._autocast():
+                loss = training_loss(self.runner(batch), batch[NODE].y)
             if not torch.isfinite(loss):        # stop before a NaN reaches the weights and the checkpoints
                 raise FloatingPointError(f"training loss is {loss.item()} at epoch {self.epoch + 1}, step {step + 1}; "
                                          "lower --lr or check the features (the saved checkpoints are untouched)")
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            self.scaler.scale(loss).backward()
             if self.config.grad_clip:
+                self.scaler.unscale_(self.optimizer)
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             lr = self.config.lr * lr_factor(self.config, self.epoch * per_epoch + step, per_epoch)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
-            self.optimizer.step()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
             steps += 1
             total += loss.detach().item() * batch.num_graphs
             count += batch.num_graphs

@@ -31,7 +31,8 @@ class TargetCSR:
     @staticmethod
     def build(edge_index: Tensor, num_nodes: int) -> "TargetCSR":
         src, dst = edge_index
-        is_input_order = not (dst.numel() and bool((dst[1:] < dst[:-1]).any()))
+        # Under torch.compile the edges are sorted unconditionally: checking first is a host read.
+        is_input_order = not torch.compiler.is_compiling() and not (dst.numel() and bool((dst[1:] < dst[:-1]).any()))
         if is_input_order:  # dialoggraph's builders already sort by target
             order = torch.arange(dst.numel(), device=dst.device)
         else:
@@ -67,9 +68,8 @@ class TargetCSR:
 
 
 def _pointer(sorted_rows: Tensor, num_rows: int) -> Tensor:
-    ptr = torch.zeros(num_rows + 1, dtype=torch.long, device=sorted_rows.device)
-    ptr[1:] = torch.bincount(sorted_rows, minlength=num_rows).cumsum(0)
-    return ptr
+    """CSR row pointer: ``ptr[i]`` = how many entries have a row below ``i`` (a static shape)."""
+    return torch.searchsorted(sorted_rows, torch.arange(num_rows + 1, device=sorted_rows.device))
 
 
 def csr_tensor(ptr: Tensor, col: Tensor, values: Tensor, num_cols: int) -> Tensor:
@@ -115,4 +115,14 @@ def edge_weighted_sum(alpha: Tensor, x: Tensor, csr: TargetCSR) -> Tensor:
     Returns:
         ``[N, C]``.
     """
-    return _EdgeWeightedSum.apply(alpha.contiguous(), x.contiguous(), csr)
+    if torch.compiler.is_compiling():
+        # Dynamo does not trace sparse CSR tensors: a gather-multiply-scatter that the compiler
+        # fuses into one kernel (the [E, C] product then lives only inside that kernel).
+        return x.new_zeros(csr.num_nodes, x.size(1)).index_add_(0, csr.dst, x[csr.src] * alpha.unsqueeze(-1))
+    # A float32 island: torch's sparse CSR products have no bfloat16 / float16 kernel on CPU
+    # (addmm_out_sparse_csr_impl_mkl), so under autocast the aggregation runs in float32.
+    dtype = torch.promote_types(alpha.dtype, x.dtype)
+    if dtype in (torch.bfloat16, torch.float16):
+        dtype = torch.float32
+    with torch.autocast(x.device.type, enabled=False):
+        return _EdgeWeightedSum.apply(alpha.to(dtype).contiguous(), x.to(dtype).contiguous(), csr)
