@@ -23,6 +23,7 @@ from dialoggraph.nn.fusion.feature_gate import FeatureGate
 from dialoggraph.nn.fusion.modality_dropout import AdaptiveModalityDropout
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
 from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
+from dialoggraph.nn.dropout import Dropout, dropout
 
 @dataclass
 class AMBDSGDNConfig(ModelConfig):
@@ -159,7 +160,7 @@ class AMBDSGDN(DialogueModel):
         self.modality_dropout = AdaptiveModalityDropout(config.q_base, config.dropout_scale, config.p_exe,
                                                         config.modality_metric, config.modality_rule) \
             if config.modality_dropout else None
-        self.head = torch.nn.ModuleDict({m: torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Dropout(config.dropout),
+        self.head = torch.nn.ModuleDict({m: torch.nn.Sequential(torch.nn.ReLU(), Dropout(config.dropout),
                                                                 torch.nn.Linear(h, num_classes))
                                          for m in self.modalities})
         self.set_epoch(0)
@@ -191,7 +192,7 @@ class AMBDSGDN(DialogueModel):
         node_batch = store.get("batch")
         features, attention = {}, {}
         for m in self.present(store):
-            x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))  # eq. 1
+            x = self.projection[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training))  # eq. 1
             if m in self.encoder:
                 x = self.encoder[m](x, node_batch, store.speaker)                          # eqs. 2-6
             if self.config.graph_layer != "none":

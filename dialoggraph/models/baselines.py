@@ -14,6 +14,7 @@ from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
 from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
+from dialoggraph.nn.dropout import Dropout
 
 
 @dataclass
@@ -47,7 +48,7 @@ class UtteranceMLP(_Baseline):
         super().__init__(in_dims, num_classes, config)
         c = self.config
         self.net = torch.nn.Sequential(torch.nn.Linear(sum(in_dims[m] for m in self.modalities), c.hidden),
-                                       torch.nn.ReLU(), torch.nn.Dropout(c.dropout),
+                                       torch.nn.ReLU(), Dropout(c.dropout),
                                        torch.nn.Linear(c.hidden, num_classes))
 
     def forward(self, batch: HeteroData) -> ModelOutput:
@@ -62,7 +63,7 @@ class BiGRU(_Baseline):
         super().__init__(in_dims, num_classes, config)
         c = self.config
         self.gru = DialogueGRU(sum(in_dims[m] for m in self.modalities), c.hidden)
-        self.dropout = torch.nn.Dropout(c.dropout)
+        self.dropout = Dropout(c.dropout)
         self.out = torch.nn.Linear(c.hidden, num_classes)
 
     def forward(self, batch: HeteroData) -> ModelOutput:

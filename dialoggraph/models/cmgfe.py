@@ -21,6 +21,7 @@ from dialoggraph.models.registry import register
 from dialoggraph.nn.fusion.cross_modal_guided_gate import CrossModalGuidedGate, GuidedBimodalFusion
 from dialoggraph.nn.losses.distillation import CrossModalDistillationLoss
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
+from dialoggraph.nn.dropout import Dropout, dropout
 
 
 @dataclass
@@ -98,7 +99,7 @@ class CMGFE(DialogueModel):
         self.bimodal = torch.nn.ModuleDict({f"{a}+{b}": GuidedBimodalFusion(h, guided) for a, b in self.pairs})
         self.trimodal = torch.nn.Linear(3 * h, h) if len(self.modalities) == 3 else None
         names = list(self.modalities) + [f"{a}+{b}" for a, b in self.pairs] + (["all"] if self.trimodal else [])
-        self.heads = torch.nn.ModuleDict({n: torch.nn.Sequential(torch.nn.Dropout(config.dropout),
+        self.heads = torch.nn.ModuleDict({n: torch.nn.Sequential(Dropout(config.dropout),
                                                                  torch.nn.Linear(h, num_classes)) for n in names})
         self.teacher = names[-1]
         self.distillation = CrossModalDistillationLoss(config.distill_temperature)
@@ -108,7 +109,7 @@ class CMGFE(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
+            x = self.projection[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
             features[m] = self.context[m](x, node_batch, store.speaker) if m in self.context else x
         gates = {}
         if self.guided_gate is not None:

@@ -14,6 +14,7 @@ from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
 from dialoggraph.nn.conv.dag_conv import DAGConv, DAGSchedule
 from dialoggraph.transforms.dag_graph import DAGGraph
+from dialoggraph.nn.dropout import Dropout, dropout
 
 @dataclass
 class DAGERCConfig(ModelConfig):
@@ -96,7 +97,7 @@ class DAGERC(DialogueModel):
         for _ in range(config.mlp_layers):
             mlp += [torch.nn.Linear(width, config.hidden), torch.nn.ReLU()]
             width = config.hidden
-        mlp += [torch.nn.Dropout(config.dropout), torch.nn.Linear(width, num_classes)]
+        mlp += [Dropout(config.dropout), torch.nn.Linear(width, num_classes)]
         self.classifier = torch.nn.Sequential(*mlp)
 
     @classmethod
@@ -112,7 +113,7 @@ class DAGERC(DialogueModel):
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
         node_batch = store.get("batch")
         schedule = DAGSchedule.build(edge_index, same, node_batch, x.size(0))  # once for all layers
-        x = F.dropout(x, self.config.input_dropout, self.training)
+        x = dropout(x, self.config.input_dropout, self.training)
         h = F.relu(self.input(x))
         states, attention = [h], {}
         for number, layer in enumerate(self.layers, 1):

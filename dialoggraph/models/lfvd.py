@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import DAG, NODE
@@ -21,6 +20,7 @@ from dialoggraph.nn.fusion.variational_distillation import VariationalDistillati
 from dialoggraph.nn.losses.contrastive import CrossModalContrastiveLoss, SupervisedContrastiveLoss
 from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
 from dialoggraph.transforms.dag_graph import DAGGraph
+from dialoggraph.nn.dropout import dropout
 
 @dataclass
 class LFVDConfig(ModelConfig):
@@ -147,7 +147,7 @@ class LFVD(DialogueModel):
         return DAGGraph(config.same_speaker_window)
 
     def _dropout(self, x: torch.Tensor) -> torch.Tensor:
-        return F.dropout(x, self.config.dropout, self.training)
+        return dropout(x, self.config.dropout, self.training)
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store, config = batch[NODE], self.config
@@ -156,7 +156,7 @@ class LFVD(DialogueModel):
         schedule = DAGSchedule.build(edge_index, same, node_batch, store.num_nodes)   # once for every modality
         features = {}
         for m in self.modalities:
-            x = self._dropout(self.gru[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training),
+            x = self._dropout(self.gru[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training),
                                           node_batch))
             for layer in self.dag[m]:
                 x = layer(x, edge_index, same, node_batch, schedule=schedule)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import INTER, INTRA, NODE
@@ -21,6 +20,7 @@ from dialoggraph.nn.fusion.gated_modality_fusion import GatedClassifier, GatedMo
 from dialoggraph.nn.losses.emotion_transfer import GatedEmotionTransfer
 from dialoggraph.nn.seq.gated_unimodal_encoder import GatedUnimodalEncoder
 from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
+from dialoggraph.nn.dropout import dropout
 
 Gate = Literal["gue", "cross", "feature", "fusion", "classifier", "transfer"]
 GATES: tuple[str, ...] = typing.get_args(Gate)
@@ -173,7 +173,7 @@ class MDGETMER(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
+            x = self.projection[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
             for layer in self.gue:                                   # shared across modalities
                 x = layer(x, node_batch)
             features[m] = x

@@ -19,6 +19,7 @@ from dialoggraph.nn.fusion.multi_attn import MultiAttn
 from dialoggraph.nn.losses.soft_hgr import SoftHGRLoss
 from dialoggraph.nn.losses.swfc import SampleWeightedFocalContrastiveLoss
 from dialoggraph.nn.seq.dialogue_crn import DialogueCRNReasoning
+from dialoggraph.nn.dropout import dropout
 
 
 @dataclass
@@ -181,12 +182,12 @@ class MFCRE(DialogueModel):
         self.soft_hgr = SoftHGRLoss()
 
     def _dropout(self, x: torch.Tensor) -> torch.Tensor:
-        return F.dropout(x, self.config.dropout, self.training)
+        return dropout(x, self.config.dropout, self.training)
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store, config = batch[NODE], self.config
         node_batch = store.get("batch")
-        features = {m: F.dropout(store[f"x_{m}"], self.config.input_dropout, self.training) for m in self.modalities}
+        features = {m: dropout(store[f"x_{m}"], self.config.input_dropout, self.training) for m in self.modalities}
         if self.crn is not None:
             features = {m: self._dropout(self.crn[m](x, node_batch)) for m, x in features.items()}
         if isinstance(self.encoder, ModalityEncoder):

@@ -4,6 +4,7 @@ Graph layers (``conv``), node-feature transforms that read a dialogue as a seque
 (``seq``), modality fusion and balancing (``fusion``) and auxiliary objectives (``losses``).
 """
 from dialoggraph.nn.conv import DAGConv, DAGSchedule, DiffRGATBlock, DiffRGATConv
+from dialoggraph.nn.dropout import Dropout
 from dialoggraph.nn.fusion import (AdaptiveModalityDropout, CrossModalGuidedGate, ExpectationScale, FeatureGate,
                                    GatedClassifier, GatedCrossModalEncoder, GatedModalityFusion, GuidedBimodalFusion,
                                    LanguageFocusedTransformer, ModalityEncoder, MultiAttn,
@@ -29,6 +30,8 @@ __all__ = [
     "GatedCrossModalEncoder", "GatedModalityFusion", "GatedClassifier", "CrossModalGuidedGate",
     "GuidedBimodalFusion", "LanguageFocusedTransformer", "VariationalDistillationFusion", "gaussian_kl",
     "ModalityEncoder", "MultiAttn",
+    # training helpers
+    "Dropout",
     # losses
     "SoftHGRLoss", "SampleWeightedFocalContrastiveLoss", "CrossModalContrastiveLoss", "SupervisedContrastiveLoss",
     "CrossModalDistillationLoss", "GatedEmotionTransfer", "transfer_labels",

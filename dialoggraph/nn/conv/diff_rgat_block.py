@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from dialoggraph.nn.conv.diff_rgat_conv import DiffRGATConv
+from dialoggraph.nn.dropout import dropout
 
 
 class DiffRGATBlock(torch.nn.Module):
@@ -64,8 +65,8 @@ class DiffRGATBlock(torch.nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_rel: Tensor | None = None,
                 return_attention_weights: bool | None = None):
-        h = F.dropout(x, self.dropout, self.training)
-        z = F.dropout(F.gelu(self.heads_layer(h, edge_index, edge_rel)), self.dropout, self.training)
+        h = dropout(x, self.dropout, self.training)
+        z = dropout(F.gelu(self.heads_layer(h, edge_index, edge_rel)), self.dropout, self.training)
         o = self.out_layer(z, edge_index, edge_rel, return_attention_weights=return_attention_weights)
         o, attention = o if return_attention_weights else (o, None)
         out = self.norm(x + self.linear(F.gelu(F.gelu(o))))

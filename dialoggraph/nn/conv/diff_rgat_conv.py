@@ -12,6 +12,7 @@ from torch_geometric.nn.inits import glorot, zeros
 from torch_geometric.utils import softmax
 
 from dialoggraph.nn.conv.sparse import TargetCSR, edge_weighted_sum
+from dialoggraph.nn.dropout import dropout
 
 
 def lambda_init(depth: int) -> float:
@@ -159,7 +160,7 @@ class DiffRGATConv(MessagePassing):
         e = F.leaky_relu(e, self.negative_slope)
         attention = softmax(e, ptr=csr.ptr, dim=0)                         # alpha_pos, alpha_neg
         alpha = attention[..., 0] - self.lambda_full() * attention[..., 1]  # eq. 15, [E, H]
-        alpha = F.dropout(alpha, p=self.dropout, training=self.training)
+        alpha = dropout(alpha, p=self.dropout, training=self.training)
         # eqs. 16-17 for all heads in one sparse product over the graph repeated per head.
         heads_csr = csr.per_head(H)
         out = self.propagate(heads_csr.adjacency(x.dtype), x=wh.view(N, H, C).transpose(0, 1).reshape(H * N, C),

@@ -7,6 +7,7 @@ from torch import Tensor
 
 from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
 from dialoggraph.nn.seq.gated_unimodal_encoder import feed_forward
+from dialoggraph.nn.dropout import dropout
 
 TEXT = "text"
 
@@ -73,7 +74,7 @@ class GatedCrossModalEncoder(torch.nn.Module):
 
     def forward(self, features: dict[str, Tensor], batch: Tensor | None = None,
                 return_gates: bool = False):
-        drop = lambda t: F.dropout(t, self.dropout, self.training)  # noqa: E731
+        drop = lambda t: dropout(t, self.dropout, self.training)  # noqa: E731
         sr = {m: self.self_norm[m](x + drop(self.self_attention[m](x, x, batch)))          # eqs. 6-7
               for m, x in features.items()}
         gates: dict[str, Tensor] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from dialoggraph.nn.dropout import dropout
 
 
 class GatedModalityFusion(torch.nn.Module):
@@ -52,4 +53,4 @@ class GatedClassifier(torch.nn.Module):
     def forward(self, h: Tensor) -> Tensor:
         if self.use_gate:
             h = torch.sigmoid(self.gate(h)) * h                                   # eqs. 26-27
-        return self.out(F.dropout(F.relu(self.hidden(h)), self.dropout, self.training))   # eqs. 28-29
+        return self.out(dropout(F.relu(self.hidden(h)), self.dropout, self.training))   # eqs. 28-29

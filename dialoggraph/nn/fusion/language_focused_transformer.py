@@ -6,6 +6,7 @@ from torch import Tensor
 
 from dialoggraph.data.padding import to_padded
 from dialoggraph.nn.seq.dialogue_attention import DialogueTransformerLayer
+from dialoggraph.nn.dropout import Dropout
 
 
 class LanguageFocusedTransformer(torch.nn.Module):
@@ -55,7 +56,7 @@ class LanguageFocusedTransformer(torch.nn.Module):
             self.atmosphere_token = torch.nn.Parameter(torch.randn(channels) * 0.02)
             self.atmosphere = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
             self.atmosphere_block = torch.nn.ModuleList([torch.nn.LayerNorm(channels), torch.nn.Sequential(
-                torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(), torch.nn.Dropout(dropout),
+                torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(), Dropout(dropout),
                 torch.nn.Linear(2 * channels, channels)), torch.nn.LayerNorm(channels)])
 
     def forward(self, features: dict[str, Tensor],

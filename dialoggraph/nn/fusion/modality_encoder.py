@@ -4,12 +4,12 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from dialoggraph.data.padding import from_padded, to_padded
 from dialoggraph.nn.seq.dialogue_attention import DialogueTransformerLayer
 from dialoggraph.nn.seq.transformer_encoder import sinusoidal_positions
+from dialoggraph.nn.dropout import dropout
 
 
 class ModalityEncoder(torch.nn.Module):
@@ -72,7 +72,7 @@ class ModalityEncoder(torch.nn.Module):
         padded, mask = to_padded(x, batch)                                        # [B, L, F]
         h = self.conv[modality](padded.transpose(1, 2)).transpose(1, 2) * math.sqrt(self.channels)
         h = h + sinusoidal_positions(h.size(1), self.channels, x.device)
-        return F.dropout(from_padded(h, mask), self.dropout, self.training)
+        return dropout(from_padded(h, mask), self.dropout, self.training)
 
     def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> dict[str, Tensor]:
         H = {m: self.embed(features[m], m, batch) for m in self.modalities}

@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 
 from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
+from dialoggraph.nn.dropout import Dropout
 
 # Which modalities each target attends to, in stage order (MultiEMO: visual <- text, then audio).
 ORDER = {"text": ("audio", "visual"), "audio": ("text", "visual"), "visual": ("text", "audio")}
@@ -18,9 +19,9 @@ class _MultiAttnUnit(torch.nn.Module):
         self.attention = torch.nn.ModuleList(DialogueAttention(channels, heads, dropout) for _ in range(stages))
         self.attention_norm = torch.nn.ModuleList(torch.nn.LayerNorm(channels) for _ in range(stages))
         self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(),
-                                       torch.nn.Dropout(dropout), torch.nn.Linear(2 * channels, channels))
+                                       Dropout(dropout), torch.nn.Linear(2 * channels, channels))
         self.ffn_norm = torch.nn.LayerNorm(channels)
-        self.dropout = torch.nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, query: Tensor, sources: list[Tensor], batch: Tensor | None) -> Tensor:
         h = query

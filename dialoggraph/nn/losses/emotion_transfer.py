@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from dialoggraph.nn.dropout import dropout
 
 
 def transfer_labels(y: Tensor, pairs: Tensor) -> Tensor:
@@ -47,7 +48,7 @@ class GatedEmotionTransfer(torch.nn.Module):
         joint = torch.cat([h[i], h_prime[j]], dim=-1)                             # [h_i ; h'_j]
         gate = torch.sigmoid(self.gate(joint)).squeeze(-1) if self.use_gate else joint.new_ones(joint.size(0))
         t = gate.unsqueeze(-1) * joint                                            # eqs. 34-35
-        logits = self.out(F.dropout(F.relu(self.hidden(t)), self.dropout, self.training))   # eqs. 36-37
+        logits = self.out(dropout(F.relu(self.hidden(t)), self.dropout, self.training))   # eqs. 36-37
         labels = transfer_labels(y, torch.stack([i, j]))
         keep = (labels >= 0) & (gate > self.threshold if self.use_gate else torch.ones_like(labels, dtype=torch.bool))
         loss = F.cross_entropy(logits[keep], labels[keep]) if bool(keep.any()) else logits.sum() * 0.0   # eq. 39

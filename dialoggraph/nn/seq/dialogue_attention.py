@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from dialoggraph.data.padding import from_padded, to_padded
+from dialoggraph.nn.dropout import Dropout
 
 #: Above this many attention weights (batch x heads x L x L), attention with dropout runs in
 #: query chunks recomputed in the backward pass, so the weights are never all in memory.
@@ -84,7 +85,7 @@ class DialogueTransformerLayer(torch.nn.Module):
         self.attention = DialogueAttention(channels, heads, dropout)
         self.norm1 = torch.nn.LayerNorm(channels)
         self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(),
-                                       torch.nn.Dropout(dropout), torch.nn.Linear(2 * channels, channels))
+                                       Dropout(dropout), torch.nn.Linear(2 * channels, channels))
         self.norm2 = torch.nn.LayerNorm(channels)
 
     def forward(self, query: Tensor, key: Tensor, batch: Tensor | None, residual: Tensor | None = None) -> Tensor:

@@ -5,12 +5,13 @@ import torch
 from torch import Tensor
 
 from dialoggraph.data.padding import from_padded, to_padded
+from dialoggraph.nn.dropout import Dropout
 
 
 def feed_forward(channels: int, dropout: float) -> torch.nn.Sequential:
     """:math:`FF(X) = \\mathrm{dropout}(FC(\\mathrm{dropout}(\\mathrm{GELU}(FC(X)))))` (MDGET-MER eq. 5)."""
-    return torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.GELU(), torch.nn.Dropout(dropout),
-                               torch.nn.Linear(2 * channels, channels), torch.nn.Dropout(dropout))
+    return torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.GELU(), Dropout(dropout),
+                               torch.nn.Linear(2 * channels, channels), Dropout(dropout))
 
 
 class GatedUnimodalEncoder(torch.nn.Module):

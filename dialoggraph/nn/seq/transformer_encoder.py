@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from dialoggraph.data.padding import from_padded, to_padded
+from dialoggraph.nn.dropout import dropout
 
 
 def sinusoidal_positions(length: int, channels: int, device: torch.device | None = None) -> Tensor:
@@ -77,11 +78,11 @@ class DialogueTransformerEncoder(torch.nn.Module):
         padded, mask = to_padded(x, batch)                                  # [B, L, D], [B, L]
         speakers, _ = to_padded(speaker.clamp(max=self.speaker.num_embeddings - 1), batch)
         h = padded + sinusoidal_positions(padded.size(1), self.channels, x.device) + self.speaker(speakers)
-        h = F.dropout(h, self.dropout, self.training)                        # eqs. 2-3
+        h = dropout(h, self.dropout, self.training)                        # eqs. 2-3
         attended, weights = self.attention(h, h, h, key_padding_mask=~mask,
                                            need_weights=return_attention_weights)
-        h = h + F.dropout(attended, self.dropout, self.training)            # eq. 4
-        inner = F.dropout(F.gelu(self.ffn_in(self.norm_ffn(h)), approximate="tanh"), self.dropout, self.training)
-        h = h + F.dropout(self.ffn_out(inner), self.dropout, self.training)  # eq. 5
-        out = from_padded(h, mask)
+        # From here on only the real utterances: the feed-forward does no work on padding.
+        h = from_padded(h, mask) + dropout(from_padded(attended, mask), self.dropout, self.training)  # eq. 4
+        inner = dropout(F.gelu(self.ffn_in(self.norm_ffn(h)), approximate="tanh"), self.dropout, self.training)
+        out = h + dropout(self.ffn_out(inner), self.dropout, self.training)  # eq. 5
         return (out, weights) if return_attention_weights else out

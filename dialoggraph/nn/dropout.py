@@ -1,0 +1,31 @@
+"""Dropout that is cheap on CPU.
+
+``torch.nn.functional.dropout`` draws its mask with ``bernoulli_``, which on CPU costs about twice
+a uniform draw; on a training step of AMB-DSGDN it was 8-11% of the time. :func:`dropout` draws
+``U(0, 1)`` instead and keeps an element where the draw is at least ``p``, which is the same
+distribution (keep with probability ``1 - p``, scale by ``1 / (1 - p)``). On other devices and
+under ``torch.compile`` (where the compiler fuses the native one) it is
+``torch.nn.functional.dropout``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    r""":math:`x \odot m / (1 - p)` with :math:`m_k = [u_k \ge p]`, :math:`u_k \sim U(0, 1)`
+    (training only; ``p`` in [0, 1))."""
+    if not training or p == 0.0:
+        return x
+    if x.device.type != "cpu" or torch.compiler.is_compiling() or p >= 1.0:
+        return F.dropout(x, p, training)
+    return x * torch.rand_like(x).ge_(p).div_(1.0 - p)
+
+
+class Dropout(torch.nn.Dropout):
+    """``torch.nn.Dropout`` through :func:`dropout` (same arguments, same ``repr``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.training)
