@@ -163,8 +163,11 @@ class DiffRGATConv(MessagePassing):
         alpha = dropout(alpha, p=self.dropout, training=self.training)
         # eqs. 16-17 for all heads in one sparse product over the graph repeated per head.
         heads_csr = csr.per_head(H)
-        out = self.propagate(heads_csr.adjacency(x.dtype), x=wh.view(N, H, C).transpose(0, 1).reshape(H * N, C),
-                             alpha=alpha.t().reshape(-1), csr=heads_csr).view(H, N, C)
+        values, alpha_flat = wh.view(N, H, C).transpose(0, 1).reshape(H * N, C), alpha.t().reshape(-1)
+        if torch.compiler.is_compiling():       # Dynamo cannot trace a sparse adjacency: aggregate directly
+            out = edge_weighted_sum(alpha_flat, values, heads_csr).view(H, N, C)
+        else:
+            out = self.propagate(heads_csr.adjacency(x.dtype), x=values, alpha=alpha_flat, csr=heads_csr).view(H, N, C)
         # Per-head LayerNorm; its affine map and the (1 - lambda_init) scale in one kernel.
         scale = 1.0 - self.lambda_init
         out = torch.addcmul((self.norm_bias * scale).unsqueeze(1), F.layer_norm(out, (C,)),
