@@ -1,6 +1,9 @@
-"""AMB-DSGDN (Wang et al., 2026): dynamic semantic graph differential network with
-adaptive modal balancing ("AMB-DSGDN: Adaptive Modality-Balanced Dynamic Semantic Graph
-Differential Network for Multimodal Emotion Recognition"; code: github wys-ljq/AMB-DSGDN)."""
+"""AMB-DSGDN: dynamic semantic graph differential network with adaptive modality balancing.
+
+Reference: Yunsheng Wang, Yuntao Shou, Yilong Tan, Wei Ai, Tao Meng, Keqin Li, "AMB-DSGDN:
+Adaptive Modality-Balanced Dynamic Semantic Graph Differential Network for Multimodal Emotion
+Recognition", arXiv:2603.10043 [cs.MM], 2026; code: https://github.com/wys-ljq/AMB-DSGDN.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -107,7 +110,7 @@ class AMBDSGDN(DialogueModel):
     3. a :class:`DiffRGATBlock` on the inter-speaker subgraph, then one on the
        intra-speaker subgraph (sec. 4.4-4.5), the subgraphs shared by all modalities;
     4. audio and visual: a sigmoid feature gate :math:`\mathbf{x} \odot \sigma(\mathbf{W}\mathbf{x})`
-       (not in the paper's text; the issue asks for it, ``feature_gates=False`` removes it);
+       (not in the paper's text: dialoggraph's addition, ``feature_gates=False`` removes it);
     5. adaptive modality dropout across modalities (Alg. 2, eqs. 19-27;
        :class:`AdaptiveModalityDropout`), in training after ``warmup_epochs``;
        the per-modality performances :math:`p_m` come from each head's

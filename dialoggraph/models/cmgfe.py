@@ -1,4 +1,5 @@
-"""CMGFE: cross-modal gated feature enhancement (Zhao, Ren & Zhou, Sci. Rep. 15:30004, 2025).
+"""CMGFE: cross-modal gated feature enhancement (Shiyun Zhao, Jinchang Ren, Xiaojuan Zhou,
+Scientific Reports 15:30004, 2025, DOI 10.1038/s41598-025-11989-6).
 
 Only the paper's abstract is available (Zhao, Ren & Zhou, "Cross-modal gated feature
 enhancement for multimodal emotion recognition in conversations", Sci. Rep. 15:30004, 2025), so

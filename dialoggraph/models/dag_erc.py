@@ -1,4 +1,9 @@
-"""DAG-ERC (Shen et al., ACL 2021): a stack of DAGConv layers on the dialogue DAG."""
+"""DAG-ERC: a stack of DAGConv layers on the dialogue DAG.
+
+Reference: Weizhou Shen, Siyue Wu, Yunyan Yang, Xiaojun Quan, "Directed Acyclic Graph Network for
+Conversational Emotion Recognition", Proceedings of ACL-IJCNLP 2021 (Volume 1: Long Papers),
+pp. 1551-1560, DOI 10.18653/v1/2021.acl-long.123; code: https://github.com/shenwzh3/DAG-ERC.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,9 @@
-"""LFVD (Zhu & Jiang, 2025): language-focused transformer and variational distillation fusion
-(Zhu & Jiang, "Towards robust multimodal emotion recognition in conversation with multi-modal
-transformer and variational distillation fusion", 2025)."""
+"""LFVD: language-focused transformer and variational distillation fusion.
+
+Reference: Xiaofei Zhu, Shuming Jiang, "Towards robust multimodal emotion recognition in
+conversation with multi-modal transformer and variational distillation fusion", Springer Nature
+journal article, accepted 28 July 2025 (the journal and DOI are not named in the text available).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

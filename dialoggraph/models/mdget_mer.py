@@ -1,6 +1,9 @@
-"""MDGET-MER (Chen et al., 2026): multi-level dynamic gating and emotion transfer
-(Chen et al., "MDGET-MER: Multi-Level Dynamic Gating and Emotion Transfer for Multi-Modal
-Emotion Recognition", 2026)."""
+"""MDGET-MER: multi-level dynamic gating and emotion transfer.
+
+Reference: Musheng Chen, Qiang Wen, Xiaohong Qiu, Junhua Wu, Wenqing Fu, "MDGET-MER: Multi-Level
+Dynamic Gating and Emotion Transfer for Multi-Modal Emotion Recognition", journal article
+published 12 January 2026 (the journal and DOI are not named in the text available).
+"""
 from __future__ import annotations
 
 import typing

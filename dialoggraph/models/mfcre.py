@@ -1,5 +1,8 @@
-"""MFCRE (Qi et al.): contextual xLSTM-based multimodal fusion for ERC
-(Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition")."""
+"""MFCRE: contextual xLSTM-based multimodal fusion for emotion recognition in conversation.
+
+Reference: Yupeng Qi, Mayire Ibrayim, Turdi Tohti, "Contextual xLSTM-Based Multimodal Fusion for
+Conversational Emotion Recognition" (venue, year and DOI are not named in the text available).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,8 @@
-"""One DAG-ERC layer (Shen et al., ACL 2021), all dialogues of a batch advancing together."""
+"""One DAG-ERC layer, all dialogues of a batch advancing together.
+
+Reference: Weizhou Shen, Siyue Wu, Yunyan Yang, Xiaojun Quan, "Directed Acyclic Graph Network for
+Conversational Emotion Recognition", Proceedings of ACL-IJCNLP 2021, DOI 10.18653/v1/2021.acl-long.123.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,9 @@
-"""Differential relational graph attention (AMB-DSGDN, Wang et al. 2026)."""
+"""Differential relational graph attention.
+
+Reference: Yunsheng Wang, Yuntao Shou, Yilong Tan, Wei Ai, Tao Meng, Keqin Li, "AMB-DSGDN:
+Adaptive Modality-Balanced Dynamic Semantic Graph Differential Network for Multimodal Emotion
+Recognition", arXiv:2603.10043, 2026 (Alg. 1, eqs. 9-18).
+"""
 from __future__ import annotations
 
 import math

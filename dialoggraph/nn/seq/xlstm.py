@@ -1,5 +1,9 @@
-"""xLSTM (Beck et al., 2024): sLSTM and mLSTM cells with stabilised exponential gating,
-and a stack of residual blocks as a node-feature transform."""
+"""xLSTM: sLSTM and mLSTM cells with stabilised exponential gating, and a stack of residual
+blocks as a node-feature transform.
+
+Reference: Maximilian Beck, Korbinian Pöppel, Markus Spanring, Andreas Auer, Oleksandra Prudnikova,
+Michael Kopp, Günter Klambauer, Johannes Brandstetter, Sepp Hochreiter, "xLSTM: Extended Long
+Short-Term Memory", arXiv:2405.04517, 2024; code: https://github.com/NX-AI/xlstm."""
 from __future__ import annotations
 
 import math
