@@ -3,14 +3,16 @@
 Sphinx, not MkDocs: every docstring in the package is reStructuredText (``:math:`` roles,
 ``.. math::`` blocks, ``:class:`` cross-references) with Google-style ``Args`` / ``Returns`` /
 ``Shapes`` sections, which autodoc + napoleon render as written, with MathJax; the Markdown pages
-are read by MyST. Theme: Furo (maintained, readable, light and dark).
+are read by MyST. Theme: Furo (maintained, readable, light and dark). MathJax is bundled
+(sphinx-mathjax-offline), so the site renders its equations without a network.
 """
 import dialoggraph
 
 project = "dialoggraph"
 release = version = dialoggraph.__version__
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax", "sphinx.ext.viewcode",
-              "myst_parser", "sphinxarg.ext"]
+              "myst_parser", "sphinxarg.ext",
+              "sphinx-mathjax-offline"]   # MathJax 3 shipped with the site: equations render offline too
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "site", "img/report/metrics.json"]
 html_theme = "furo"
