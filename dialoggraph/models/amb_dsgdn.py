@@ -125,6 +125,16 @@ class AMBDSGDN(DialogueModel):
 
     The batch must carry the ``intra_speaker`` / ``inter_speaker`` stores
     (:attr:`pre_transform`), unless ``graph_layer="none"``.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> config = AMBDSGDNConfig(hidden=32, heads=2, graph_heads=2)
+        >>> data = SyntheticDialogues(4, pre_transform=AMBDSGDN.required_transform(config))
+        >>> model = AMBDSGDN(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = AMBDSGDNConfig

@@ -81,6 +81,16 @@ class CMGFE(DialogueModel):
 
     With one modality there is no fusion and no student: a context encoder and
     a classifier. Any non-empty subset of text / audio / visual works.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> config = CMGFEConfig()
+        >>> data = SyntheticDialogues(4, pre_transform=CMGFE.required_transform(config))
+        >>> model = CMGFE(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = CMGFEConfig

@@ -73,6 +73,16 @@ class DAGERC(DialogueModel):
         num_classes: number of emotions.
         config: :class:`DAGERCConfig`; ``config.modalities`` is any non-empty subset
             of ``in_dims``.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> config = DAGERCConfig(hidden=32, modalities=("text",))
+        >>> data = SyntheticDialogues(4, pre_transform=DAGERC.required_transform(config))
+        >>> model = DAGERC(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = DAGERCConfig

@@ -112,6 +112,16 @@ class LFVD(DialogueModel):
     :math:`\mathbf{X}^\xi` after the transformer. The batch must carry the
     ``dag`` edges (:meth:`required_transform` gives the dataset's
     ``pre_transform``). Dropout follows the Bi-GRU, the DAG stack and the fusion.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> config = LFVDConfig()
+        >>> data = SyntheticDialogues(4, pre_transform=LFVD.required_transform(config))
+        >>> model = LFVD(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = LFVDConfig

@@ -110,6 +110,16 @@ class MDGETMER(DialogueModel):
     every gate's weights; the other weights' L2 is AdamW's weight decay, from
     which :meth:`no_weight_decay` takes the gate weights out (the trainer builds
     its parameter groups from it), so each weight is regularised once.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> config = MDGETMERConfig()
+        >>> data = SyntheticDialogues(4, pre_transform=MDGETMER.required_transform(config))
+        >>> model = MDGETMER(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = MDGETMERConfig

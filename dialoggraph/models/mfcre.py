@@ -139,6 +139,16 @@ class MFCRE(DialogueModel):
     ``ModelOutput.ce_weight``; :math:`\lambda \lVert\theta\rVert^2` is the
     optimiser's weight decay. With one modality there is no Soft-HGR term
     and the cross-entropy weighs :math:`1 - \mu_1`. Dropout follows each stage.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> config = MFCREConfig()
+        >>> data = SyntheticDialogues(4, pre_transform=MFCRE.required_transform(config))
+        >>> model = MFCRE(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = MFCREConfig

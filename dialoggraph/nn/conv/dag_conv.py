@@ -98,6 +98,17 @@ class DAGConv(torch.nn.Module):
           ``same_speaker`` :math:`(E)`, ``batch`` :math:`(N)` (optional)
         - **output:** :math:`(N, C)`; with ``return_attention_weights`` also
           ``(edge_index, alpha)``, ``alpha`` of shape :math:`(E)`.
+
+    Example:
+        >>> import torch
+        >>> from dialoggraph.graphs import dag_edges
+        >>> speaker, batch = torch.tensor([0, 1, 0, 1, 1]), torch.zeros(5, dtype=torch.long)
+        >>> edge_index, same_speaker = dag_edges(speaker, batch, 1)
+        >>> conv = DAGConv(16)
+        >>> h, (edges, alpha) = conv(torch.randn(5, 16), edge_index, same_speaker, batch,
+        ...                          return_attention_weights=True)
+        >>> h.shape, alpha.shape == edges[0].shape
+        (torch.Size([5, 16]), True)
     """
 
     def __init__(self, channels: int):

@@ -42,6 +42,15 @@ class DiffRGATBlock(torch.nn.Module):
         - **input:** :math:`(N, channels)`, edge indices :math:`(2, E)`, relations :math:`(E)`
         - **output:** :math:`(N, channels)`; with ``return_attention_weights`` also
           ``(edge_index, alpha)``: the output layer's differential attention, :math:`(E, 1)`.
+
+    Example:
+        >>> import torch
+        >>> from dialoggraph.graphs import speaker_window_edges
+        >>> speaker, batch = torch.tensor([0, 1, 0, 1, 1]), torch.zeros(5, dtype=torch.long)
+        >>> edge_index, relation = speaker_window_edges(speaker, batch, 2, 2)
+        >>> block = DiffRGATBlock(16, heads=2)
+        >>> block(torch.randn(5, 16), edge_index, relation).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, heads: int = 2, num_relations: int = 5, relation_dim: int = 10,

@@ -95,6 +95,15 @@ class DiffRGATConv(MessagePassing):
         - **output:** :math:`(N, H \cdot C)` if ``concat`` else :math:`(N, C)`;
           with ``return_attention_weights``, also ``(edge_index, alpha)`` with
           ``alpha`` of shape :math:`(E, H)`.
+
+    Example:
+        >>> import torch
+        >>> from dialoggraph.graphs import speaker_window_edges
+        >>> speaker, batch = torch.tensor([0, 1, 0, 1, 1]), torch.zeros(5, dtype=torch.long)
+        >>> edge_index, relation = speaker_window_edges(speaker, batch, 2, 2)
+        >>> conv = DiffRGATConv(16, 8, heads=2)
+        >>> conv(torch.randn(5, 16), edge_index, relation).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
