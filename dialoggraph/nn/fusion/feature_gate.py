@@ -7,7 +7,13 @@ from torch import Tensor
 
 class FeatureGate(torch.nn.Module):
     r""":math:`\mathbf{x} \odot \sigma(\mathbf{W}\mathbf{x} + \mathbf{b})`: each feature scaled by a
-    gate in [0, 1] computed from the utterance's own features."""
+    gate in [0, 1] computed from the utterance's own features.
+
+    Example:
+        >>> import torch
+        >>> FeatureGate(16)(torch.randn(5, 16)).shape
+        torch.Size([5, 16])
+    """
 
     def __init__(self, channels: int):
         super().__init__()

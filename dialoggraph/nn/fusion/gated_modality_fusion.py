@@ -16,6 +16,12 @@ class GatedModalityFusion(torch.nn.Module):
         H = [H^{m_1}; \dots; H^{m_M}; H_{gate}]
 
     ``gates=False`` sets every weight to 1 (the ablation). Output size ``(M + 1) d``.
+
+    Example:
+        >>> import torch
+        >>> fused, weights = GatedModalityFusion(16, 3)([torch.randn(5, 16) for _ in range(3)])
+        >>> fused.shape, weights.shape                     # (M + 1) d = 64; one gate per modality
+        (torch.Size([5, 64]), torch.Size([5, 3]))
     """
 
     def __init__(self, channels: int, num_modalities: int, gates: bool = True):

@@ -51,6 +51,14 @@ class MultiAttn(torch.nn.Module):
     two modalities only one cross stage runs; with one, only the feed-forward stage.
 
     Shapes: ``features`` dict of :math:`(N, d)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> fusion = MultiAttn(16, ("text", "audio", "visual"), heads=4)
+        >>> out = fusion({m: torch.randn(5, 16) for m in ("text", "audio", "visual")}, batch)
+        >>> sorted(out), out["text"].shape
+        (['audio', 'text', 'visual'], torch.Size([5, 16]))
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...], num_layers: int = 2, heads: int = 8,

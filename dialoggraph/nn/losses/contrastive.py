@@ -58,6 +58,13 @@ class SupervisedContrastiveLoss(torch.nn.Module):
     denominator runs over the utterances with another label. Unlabelled
     utterances (``y < 0``) and anchors without a positive or a negative are
     skipped; ``N`` counts the anchors used.
+
+    Example:
+        >>> import torch
+        >>> y = torch.tensor([0, 1, 0, 1, 2, -1])              # -1: unlabelled, left out
+        >>> loss = SupervisedContrastiveLoss()({"text": torch.randn(6, 8), "audio": torch.randn(6, 8)}, y)
+        >>> bool(loss >= 0)
+        True
     """
 
     def __init__(self, tau: float = 0.1):

@@ -17,6 +17,12 @@ class SoftHGRLoss(torch.nn.Module):
 
     with features centred over the batch, sample means and sample covariances
     (``N - 1``). Each unordered pair counts once (the term is symmetric).
+
+    Example:
+        >>> import torch
+        >>> loss = SoftHGRLoss()({m: torch.randn(6, 8) for m in ("text", "audio")})
+        >>> loss.dim()
+        0
     """
 
     def forward(self, features: dict[str, Tensor]) -> Tensor:

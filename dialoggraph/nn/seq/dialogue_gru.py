@@ -15,6 +15,12 @@ class DialogueGRU(torch.nn.Module):
     padding never changes a result. With ``bidirectional`` the two directions
     have ``hidden // 2`` units each and are concatenated (the Bi-GRU of LFVD
     eq. 2).
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> DialogueGRU(8, 16)(torch.randn(5, 8), batch).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, in_channels: int, hidden: int, bidirectional: bool = True, num_layers: int = 1):

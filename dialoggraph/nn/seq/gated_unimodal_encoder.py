@@ -30,6 +30,12 @@ class GatedUnimodalEncoder(torch.nn.Module):
     :math:`G_1, G_2` by 0.5 (the "w/o GUE gates" ablation: an even mix).
 
     Shapes: ``x`` :math:`(N, d)`, ``batch`` :math:`(N)` -> :math:`(N, d)`.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> GatedUnimodalEncoder(16)(torch.randn(5, 16), batch).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, dropout: float = 0.1, gates: bool = True):

@@ -59,6 +59,13 @@ class DialogueTransformerEncoder(torch.nn.Module):
     Shapes:
         - **input:** ``x`` :math:`(N, D)`, ``batch`` :math:`(N)`, ``speaker`` :math:`(N)`
         - **output:** :math:`(N, D)` (and :math:`(B, L, L)` weights when asked)
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> encoder = DialogueTransformerEncoder(16, heads=4)
+        >>> encoder(torch.randn(5, 16), batch, torch.tensor([0, 1, 0, 0, 1])).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, heads: int = 8, num_speakers: int = 10, dropout: float = 0.1,
