@@ -17,6 +17,13 @@ class CrossModalGuidedGate(torch.nn.Module):
     (CMGFE abstract: "a cross-modal guided gating mechanism is designed to
     strengthen single-modality features"). With a single modality there is no
     guide and the features pass through the LayerNorm only.
+
+    Example:
+        >>> import torch
+        >>> features = {m: torch.randn(5, 16) for m in ("text", "audio", "visual")}
+        >>> out, gates = CrossModalGuidedGate(16, ("text", "audio", "visual"))(features)
+        >>> out["audio"].shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...]):
@@ -47,6 +54,12 @@ class GuidedBimodalFusion(torch.nn.Module):
 
     (CMGFE abstract: "utilize a third modality to improve bimodal feature
     fusion"). Without a third modality the gate reads the pair only.
+
+    Example:
+        >>> import torch
+        >>> fused, gate = GuidedBimodalFusion(16, guided=True)(torch.randn(5, 16), torch.randn(5, 16), torch.randn(5, 16))
+        >>> fused.shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, guided: bool):

@@ -42,6 +42,14 @@ class GatedCrossModalEncoder(torch.nn.Module):
         modalities: the modality names it will receive.
         heads: attention heads (paper: 8).
         dropout: dropout of attention outputs and the feed-forward.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> features = {m: torch.randn(5, 16) for m in ("text", "audio", "visual")}
+        >>> out = GatedCrossModalEncoder(16, ("text", "audio", "visual"), heads=4)(features, batch)
+        >>> out["text"].shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...], heads: int = 8, dropout: float = 0.3,

@@ -46,6 +46,11 @@ class GatedClassifier(torch.nn.Module):
         y'_i = \operatorname{softmax}(W_{smax} l_i)
 
     Returns logits (the softmax is the loss's). ``gate=False`` sets :math:`G_f = 1`.
+
+    Example:
+        >>> import torch
+        >>> GatedClassifier(64, 32, 7)(torch.randn(5, 64)).shape
+        torch.Size([5, 7])
     """
 
     def __init__(self, in_channels: int, hidden: int, num_classes: int, dropout: float = 0.1, gate: bool = True):

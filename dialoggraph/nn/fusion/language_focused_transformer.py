@@ -40,6 +40,14 @@ class LanguageFocusedTransformer(torch.nn.Module):
     the dominant modality's features become :math:`\mathbf{X}^m` (eq. 8, the
     language features enriched by the others), the rest pass unchanged, and
     the atmosphere returned is ``None``.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> features = {m: torch.randn(5, 16) for m in ("text", "audio", "visual")}
+        >>> out, atmosphere = LanguageFocusedTransformer(16, ("text", "audio", "visual"), heads=4)(features, batch)
+        >>> out["text"].shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", heads: int = 8,

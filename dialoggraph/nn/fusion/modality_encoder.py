@@ -46,6 +46,14 @@ class ModalityEncoder(torch.nn.Module):
         kernel_size: odd Conv1d width (1, MulT's default, maps each utterance alone).
 
     Shapes: ``features`` dict of :math:`(N, F_m)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> encoder = ModalityEncoder({"text": 32, "audio": 12}, 16)
+        >>> out = encoder({"text": torch.randn(5, 32), "audio": torch.randn(5, 12)}, batch)
+        >>> out["audio"].shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, in_dims: dict[str, int], channels: int, layers: int = 1, heads: int = 4,

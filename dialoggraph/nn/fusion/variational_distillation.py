@@ -49,6 +49,13 @@ class VariationalDistillationFusion(torch.nn.Module):
     (LFVD Table 5's "w/o CMVD-Fusion"); the weights are still returned.
 
     Returns ``(x_f [N, d], distillation loss, weights {m: [N]})``.
+
+    Example:
+        >>> import torch
+        >>> features = {m: torch.randn(5, 16) for m in ("text", "audio", "visual")}
+        >>> fused, kl, weights = VariationalDistillationFusion(16, ("text", "audio", "visual"))(features)
+        >>> fused.shape, kl.dim()
+        (torch.Size([5, 16]), 0)
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...], dominant: str = "text", weighted: bool = True,

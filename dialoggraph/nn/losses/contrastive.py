@@ -23,6 +23,11 @@ class CrossModalContrastiveLoss(torch.nn.Module):
     denominator leaves the positive out. The utterances of a batch contrast
     with each other (an ``[N, N]`` similarity per pair of modalities: this is
     a batch-level loss, not attention within a dialogue). Needs ``N >= 2``.
+
+    Example:
+        >>> import torch
+        >>> CrossModalContrastiveLoss()({"text": torch.randn(6, 8), "audio": torch.randn(6, 8)}).dim()
+        0
     """
 
     def __init__(self, tau: float = 0.1):

@@ -23,6 +23,13 @@ class CrossModalDistillationLoss(torch.nn.Module):
 
     Args:
         temperature: softening temperature :math:`T`.
+
+    Example:
+        >>> import torch
+        >>> kl, feature = CrossModalDistillationLoss()([torch.randn(5, 7)], torch.randn(5, 7),
+        ...                                            [torch.randn(5, 16)], torch.randn(5, 16))
+        >>> kl.dim(), feature.dim()
+        (0, 0)
     """
 
     def __init__(self, temperature: float = 2.0):

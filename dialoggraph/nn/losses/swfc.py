@@ -32,6 +32,12 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
     outweigh the cross-entropy many times over; docs/mfcre.md). The counts
     :math:`n_c` are always the batch's, as eq. 12 says; MultiEMO's code instead
     counts the whole training set once and L1-normalises those weights.
+
+    Example:
+        >>> import torch
+        >>> loss = SampleWeightedFocalContrastiveLoss()(torch.randn(6, 8), torch.tensor([0, 1, 0, 1, 2, 2]))
+        >>> loss.dim()
+        0
     """
 
     def __init__(self, tau: float = 0.9, alpha: float = 0.8, gamma: float = 3.0, normalize: bool = False,

@@ -46,6 +46,13 @@ class DialogueAttention(torch.nn.Module):
     :class:`torch.nn.MultiheadAttention`'s; the attention itself is
     :func:`scaled_dot_product_attention`, so a 2000-utterance dialogue never holds
     its ``H x L x L`` weights in memory.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> x = torch.randn(5, 16)
+        >>> DialogueAttention(16, heads=4)(x, x, batch).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, heads: int, dropout: float = 0.0):
@@ -78,6 +85,13 @@ class DialogueTransformerLayer(torch.nn.Module):
     ``Transformer(Q, K, V)`` of MFCRE eqs. 4-5 (residual ``R = Q``) and the
     language-guided blocks of LFVD eqs. 6-7 (residual: the attended modality).
     The feed-forward is twice as wide as ``channels``.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> x = torch.randn(5, 16)
+        >>> DialogueTransformerLayer(16, heads=4)(x, x, batch).shape
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, heads: int, dropout: float = 0.0):

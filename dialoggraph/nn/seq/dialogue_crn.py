@@ -110,6 +110,12 @@ class DialogueCRNReasoning(torch.nn.Module):
         lam: SimAM's :math:`\lambda`.
 
     Shapes: ``x`` :math:`(N, F)`, ``batch`` :math:`(N)` -> :math:`(N, 2\cdot hidden)`.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> DialogueCRNReasoning(16, 8)(torch.randn(5, 16), batch).shape[0]
+        5
     """
 
     def __init__(self, in_channels: int, hidden: int, turns: int = 2, cell: str = "s", context_blocks: str = "m",
