@@ -25,7 +25,14 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 class Dropout(torch.nn.Dropout):
-    """``torch.nn.Dropout`` through :func:`dropout` (same arguments, same ``repr``)."""
+    """``torch.nn.Dropout`` through :func:`dropout` (same arguments, same ``repr``).
+
+    Example:
+        >>> import torch
+        >>> layer = Dropout(0.5).train()
+        >>> sorted(set(layer(torch.ones(1000)).tolist()))          # dropped, or kept and scaled by 2
+        [0.0, 2.0]
+    """
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, self.training)

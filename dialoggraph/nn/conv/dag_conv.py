@@ -18,6 +18,13 @@ class DAGSchedule:
     Nodes are visited level-major: level ``p`` holds the ``p``-th utterance of
     every dialogue longer than ``p``, dialogues ordered longest first, so the
     rows of level ``p`` are a prefix of the rows of level ``p - 1``.
+
+    Example:
+        >>> import torch
+        >>> from dialoggraph.graphs import dag_edges
+        >>> speaker, batch = torch.tensor([0, 1, 0, 1, 1]), torch.zeros(5, dtype=torch.long)
+        >>> edge_index, same_speaker = dag_edges(speaker, batch, 1)
+        >>> schedule = DAGSchedule.build(edge_index, same_speaker, batch, 5)   # once per batch, shared by layers
     """
 
     level_sizes: list[int]     # B_p: dialogues with more than p utterances

@@ -136,6 +136,15 @@ class AdaptiveModalityDropout(torch.nn.Module):
 
     Returns from :meth:`forward`: the features (dict of ``[N, d_m]``) and the
     ``[M]`` probabilities used (``None`` when nothing was dropped).
+
+    Example:
+        >>> import torch
+        >>> drop = AdaptiveModalityDropout(p_exe=1.0).train()
+        >>> features = {m: torch.randn(5, 16) for m in ("text", "audio")}
+        >>> predictions = {m: torch.randint(0, 3, (5,)) for m in features}
+        >>> out, q = drop(features, predictions, torch.randint(0, 3, (5,)), torch.tensor([0, 0, 0, 1, 1]), 3)
+        >>> sorted(out), q.shape                            # q: each modality's drop probability
+        (['audio', 'text'], torch.Size([2]))
     """
 
     def __init__(self, q_base: float = 0.3, scale: float = 0.9, p_exe: float = 0.5,

@@ -31,6 +31,14 @@ class GatedEmotionTransfer(torch.nn.Module):
     ``edge_index`` (the model passes a dialogue graph's edges, so cost is
     O(edges), never ``L x L``); source ``j`` = ``pairs[0]``, target ``i`` = ``pairs[1]``.
     ``gate=False`` sets :math:`G_{trans} = 1` (every pair counts).
+
+    Example:
+        >>> import torch
+        >>> pairs = torch.tensor([[0, 1, 2], [1, 2, 3]])             # utterance pairs (j, i) of a dialogue
+        >>> loss, logits, gate = GatedEmotionTransfer(16)(torch.randn(4, 16), torch.randn(4, 16), pairs,
+        ...                                               torch.tensor([0, 0, 1, 1]))
+        >>> loss.dim()
+        0
     """
 
     def __init__(self, channels: int, hidden: int | None = None, dropout: float = 0.1, threshold: float = 0.5,

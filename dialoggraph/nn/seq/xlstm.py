@@ -178,6 +178,12 @@ class XLSTM(torch.nn.Module):
     reverse each dialogue within its own length), so padding never changes a
     result. ``blocks`` is a string of cell kinds, e.g. ``"ms"`` = an mLSTM
     block then an sLSTM block.
+
+    Example:
+        >>> import torch
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> XLSTM(16, blocks="ms", heads=2)(torch.randn(5, 16), batch).shape   # an mLSTM then an sLSTM block
+        torch.Size([5, 16])
     """
 
     def __init__(self, channels: int, blocks: str = "ms", expansion: int = 2, heads: int = 4,
