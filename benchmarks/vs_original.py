@@ -249,10 +249,11 @@ def parameter_count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.grad is not None)
 
 
-def train_step(model, loss_of, optimizer) -> None:
+def train_step(model, loss_of, optimizer, autocast=contextlib.nullcontext) -> None:
     model.train()
     optimizer.zero_grad(set_to_none=True)
-    loss = loss_of(model)
+    with autocast():                      # the forward pass only, as PyTorch's AMP recipe has it
+        loss = loss_of(model)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
     optimizer.step()
@@ -291,15 +292,13 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
         return torch.autocast(torch.device(device).type, dtype=dtype) if dtype else contextlib.nullcontext()
 
     def ours_train():
-        with autocast():
-            train_step(ours, lambda m: training_loss(runner(batch), batch[NODE].y), our_optimizer)
+        train_step(ours, lambda m: training_loss(runner(batch), batch[NODE].y), our_optimizer, autocast)
 
     def theirs_train():
         train_step(theirs, their_loss, their_optimizer)
 
     def floor_train():
-        with autocast():
-            train_step(floor_model, lambda m: m(), floor_optimizer)
+        train_step(floor_model, lambda m: m(), floor_optimizer, autocast)
 
     @torch.no_grad()
     def ours_infer():

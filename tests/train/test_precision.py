@@ -44,3 +44,13 @@ def test_the_sparse_aggregation_is_a_float32_island_under_autocast():
     torch.testing.assert_close(out.detach(), expected)
     out.sum().backward()
     assert x.grad is not None and alpha.grad is not None
+
+
+def test_the_island_holds_when_backward_runs_inside_autocast():
+    edge_index = torch.tensor([[0, 1, 2, 0], [0, 0, 1, 2]])
+    csr = TargetCSR.build(edge_index, 3)
+    x = torch.randn(3, 4, requires_grad=True)
+    alpha = torch.rand(4, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        (edge_weighted_sum(alpha, x.to(torch.bfloat16), csr) @ torch.randn(4, 2)).sum().backward()
+    assert x.grad.dtype == torch.float32 and alpha.grad.dtype == torch.float32

@@ -89,6 +89,12 @@ class _EdgeWeightedSum(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
+        # The float32 island holds in the backward pass too, should it run inside autocast.
+        with torch.autocast(grad_out.device.type, enabled=False):
+            return _EdgeWeightedSum._backward(ctx, grad_out.to(ctx.saved_tensors[1].dtype))
+
+    @staticmethod
+    def _backward(ctx, grad_out: Tensor):
         alpha, x = ctx.saved_tensors
         csr: TargetCSR = ctx.csr
         grad_out = grad_out.contiguous()
