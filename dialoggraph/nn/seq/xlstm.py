@@ -45,6 +45,14 @@ class SLSTMCell(torch.nn.Module):
     :math:`e^{\tilde i - \log\sigma(\tilde f)}` underflows) still gives a finite
     :math:`\mathbf{h}_t = \sigma(\tilde{\mathbf{o}}) \tanh(\tilde{\mathbf{z}})`
     instead of 0/0.
+
+    Example:
+        >>> import torch
+        >>> cell = SLSTMCell(8, 16)
+        >>> x = torch.randn(3, 8)                                  # one step of 3 sequences
+        >>> h, state = cell(x, cell.initial_state(3, x))
+        >>> h.shape
+        torch.Size([3, 16])
     """
 
     def __init__(self, input_size: int, hidden_size: int):
@@ -87,6 +95,14 @@ class MLSTMCell(torch.nn.Module):
             \frac{\mathbf{C}_t \mathbf{q}_t}{\max(|\mathbf{n}_t^\top \mathbf{q}_t|,\ e^{-m_t})}
 
     the stabilised form of the naive normaliser :math:`\max(|\mathbf{n}^\top\mathbf{q}|, 1)`.
+
+    Example:
+        >>> import torch
+        >>> cell = MLSTMCell(8, 16, heads=2)
+        >>> x = torch.randn(3, 8)
+        >>> h, state = cell(x, cell.initial_state(3, x))
+        >>> h.shape
+        torch.Size([3, 16])
     """
 
     def __init__(self, input_size: int, hidden_size: int, heads: int = 4):
@@ -129,7 +145,14 @@ def _reverse_within(padded: Tensor, lengths: Tensor) -> Tensor:
 
 class XLSTMBlock(torch.nn.Module):
     r"""Pre-LayerNorm residual block: :math:`\mathbf{x} + \mathbf{W}_{down}\,\mathrm{cell}(\mathrm{GELU}(\mathbf{W}_{up}\mathrm{LN}(\mathbf{x})))`,
-    the cell run over each sequence (both directions, summed, when ``bidirectional``)."""
+    the cell run over each sequence (both directions, summed, when ``bidirectional``).
+
+    Example:
+        >>> import torch
+        >>> padded, lengths = torch.randn(2, 4, 16), torch.tensor([4, 2])   # [B, L, C] and real lengths
+        >>> XLSTMBlock(16, kind="s", heads=2)(padded, lengths).shape
+        torch.Size([2, 4, 16])
+    """
 
     def __init__(self, channels: int, kind: str = "m", expansion: int = 2, heads: int = 4,
                  bidirectional: bool = False):
