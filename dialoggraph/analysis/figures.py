@@ -94,10 +94,10 @@ def shift_figure(shift: dict, lengths: dict):
     panels = ((axes[0], groups, "emotion shift"),
               (axes[1], [(b["bucket"], b) for b in lengths["length"]], "dialogue length (utterances)"),
               (axes[2], [(b["bucket"], b) for b in lengths["position"]], "position in the dialogue"))
-    for ax, bars, title in panels:
+    colours = (["C0", "C1"] * 2, "C2", "C2")             # shift / no shift alternate; buckets in one colour
+    for (ax, bars, title), colour in zip(panels, colours):
         values = [100 * b["accuracy"] if b["accuracy"] is not None else 0.0 for _, b in bars]
-        drawn = ax.bar(range(len(bars)), values, color=["C0", "C1"] * (len(bars) // 2) + ["C0"] * (len(bars) % 2)
-                       if ax is axes[0] else "C2")
+        drawn = ax.bar(range(len(bars)), values, color=colour)
         ax.bar_label(drawn, labels=[f"n={b['count']}" for _, b in bars], fontsize=7)
         ax.set_xticks(range(len(bars)), [name for name, _ in bars], fontsize=8)
         ax.set_title(title, fontsize=9)
