@@ -12,6 +12,14 @@ def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor, 
     .. math::
         \tfrac12 \sum_d \Big(\log\frac{\sigma_{p,d}^2}{\sigma_{q,d}^2}
         + \frac{\sigma_{q,d}^2 + (\mu_{q,d} - \mu_{p,d})^2}{\sigma_{p,d}^2} - 1\Big)
+
+    Example:
+        >>> import torch
+        >>> zero, one = torch.zeros(1, 2), torch.ones(1, 2)
+        >>> gaussian_kl(zero, zero, zero, zero)          # identical Gaussians
+        tensor([0.])
+        >>> gaussian_kl(one, zero, zero, zero)           # unit shift in 2 dimensions: 2 x 1/2
+        tensor([1.])
     """
     per_dim = 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1.0)
     return per_dim.sum(-1) if reduction == "sum" else per_dim.mean(-1)

@@ -8,7 +8,13 @@ from dialoggraph.nn.dropout import dropout
 
 
 def transfer_labels(y: Tensor, pairs: Tensor) -> Tensor:
-    """1 where the two utterances' gold emotions differ, 0 where they agree, -1 when either is unlabeled."""
+    """1 where the two utterances' gold emotions differ, 0 where they agree, -1 when either is unlabeled.
+
+    Example:
+        >>> import torch
+        >>> transfer_labels(torch.tensor([2, 2, 5, -1]), torch.tensor([[0, 1, 2], [1, 2, 3]]))
+        tensor([ 0,  1, -1])
+    """
     a, b = y[pairs[0]], y[pairs[1]]
     labels = (a != b).long()
     return torch.where((a < 0) | (b < 0), torch.full_like(labels, -1), labels)

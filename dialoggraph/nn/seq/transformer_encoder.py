@@ -13,7 +13,12 @@ from dialoggraph.nn.dropout import dropout
 
 def sinusoidal_positions(length: int, channels: int, device: torch.device | None = None) -> Tensor:
     r"""``[length, channels]``: :math:`PE(p, 2j) = \sin(p / 10000^{2j/d})`,
-    :math:`PE(p, 2j+1) = \cos(p / 10000^{2j/d})` (AMB-DSGDN eq. 2)."""
+    :math:`PE(p, 2j+1) = \cos(p / 10000^{2j/d})` (AMB-DSGDN eq. 2).
+
+    Example:
+        >>> sinusoidal_positions(3, 4)[0]                  # position 0: sin 0 = 0, cos 0 = 1
+        tensor([0., 1., 0., 1.])
+    """
     position = torch.arange(length, device=device, dtype=torch.float32).unsqueeze(1)
     frequency = torch.exp(torch.arange(0, channels, 2, device=device, dtype=torch.float32)
                           * (-math.log(10000.0) / channels))
