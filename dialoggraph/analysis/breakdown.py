@@ -53,6 +53,9 @@ def scores_from_confusion(confusion: np.ndarray) -> dict[str, np.ndarray]:
 def bootstrap_weights(num_dialogues: int, samples: int = 1000, seed: int = 0) -> np.ndarray:
     """How often each dialogue is drawn in each of ``samples`` resamples with replacement:
     ``[samples, num_dialogues]`` multinomial counts summing to ``num_dialogues`` per row."""
+    if samples < 1 or num_dialogues < 1:
+        raise ValueError(f"a bootstrap needs at least one resample and one dialogue, got {samples} and "
+                         f"{num_dialogues}")
     rng = np.random.default_rng(seed)
     return rng.multinomial(num_dialogues, np.full(num_dialogues, 1.0 / num_dialogues), size=samples)
 

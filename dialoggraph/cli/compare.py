@@ -59,6 +59,8 @@ def run_predictions(run_dir: str, split: str, device: str) -> tuple[list[SeedPre
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.bootstrap < 1:
+        raise CLIError(f"--bootstrap must be at least 1, got {args.bootstrap}")
     names = args.names or [os.path.basename(os.path.normpath(r)) for r in args.runs]
     if len(names) != len(args.runs):
         raise CLIError(f"{len(names)} names for {len(args.runs)} runs")

@@ -73,6 +73,8 @@ def load_checkpoint_split(checkpoint: str, split: str, device: str = "cpu", data
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.bootstrap < 1:
+        raise CLIError(f"--bootstrap must be at least 1, got {args.bootstrap}")
     if args.report and args.without:
         raise CLIError("--report already evaluates every modality removed; give --report or --without")
     model, state, dataset = checkpoint_and_data(args)

@@ -69,3 +69,13 @@ def test_tensorboard_logs_the_epoch_scalars(tmp_path):
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     logged = [e.value for e in events.Scalars("dev/weighted_f1")]
     assert logged == pytest.approx([r["val_weighted_f1"] for r in log])
+
+
+def test_a_bootstrap_of_no_resamples_is_one_line(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--model", "mlp", "--out", str(run), *TINY]) == 0
+    capsys.readouterr()
+    for command in (["evaluate", "--checkpoint", str(run / "best.pt"), "--report", str(tmp_path / "r")],
+                    ["compare", str(run)]):
+        assert main([*command, "--bootstrap", "0"]) == 2
+        assert capsys.readouterr().err.strip() == "dialoggraph: error: --bootstrap must be at least 1, got 0"

@@ -31,11 +31,15 @@ def test_bf16_training_reaches_the_float32_result():
     assert half["accuracy"] == pytest.approx(full["accuracy"], abs=0.03)
 
 
-def test_the_sparse_aggregation_is_a_float32_island_under_autocast():
+def small_graph():
+    """Four edges on three nodes, features and edge weights that need gradients."""
     edge_index = torch.tensor([[0, 1, 2, 0], [0, 0, 1, 2]])
-    csr = TargetCSR.build(edge_index, 3)
-    x = torch.randn(3, 4, requires_grad=True)
-    alpha = torch.rand(4, requires_grad=True)
+    return edge_index, TargetCSR.build(edge_index, 3), torch.randn(3, 4, requires_grad=True), \
+        torch.rand(4, requires_grad=True)
+
+
+def test_the_sparse_aggregation_is_a_float32_island_under_autocast():
+    edge_index, csr, x, alpha = small_graph()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = edge_weighted_sum(alpha, x.to(torch.bfloat16), csr)
     assert out.dtype == torch.float32
@@ -47,10 +51,7 @@ def test_the_sparse_aggregation_is_a_float32_island_under_autocast():
 
 
 def test_the_island_holds_when_backward_runs_inside_autocast():
-    edge_index = torch.tensor([[0, 1, 2, 0], [0, 0, 1, 2]])
-    csr = TargetCSR.build(edge_index, 3)
-    x = torch.randn(3, 4, requires_grad=True)
-    alpha = torch.rand(4, requires_grad=True)
+    _, csr, x, alpha = small_graph()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         (edge_weighted_sum(alpha, x.to(torch.bfloat16), csr) @ torch.randn(4, 2)).sum().backward()
     assert x.grad.dtype == torch.float32 and alpha.grad.dtype == torch.float32
