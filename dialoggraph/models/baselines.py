@@ -42,7 +42,17 @@ class _Baseline(DialogueModel):
 
 @register("mlp")
 class UtteranceMLP(_Baseline):
-    """Per-utterance MLP on the concatenated modalities: no context at all."""
+    """Per-utterance MLP on the concatenated modalities: no context at all.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> data = SyntheticDialogues(4)
+        >>> model = UtteranceMLP(data.meta["feature_dims"], data.num_classes)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
+    """
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: BaselineConfig | None = None):
         super().__init__(in_dims, num_classes, config)
@@ -57,7 +67,20 @@ class UtteranceMLP(_Baseline):
 
 @register("bigru")
 class BiGRU(_Baseline):
-    """A bidirectional GRU over each dialogue, then a linear classifier per utterance."""
+    """A bidirectional GRU over each dialogue, then a linear classifier per utterance.
+
+    Example:
+        All three modalities, concatenated, with a 64-wide state:
+
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> data = SyntheticDialogues(4)
+        >>> config = BaselineConfig(hidden=64, modalities=("text", "audio", "visual"))
+        >>> model = BiGRU(data.meta["feature_dims"], data.num_classes, config)
+        >>> batch = Batch.from_data_list(list(data))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
+    """
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: BaselineConfig | None = None):
         super().__init__(in_dims, num_classes, config)
@@ -121,6 +144,20 @@ class LogisticRegressionFloor(_Baseline):
 
     Shapes:
         batch features ``[N, sum of widths]`` -> logits ``[N, C]``.
+
+    Example:
+        Fitted on train, C and the scaling chosen on dev, then used as any model:
+
+        >>> from torch_geometric.data import Batch
+        >>> from dialoggraph.datasets import SyntheticDialogues
+        >>> train, dev = SyntheticDialogues(16), SyntheticDialogues(8, split="dev")
+        >>> model = LogisticRegressionFloor(train.meta["feature_dims"], train.num_classes)
+        >>> info = model.fit_outright(train, dev)
+        >>> info["C"] in model.config.Cs and info["scaling"] in ("standard", "none")
+        True
+        >>> batch = Batch.from_data_list(list(dev))
+        >>> model(batch).logits.shape == (batch["utterance"].num_nodes, 7)
+        True
     """
 
     Config = LogisticRegressionConfig

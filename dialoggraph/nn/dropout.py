@@ -16,7 +16,15 @@ from torch import Tensor
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     r""":math:`x \odot m / (1 - p)` with :math:`m_k = [u_k \ge p]`, :math:`u_k \sim U(0, 1)`
-    (training only; ``p`` in [0, 1))."""
+    (training only; ``p`` in [0, 1)).
+
+    Example:
+        >>> kept = dropout(torch.ones(1000), p=0.5)
+        >>> sorted(set(kept.tolist()))          # dropped, or kept and scaled by 1 / (1 - p)
+        [0.0, 2.0]
+        >>> dropout(torch.ones(3), p=0.5, training=False)
+        tensor([1., 1., 1.])
+    """
     if not training or p == 0.0:
         return x
     if x.device.type != "cpu" or torch.compiler.is_compiling() or p >= 1.0:

@@ -2,6 +2,7 @@
 examples cannot drift from the code."""
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import pytest
@@ -23,6 +24,22 @@ def test_the_blocks_and_models_have_examples():
                  "dialoggraph.models.dag_erc", "dialoggraph.models.mdget_mer", "dialoggraph.models.mfcre",
                  "dialoggraph.models.lfvd", "dialoggraph.models.cmgfe"):
         assert name in WITH_EXAMPLES
+
+
+def test_every_public_block_helper_and_model_has_an_example():
+    """Each public class and function defined in ``dialoggraph.nn`` and each registered model (the
+    floors included) shows a runnable example on its API page."""
+    import dialoggraph.nn
+    from dialoggraph.models import MODELS
+    missing = []
+    for info in pkgutil.walk_packages(dialoggraph.nn.__path__, "dialoggraph.nn."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj))
+                    and obj.__module__ == module.__name__ and ">>>" not in (obj.__doc__ or "")):
+                missing.append(f"{info.name}.{name}")
+    missing += [name for name, cls in MODELS.items() if ">>>" not in (cls.__doc__ or "")]
+    assert not missing
 
 
 @pytest.mark.parametrize("name", WITH_EXAMPLES)

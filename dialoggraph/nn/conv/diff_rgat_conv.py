@@ -21,7 +21,12 @@ from dialoggraph.nn.dropout import dropout
 
 
 def lambda_init(depth: int) -> float:
-    r"""The paper's depth-dependent offset :math:`\lambda_{init} = 0.8 - 0.6 e^{-0.3\,depth}` (eq. 14)."""
+    r"""The paper's depth-dependent offset :math:`\lambda_{init} = 0.8 - 0.6 e^{-0.3\,depth}` (eq. 14).
+
+    Example:
+        >>> [round(lambda_init(depth), 4) for depth in (0, 1, 2)]
+        [0.2, 0.3555, 0.4707]
+    """
     return 0.8 - 0.6 * math.exp(-0.3 * depth)
 
 

@@ -35,6 +35,18 @@ def modality_performance(pred: Tensor, y: Tensor, num_classes: int,
 
     over the classes present in ``y``; precision and recall of a class with no
     predictions / no examples count as 0.
+
+    Example:
+        Unlabelled utterances (``-1``) are left out; the default equals scikit-learn's weighted F1.
+
+        >>> from sklearn.metrics import f1_score
+        >>> pred, y = torch.tensor([0, 0, 1, 1, 2]), torch.tensor([0, 1, 1, 1, -1])
+        >>> modality_performance(pred, y, num_classes=3)
+        tensor(0.7667)
+        >>> round(f1_score([0, 1, 1, 1], [0, 0, 1, 1], average="weighted"), 4)
+        0.7667
+        >>> modality_performance(pred, y, num_classes=3, metric="eq19")
+        tensor(0.5417)
     """
     valid = y >= 0
     pred, y = pred[valid], y[valid]
@@ -73,6 +85,16 @@ def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float
 
     Args:
         performance: ``[M]`` with ``M >= 2``.
+
+    Example:
+        Text works (0.55), audio fails (0.0), vision is weaker (0.30). The released rule drops
+        only the leading text; eq. 24 taken literally drops text and vision always.
+
+        >>> performance = torch.tensor([0.55, 0.0, 0.30])
+        >>> dropout_probabilities(performance)
+        tensor([0.5250, 0.0000, 0.0000])
+        >>> dropout_probabilities(performance, rule="eq24")
+        tensor([1.0000, 0.1650, 1.0000])
     """
     M = performance.numel()
     ratio = performance.unsqueeze(1) / (performance.unsqueeze(0) + EPS) - 1.0   # r[m, j]
@@ -91,7 +113,17 @@ def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float
 
 class ExpectationScale(torch.autograd.Function):
     r""":math:`F'' = F' / (1 - \theta)` with :math:`\partial F''/\partial F' = 1/(1-\theta)` and no
-    gradient to :math:`\theta` (eqs. 26-27)."""
+    gradient to :math:`\theta` (eqs. 26-27).
+
+    Example:
+        With a quarter of the features dropped, the kept ones and their gradients scale by 4/3.
+
+        >>> features = torch.ones(2, requires_grad=True)
+        >>> scaled = ExpectationScale.apply(features, torch.tensor(0.25))
+        >>> scaled.sum().backward()
+        >>> scaled.detach(), features.grad
+        (tensor([1.3333, 1.3333]), tensor([1.3333, 1.3333]))
+    """
 
     @staticmethod
     def forward(ctx, x: Tensor, theta: Tensor) -> Tensor:

@@ -28,6 +28,18 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, 
 
     Shapes: ``q`` :math:`(B, H, L_q, d)`, ``k``, ``v`` :math:`(B, H, L_k, d)`, ``mask`` boolean
     :math:`(B, 1, 1, L_k)` (True: attend) -> :math:`(B, H, L_q, d)`.
+
+    Example:
+        Two dialogues of lengths 3 and 2 padded to 3; the padded key is never attended to:
+
+        >>> q = k = v = torch.randn(2, 4, 3, 8)
+        >>> mask = torch.tensor([[True, True, True], [True, True, False]]).view(2, 1, 1, 3)
+        >>> out = scaled_dot_product_attention(q, k, v, mask, dropout=0.0)
+        >>> out.shape
+        torch.Size([2, 4, 3, 8])
+        >>> v2 = v.clone(); v2[1, :, 2] = 100.0
+        >>> torch.allclose(out[1], scaled_dot_product_attention(q, k, v2, mask, dropout=0.0)[1])
+        True
     """
     if dropout == 0.0 or q.size(2) <= QUERY_CHUNK or q.size(0) * q.size(1) * q.size(2) * k.size(2) <= CHUNKED_ABOVE:
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)

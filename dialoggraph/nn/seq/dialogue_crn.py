@@ -14,6 +14,14 @@ def dialogue_statistics(memory: Tensor, batch: Tensor | None) -> tuple[Tensor, T
     """Per-node mean and population variance, over the node's dialogue, of every channel of ``memory``.
 
     Shapes: ``memory`` :math:`(N, d)`, ``batch`` :math:`(N)` -> two :math:`(N, d)`.
+
+    Example:
+        Two dialogues, one channel: utterances 0-1 form the first, utterance 2 the second.
+
+        >>> memory = torch.tensor([[1.0], [3.0], [10.0]])
+        >>> mean, variance = dialogue_statistics(memory, torch.tensor([0, 0, 1]))
+        >>> mean.flatten(), variance.flatten()
+        (tensor([ 2.,  2., 10.]), tensor([1., 1., 0.]))
     """
     if batch is None:
         batch = torch.zeros(memory.size(0), dtype=torch.long, device=memory.device)
@@ -44,6 +52,15 @@ def simam_energy_gate(query: Tensor, mean: Tensor, variance: Tensor, lam: float 
     dialogues are defined): O(N x d), no pairwise tensor.
 
     Shapes: ``query``, ``mean``, ``variance`` :math:`(N, d)` -> :math:`(N, d)`.
+
+    Example:
+        A query at its dialogue's mean gets :math:`\mathrm{sigmoid}(1/2)`; one ten standard
+        deviations away gets almost 1.
+
+        >>> query = torch.tensor([[2.0], [12.0]])
+        >>> simam_energy_gate(query, mean=torch.full((2, 1), 2.0), variance=torch.ones(2, 1))
+        tensor([[0.6225],
+                [1.0000]])
     """
     return torch.sigmoid((query - mean) ** 2 / (4 * (variance + lam)) + 0.5)
 
@@ -59,6 +76,17 @@ def memory_retrieval(query: Tensor, memory: Tensor, batch: Tensor | None) -> Ten
     tensor per batch: this is attention over the whole dialogue by definition.
 
     Shapes: ``query``, ``memory`` :math:`(N, d)`, ``batch`` :math:`(N)` -> :math:`(N, d)`.
+
+    Example:
+        Each query of the first dialogue retrieves the memory it points at; the one-utterance
+        second dialogue can only retrieve its own memory.
+
+        >>> memory = torch.tensor([[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+        >>> query = torch.tensor([[10.0, 0.0], [0.0, 10.0], [1.0, 1.0]])
+        >>> memory_retrieval(query, memory, torch.tensor([0, 0, 1])).round(decimals=3)
+        tensor([[1., 0.],
+                [0., 1.],
+                [5., 5.]])
     """
     q, mask = to_padded(query, batch)
     m, _ = to_padded(memory, batch)

@@ -9,7 +9,13 @@ from dialoggraph.nn.dropout import Dropout
 
 
 def feed_forward(channels: int, dropout: float) -> torch.nn.Sequential:
-    """:math:`FF(X) = \\mathrm{dropout}(FC(\\mathrm{dropout}(\\mathrm{GELU}(FC(X)))))` (MDGET-MER eq. 5)."""
+    """:math:`FF(X) = \\mathrm{dropout}(FC(\\mathrm{dropout}(\\mathrm{GELU}(FC(X)))))` (MDGET-MER eq. 5).
+
+    Example:
+        >>> ff = feed_forward(16, dropout=0.1)
+        >>> ff(torch.randn(5, 16)).shape, ff[0].out_features
+        (torch.Size([5, 16]), 32)
+    """
     return torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.GELU(), Dropout(dropout),
                                torch.nn.Linear(2 * channels, channels), Dropout(dropout))
 
