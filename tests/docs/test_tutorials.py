@@ -42,3 +42,4 @@ def test_tutorials_run_as_written(tmp_path, monkeypatch):
     assert (tmp_path / "report" / "report.html").exists() and (tmp_path / "predictions.csv").exists()
     assert (tmp_path / "runs" / "tune-mlp" / "best.yaml").exists()
     assert (tmp_path / "raw" / "report" / "report.html").exists()
+    assert (tmp_path / "runs" / "reproduce" / "amb_dsgdn-iemocap" / "reproduce.json").exists()
