@@ -69,6 +69,37 @@ class DAGSchedule:
                            window_mask, window_same)
 
 
+def gru_update(input_gates: Tensor, hidden_gates: Tensor, hidden: Tensor) -> Tensor:
+    r"""``torch.nn.GRUCell``'s update from its gate pre-activations (biases included):
+
+    .. math::
+        \mathbf{r} = \sigma(\mathbf{g}^{i}_{r} + \mathbf{g}^{h}_{r}), \quad
+        \mathbf{z} = \sigma(\mathbf{g}^{i}_{z} + \mathbf{g}^{h}_{z}), \quad
+        \mathbf{n} = \tanh(\mathbf{g}^{i}_{n} + \mathbf{r} \odot \mathbf{g}^{h}_{n}), \quad
+        \mathbf{h}' = (1 - \mathbf{z}) \odot \mathbf{n} + \mathbf{z} \odot \mathbf{h}
+
+    with :math:`\mathbf{g}^{i} = \mathbf{W}_{ih}\mathbf{x} + \mathbf{b}_{ih}` and
+    :math:`\mathbf{g}^{h} = \mathbf{W}_{hh}\mathbf{h} + \mathbf{b}_{hh}` split into the reset,
+    update and new thirds.
+
+    Shapes: ``input_gates``, ``hidden_gates`` :math:`(*, 3C)`, ``hidden`` :math:`(*, C)` -> :math:`(*, C)`.
+
+    Example:
+        >>> cell = torch.nn.GRUCell(4, 4)
+        >>> x, h = torch.randn(3, 4), torch.randn(3, 4)
+        >>> gates = (torch.nn.functional.linear(x, cell.weight_ih, cell.bias_ih),
+        ...          torch.nn.functional.linear(h, cell.weight_hh, cell.bias_hh))
+        >>> torch.allclose(gru_update(*gates, h), cell(x, h), atol=1e-6)
+        True
+    """
+    i_r, i_z, i_n = input_gates.chunk(3, dim=-1)
+    h_r, h_z, h_n = hidden_gates.chunk(3, dim=-1)
+    reset = torch.sigmoid(i_r + h_r)
+    update = torch.sigmoid(i_z + h_z)
+    new = torch.tanh(i_n + reset * h_n)
+    return new + update * (hidden - new)
+
+
 class DAGConv(torch.nn.Module):
     r"""One layer of DAG-ERC's directed acyclic graph network (Shen et al., ACL 2021, eqs. 4-8).
 
@@ -95,7 +126,11 @@ class DAGConv(torch.nn.Module):
     its state is produced; a level's predecessors are read as a
     ``[B_p, K_p]`` window of earlier levels (``K_p``: the longest reach back at
     that level), so cost is O(levels + nodes + window slots), with no
-    ``L x L`` tensor.
+    ``L x L`` tensor. The GRU gates that read :math:`\mathbf{H}^{l-1}` (the node
+    cell's input gates, the context cell's hidden gates) and the query score are
+    one matmul over all nodes before the walk; a level computes only the gates
+    that read its messages :math:`\mathbf{M}`, in one matmul, and both cells'
+    gate arithmetic together.
 
     Args:
         channels: state size (input and output).
@@ -137,34 +172,48 @@ class DAGConv(torch.nn.Module):
         if schedule is None:
             schedule = DAGSchedule.build(edge_index, same_speaker, batch, x.size(0))
         h_prev = x.new_empty(x.shape).index_copy_(0, schedule.level_index, x)  # level-major
+        node, ctx = self.gru_node, self.gru_context
         w_key, w_query = self.attention.weight[0, :C], self.attention.weight[0, C:]
-        query = h_prev @ w_query + self.attention.bias                        # [N]
+        # Everything that reads H^{l-1} at once, for every node: the node cell's input gates, the
+        # context cell's hidden gates and the query score (the last column).
+        before = torch.addmm(torch.cat([node.bias_ih, ctx.bias_hh, self.attention.bias]), h_prev,
+                             torch.cat([node.weight_ih, ctx.weight_hh, w_query.unsqueeze(0)]).t())   # [N, 6C + 1]
+        # Per level, what reads the messages M: the node cell's hidden gates, the context cell's input gates.
+        read_message = torch.cat([node.weight_hh, ctx.weight_ih]).t()                  # [C, 6C]
+        message_bias = torch.cat([node.bias_hh, ctx.bias_ih])
         # Per produced state: [W_same h ; W_other h ; w_key . h], computed once.
         produce = torch.cat([self.relation_same.weight.t(), self.relation_other.weight.t(),
                              w_key.unsqueeze(1)], dim=1)                      # [C, 2C + 1]
         states: list[Tensor] = []
         produced: list[Tensor] = []
         alphas: list[Tensor] = []
-        start = slot = 0
-        for p, (rows, reach) in enumerate(zip(schedule.level_sizes, schedule.window_sizes)):
-            h_p = h_prev[start:start + rows]
+        slot = 0
+        # Split once (its backward is one concatenation, where a slice per level would add a
+        # full-size gradient per level).
+        levels = zip(schedule.level_sizes, schedule.window_sizes, h_prev.split(schedule.level_sizes),
+                     before.split(schedule.level_sizes))
+        for p, (rows, reach, h_p, before_p) in enumerate(levels):
             if reach == 0:
                 message = h_p.new_zeros(rows, C)
+                from_message = message_bias.expand(rows, 6 * C)
             else:
                 window = torch.stack([produced[p - k][:rows] for k in range(1, reach + 1)], dim=1)
                 mask = schedule.window_mask[slot:slot + rows * reach].view(rows, reach)
                 same = schedule.window_same[slot:slot + rows * reach].view(rows, reach, 1)
-                score = (window[..., 2 * C] + query[start:start + rows, None])
+                score = window[..., 2 * C] + before_p[:, 6 * C:]
                 score = score.masked_fill(~mask, torch.finfo(score.dtype).min)
                 alpha = torch.softmax(score, dim=1).masked_fill(~mask, 0.0)   # no predecessor: M = 0
                 value = torch.where(same, window[..., :C], window[..., C:2 * C])
                 message = torch.bmm(alpha.unsqueeze(1), value).squeeze(1)
                 alphas.append(alpha.reshape(-1))
                 slot += rows * reach
-            h = self.gru_node(h_p, message) + self.gru_context(message, h_p)
+                from_message = torch.addmm(message_bias, message, read_message)
+            # GRU_node(input H^{l-1}, hidden M) and GRU_ctx(input M, hidden H^{l-1}), stacked on dim 0.
+            input_gates = torch.stack([before_p[:, :3 * C], from_message[:, 3 * C:]])
+            hidden_gates = torch.stack([from_message[:, :3 * C], before_p[:, 3 * C:6 * C]])
+            h = gru_update(input_gates, hidden_gates, torch.stack([message, h_p])).sum(0)
             states.append(h)
             produced.append(h @ produce)
-            start += rows
         out = torch.cat(states)[schedule.level_index] if states else x.new_empty(0, C)
         if return_attention_weights:
             packed = torch.cat(alphas) if alphas else x.new_empty(0)
