@@ -1,6 +1,8 @@
 """Multi-head attention within each dialogue, on flat node features."""
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -49,6 +51,52 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, 
     return torch.cat(parts, dim=2)
 
 
+def attend_within_dialogues(qkv: Tensor, batch: Tensor | None, heads: int, dropout: float,
+                            return_weights: bool = False):
+    r"""Multi-head attention inside each dialogue from flat, already projected queries, keys and
+    values; the projections before and after stay on the real utterances.
+
+    .. math::
+        \mathrm{head}_h(\mathbf{q}_i) = \sum_{j \in \mathcal{D}(i)}
+            \operatorname{softmax}_j\Big(\frac{\mathbf{q}^{h\top}_i \mathbf{k}^h_j}{\sqrt{d_k}}\Big)\, \mathbf{v}^h_j
+
+    over the utterances :math:`\mathcal{D}(i)` of utterance :math:`i`'s dialogue, heads
+    concatenated. Only this step sees the dialogues padded to ``[B, L_max]`` (one padding of the
+    concatenated ``qkv``), through :func:`scaled_dot_product_attention`; the caller applies the
+    output projection to the returned real rows.
+
+    Args:
+        qkv: ``[N, 3D]``: the projected queries, keys and values side by side.
+        batch: ``[N]`` dialogue of each utterance (None: one dialogue).
+        heads: number of heads :math:`H` (:math:`d_k = D / H`).
+        dropout: dropout on the attention weights (0 in evaluation).
+        return_weights: also return the weights averaged over heads, before dropout,
+            ``[B, L_max, L_max]`` (as :class:`torch.nn.MultiheadAttention` returns them).
+
+    Shapes: ``qkv`` :math:`(N, 3D)` -> :math:`(N, D)`.
+
+    Example:
+        One utterance's keys never reach another dialogue:
+
+        >>> batch = torch.tensor([0, 0, 1])
+        >>> qkv = torch.randn(3, 3 * 8)
+        >>> out = attend_within_dialogues(qkv, batch, heads=2, dropout=0.0)
+        >>> changed = qkv.clone(); changed[2] += 5.0
+        >>> out.shape, torch.allclose(out[:2], attend_within_dialogues(changed, batch, 2, 0.0)[:2])
+        (torch.Size([3, 8]), True)
+    """
+    padded, mask = to_padded(qkv, batch)                                       # [B, L, 3D]
+    b, length, width = padded.shape
+    q, k, v = padded.view(b, length, 3, heads, width // (3 * heads)).permute(2, 0, 3, 1, 4)   # [B, H, L, d_k]
+    key_mask = mask[:, None, None, :]
+    out = scaled_dot_product_attention(q, k, v, key_mask, dropout)
+    out = from_padded(out.transpose(1, 2).reshape(b, length, width // 3), mask)
+    if not return_weights:
+        return out
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.size(-1))
+    return out, torch.softmax(scores.masked_fill(~key_mask, float("-inf")), dim=-1).mean(1)
+
+
 class DialogueAttention(torch.nn.Module):
     """``MHA(query, key, key)`` restricted to each dialogue: flat ``[N, D]`` in and out.
 
@@ -72,19 +120,15 @@ class DialogueAttention(torch.nn.Module):
         self.attention = torch.nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
 
     def forward(self, query: Tensor, key: Tensor, batch: Tensor | None) -> Tensor:
-        q, mask = to_padded(query, batch)
-        k, _ = to_padded(key, batch)
         mha = self.attention
-        b, length, channels = q.shape
-        w_q, w_k, w_v = mha.in_proj_weight.chunk(3)
-        b_q, b_k, b_v = mha.in_proj_bias.chunk(3)
-
-        def heads(x: Tensor) -> Tensor:
-            return x.view(b, x.size(1), mha.num_heads, channels // mha.num_heads).transpose(1, 2)
-        out = scaled_dot_product_attention(heads(F.linear(q, w_q, b_q)), heads(F.linear(k, w_k, b_k)),
-                                           heads(F.linear(k, w_v, b_v)), mask[:, None, None, :],
-                                           mha.dropout if self.training else 0.0)
-        return from_padded(mha.out_proj(out.transpose(1, 2).reshape(b, length, channels)), mask)
+        channels = query.size(-1)
+        if query is key:                       # self-attention: one projection of the real utterances
+            qkv = F.linear(query, mha.in_proj_weight, mha.in_proj_bias)
+        else:
+            qkv = torch.cat([F.linear(query, mha.in_proj_weight[:channels], mha.in_proj_bias[:channels]),
+                             F.linear(key, mha.in_proj_weight[channels:], mha.in_proj_bias[channels:])], dim=-1)
+        out = attend_within_dialogues(qkv, batch, mha.num_heads, mha.dropout if self.training else 0.0)
+        return mha.out_proj(out)
 
 
 class DialogueTransformerLayer(torch.nn.Module):

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from dialoggraph.data.padding import from_padded, to_padded
 from dialoggraph.nn.dropout import dropout
+from dialoggraph.nn.seq.dialogue_attention import attend_within_dialogues
 
 
 def sinusoidal_positions(length: int, channels: int, device: torch.device | None = None) -> Tensor:
@@ -87,14 +87,20 @@ class DialogueTransformerEncoder(torch.nn.Module):
 
     def forward(self, x: Tensor, batch: Tensor | None, speaker: Tensor,
                 return_attention_weights: bool = False):
-        padded, mask = to_padded(x, batch)                                  # [B, L, D], [B, L]
-        speakers, _ = to_padded(speaker.clamp(max=self.speaker.num_embeddings - 1), batch)
-        h = padded + sinusoidal_positions(padded.size(1), self.channels, x.device) + self.speaker(speakers)
+        if batch is None:
+            batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
+        counts = torch.bincount(batch)
+        position = torch.arange(x.size(0), device=x.device) - (counts.cumsum(0) - counts)[batch]
+        table = sinusoidal_positions(int(counts.max()) if x.size(0) else 0, self.channels, x.device)
+        h = x + table[position] + self.speaker(speaker.clamp(max=self.speaker.num_embeddings - 1))
         h = dropout(h, self.dropout, self.training)                        # eqs. 2-3
-        attended, weights = self.attention(h, h, h, key_padding_mask=~mask,
-                                           need_weights=return_attention_weights)
-        # From here on only the real utterances: the feed-forward does no work on padding.
-        h = from_padded(h, mask) + dropout(from_padded(attended, mask), self.dropout, self.training)  # eq. 4
+        # Projections on the real utterances only; the attention pads them per dialogue.
+        mha = self.attention
+        qkv = F.linear(h, mha.in_proj_weight, mha.in_proj_bias)
+        attended = attend_within_dialogues(qkv, batch, mha.num_heads, mha.dropout if self.training else 0.0,
+                                           return_weights=return_attention_weights)
+        attended, weights = attended if return_attention_weights else (attended, None)
+        h = h + dropout(mha.out_proj(attended), self.dropout, self.training)                   # eq. 4
         inner = dropout(F.gelu(self.ffn_in(self.norm_ffn(h)), approximate="tanh"), self.dropout, self.training)
         out = h + dropout(self.ffn_out(inner), self.dropout, self.training)  # eq. 5
         return (out, weights) if return_attention_weights else out
