@@ -126,6 +126,17 @@ class AMBDSGDN(DialogueModel):
     The batch must carry the ``intra_speaker`` / ``inter_speaker`` stores
     (:attr:`pre_transform`), unless ``graph_layer="none"``.
 
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`AMBDSGDNConfig`; default: its defaults).
+
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`; ``modality_logits`` per modality and eq. 33's ``aux_losses``
+
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues

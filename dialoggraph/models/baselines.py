@@ -44,6 +44,17 @@ class _Baseline(DialogueModel):
 class UtteranceMLP(_Baseline):
     """Per-utterance MLP on the concatenated modalities: no context at all.
 
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`BaselineConfig`; default: its defaults).
+
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`
+
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues
@@ -68,6 +79,17 @@ class UtteranceMLP(_Baseline):
 @register("bigru")
 class BiGRU(_Baseline):
     """A bidirectional GRU over each dialogue, then a linear classifier per utterance.
+
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`BaselineConfig`; default: its defaults).
+
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`
 
     Example:
         All three modalities, concatenated, with a 64-wide state:
@@ -144,6 +166,12 @@ class LogisticRegressionFloor(_Baseline):
 
     Shapes:
         batch features ``[N, sum of widths]`` -> logits ``[N, C]``.
+
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`LogisticRegressionConfig`; default: its defaults).
 
     Example:
         Fitted on train, C and the scaling chosen on dev, then used as any model:

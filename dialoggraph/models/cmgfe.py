@@ -82,6 +82,17 @@ class CMGFE(DialogueModel):
     With one modality there is no fusion and no student: a context encoder and
     a classifier. Any non-empty subset of text / audio / visual works.
 
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`CMGFEConfig`; default: its defaults).
+
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`; the distillation losses in ``aux_losses``
+
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues

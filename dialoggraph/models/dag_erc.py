@@ -74,6 +74,11 @@ class DAGERC(DialogueModel):
         config: :class:`DAGERCConfig`; ``config.modalities`` is any non-empty subset
             of ``in_dims``.
 
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`
+
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues

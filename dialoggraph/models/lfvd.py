@@ -113,6 +113,17 @@ class LFVD(DialogueModel):
     ``dag`` edges (:meth:`required_transform` gives the dataset's
     ``pre_transform``). Dropout follows the Bi-GRU, the DAG stack and the fusion.
 
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`LFVDConfig`; default: its defaults).
+
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`; the contrastive and distillation losses in ``aux_losses``
+
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues

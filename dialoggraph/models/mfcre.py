@@ -140,6 +140,17 @@ class MFCRE(DialogueModel):
     optimiser's weight decay. With one modality there is no Soft-HGR term
     and the cross-entropy weighs :math:`1 - \mu_1`. Dropout follows each stage.
 
+    Args:
+        in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
+            ``meta["feature_dims"]``).
+        num_classes: number of emotion classes :math:`C`.
+        config: the hyper-parameters (:class:`MFCREConfig`; default: its defaults).
+
+    Shapes:
+        - **input:** a batch of dialogues (``HeteroData``) with utterance features
+          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+        - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`; the SWFC and Soft-HGR losses in ``aux_losses``
+
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues

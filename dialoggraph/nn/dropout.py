@@ -35,6 +35,14 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 class Dropout(torch.nn.Dropout):
     """``torch.nn.Dropout`` through :func:`dropout` (same arguments, same ``repr``).
 
+    Args:
+        p: probability of an element to be zeroed.
+        inplace: accepted for ``torch.nn.Dropout``'s signature and ignored: the result is a new tensor.
+
+    Shapes:
+        - **input:** any shape
+        - **output:** the same shape
+
     Example:
         >>> import torch
         >>> layer = Dropout(0.5).train()

@@ -26,19 +26,27 @@ def test_the_blocks_and_models_have_examples():
         assert name in WITH_EXAMPLES
 
 
-def test_every_public_block_helper_and_model_has_an_example():
+def test_every_public_block_helper_and_model_is_documented():
     """Each public class and function defined in ``dialoggraph.nn`` and each registered model (the
-    floors included) shows a runnable example on its API page."""
+    floors included) shows a runnable example on its API page; every layer (``torch.nn.Module``)
+    and model also documents its arguments and its shapes."""
     import dialoggraph.nn
     from dialoggraph.models import MODELS
     missing = []
     for info in pkgutil.walk_packages(dialoggraph.nn.__path__, "dialoggraph.nn."):
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
-            if (not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj))
-                    and obj.__module__ == module.__name__ and ">>>" not in (obj.__doc__ or "")):
-                missing.append(f"{info.name}.{name}")
-    missing += [name for name, cls in MODELS.items() if ">>>" not in (cls.__doc__ or "")]
+            if name.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)) \
+                    or obj.__module__ != module.__name__:
+                continue
+            doc = obj.__doc__ or ""
+            missing += [f"{info.name}.{name}: example"] if ">>>" not in doc else []
+            if inspect.isclass(obj) and issubclass(obj, torch.nn.Module):
+                takes_arguments = "__init__" in vars(obj) and len(inspect.signature(obj.__init__).parameters) > 1
+                missing += [f"{info.name}.{name}: Args"] if takes_arguments and "Args:" not in doc else []
+                missing += [f"{info.name}.{name}: Shapes"] if "Shapes:" not in doc else []
+    for name, cls in MODELS.items():
+        missing += [f"{name}: {part}" for part in (">>>", "Args:", "Shapes:") if part not in (cls.__doc__ or "")]
     assert not missing
 
 

@@ -18,6 +18,15 @@ class CrossModalGuidedGate(torch.nn.Module):
     strengthen single-modality features"). With a single modality there is no
     guide and the features pass through the LayerNorm only.
 
+    Args:
+        channels: feature size :math:`d` (the same for every modality).
+        modalities: the modality names it will receive (one gate each).
+
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`
+        - **output:** the strengthened features, modality -> :math:`(N, d)`, and the gates
+          :math:`\mathbf{g}_m`, modality -> :math:`(N, d)` (none for a lone modality)
+
     Example:
         >>> import torch
         >>> features = {m: torch.randn(5, 16) for m in ("text", "audio", "visual")}
@@ -54,6 +63,14 @@ class GuidedBimodalFusion(torch.nn.Module):
 
     (CMGFE abstract: "utilize a third modality to improve bimodal feature
     fusion"). Without a third modality the gate reads the pair only.
+
+    Args:
+        channels: feature size :math:`d` of each modality and of the output.
+        guided: the gate also reads the third modality :math:`\tilde{\mathbf{x}}_c` (``guide``).
+
+    Shapes:
+        - **input:** ``a``, ``b`` :math:`(N, d)`; ``guide`` :math:`(N, d)` when ``guided``
+        - **output:** the fused pair :math:`(N, d)` and the gate :math:`(N, d)`
 
     Example:
         >>> import torch

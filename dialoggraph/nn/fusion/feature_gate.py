@@ -9,6 +9,13 @@ class FeatureGate(torch.nn.Module):
     r""":math:`\mathbf{x} \odot \sigma(\mathbf{W}\mathbf{x} + \mathbf{b})`: each feature scaled by a
     gate in [0, 1] computed from the utterance's own features.
 
+    Args:
+        channels: feature size :math:`d`.
+
+    Shapes:
+        - **input:** :math:`(N, d)`
+        - **output:** :math:`(N, d)`
+
     Example:
         >>> import torch
         >>> FeatureGate(16)(torch.randn(5, 16)).shape

@@ -43,6 +43,11 @@ class GatedCrossModalEncoder(torch.nn.Module):
         heads: attention heads (paper: 8).
         dropout: dropout of attention outputs and the feed-forward.
 
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`; ``batch`` :math:`(N)` (optional)
+        - **output:** modality -> :math:`(N, d)`; with ``return_gates`` also the gates by name
+          (``"feature:text"``, ...), each :math:`(N, d)`
+
     Example:
         >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances

@@ -17,6 +17,15 @@ class GatedModalityFusion(torch.nn.Module):
 
     ``gates=False`` sets every weight to 1 (the ablation). Output size ``(M + 1) d``.
 
+    Args:
+        channels: feature size :math:`d` of every modality.
+        num_modalities: :math:`M`.
+        gates: learn the gates :math:`G_m` (False: all 1).
+
+    Shapes:
+        - **input:** a list of :math:`M` tensors :math:`(N, d)`
+        - **output:** :math:`H` :math:`(N, (M + 1) d)` and the gates :math:`(N, M)`
+
     Example:
         >>> import torch
         >>> fused, weights = GatedModalityFusion(16, 3)([torch.randn(5, 16) for _ in range(3)])
@@ -46,6 +55,17 @@ class GatedClassifier(torch.nn.Module):
         y'_i = \operatorname{softmax}(W_{smax} l_i)
 
     Returns logits (the softmax is the loss's). ``gate=False`` sets :math:`G_f = 1`.
+
+    Args:
+        in_channels: size of :math:`h_i`.
+        hidden: size of :math:`l_i`.
+        num_classes: number of emotions.
+        dropout: dropout on :math:`l_i`.
+        gate: learn :math:`G_f` (False: 1).
+
+    Shapes:
+        - **input:** :math:`(N, \text{in\_channels})`
+        - **output:** logits :math:`(N, \text{num\_classes})`
 
     Example:
         >>> import torch

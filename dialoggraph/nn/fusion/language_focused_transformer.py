@@ -41,6 +41,18 @@ class LanguageFocusedTransformer(torch.nn.Module):
     language features enriched by the others), the rest pass unchanged, and
     the atmosphere returned is ``None``.
 
+    Args:
+        channels: feature size :math:`d` of every modality.
+        modalities: the modality names it will receive.
+        dominant: the language (dominant) modality :math:`l`.
+        heads: attention heads.
+        dropout: dropout in the attention and feed-forward layers.
+        atmosphere: prepend the atmosphere token (False: the "w/o CEAR" reading above).
+
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`; ``batch`` :math:`(N)` (optional)
+        - **output:** modality -> :math:`(N, d)`, and the atmosphere :math:`(B, d)` (or ``None``)
+
     Example:
         >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances

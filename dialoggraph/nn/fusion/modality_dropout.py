@@ -169,6 +169,11 @@ class AdaptiveModalityDropout(torch.nn.Module):
     Returns from :meth:`forward`: the features (dict of ``[N, d_m]``) and the
     ``[M]`` probabilities used (``None`` when nothing was dropped).
 
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d_m)`; ``predictions``: modality ->
+          predicted classes :math:`(N)`; ``y`` :math:`(N)` (-1: unlabelled); ``batch`` :math:`(N)`
+        - **output:** modality -> :math:`(N, d_m)`, and the probabilities :math:`(M)` or ``None``
+
     Example:
         >>> import torch
         >>> drop = AdaptiveModalityDropout(p_exe=1.0).train()

@@ -52,6 +52,13 @@ class MultiAttn(torch.nn.Module):
 
     Shapes: ``features`` dict of :math:`(N, d)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
 
+    Args:
+        channels: feature size :math:`d` of every modality.
+        modalities: the modality names it will receive (one to three).
+        num_layers: stacked MultiAttn layers.
+        heads: attention heads of every stage.
+        dropout: dropout in the attention and feed-forward stages.
+
     Example:
         >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances

@@ -58,6 +58,18 @@ class VariationalDistillationFusion(torch.nn.Module):
 
     Returns ``(x_f [N, d], distillation loss, weights {m: [N]})``.
 
+    Args:
+        channels: feature size :math:`d` of every modality and of the latents.
+        modalities: the modality names it will receive.
+        dominant: the teacher modality :math:`l`.
+        weighted: weight each auxiliary latent by :math:`w_m` (False: 1).
+        weight_kl: ``"mean"`` or ``"sum"`` over latent dimensions in the weights (see above).
+
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`
+        - **output:** :math:`x^f` :math:`(N, d)`, the distillation loss (a scalar), and the weights,
+          modality -> :math:`(N)`
+
     Example:
         >>> import torch
         >>> features = {m: torch.randn(5, 16) for m in ("text", "audio", "visual")}

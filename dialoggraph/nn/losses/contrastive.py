@@ -24,6 +24,13 @@ class CrossModalContrastiveLoss(torch.nn.Module):
     with each other (an ``[N, N]`` similarity per pair of modalities: this is
     a batch-level loss, not attention within a dialogue). Needs ``N >= 2``.
 
+    Args:
+        tau: temperature :math:`\tau`.
+
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`, :math:`N \ge 2`
+        - **output:** a scalar
+
     Example:
         >>> import torch
         >>> CrossModalContrastiveLoss()({"text": torch.randn(6, 8), "audio": torch.randn(6, 8)}).dim()
@@ -63,6 +70,13 @@ class SupervisedContrastiveLoss(torch.nn.Module):
     denominator runs over the utterances with another label. Unlabelled
     utterances (``y < 0``) and anchors without a positive or a negative are
     skipped; ``N`` counts the anchors used.
+
+    Args:
+        tau: temperature :math:`\tau`.
+
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`; ``y`` :math:`(N)` (-1: unlabelled)
+        - **output:** a scalar
 
     Example:
         >>> import torch

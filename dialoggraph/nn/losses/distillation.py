@@ -24,6 +24,12 @@ class CrossModalDistillationLoss(torch.nn.Module):
     Args:
         temperature: softening temperature :math:`T`.
 
+    Shapes:
+        - **input:** ``student_logits``: :math:`|S|` tensors :math:`(N, C)`; ``teacher_logits``
+          :math:`(N, C)`; ``student_features``: tensors :math:`(N, d)`; ``teacher_features``
+          :math:`(N, d)`; ``mask`` :math:`(N)` boolean (optional)
+        - **output:** :math:`(\mathcal{L}_{KL}, \mathcal{L}_{feat})`, two scalars
+
     Example:
         >>> import torch
         >>> kl, feature = CrossModalDistillationLoss()([torch.randn(5, 7)], torch.randn(5, 7),

@@ -38,6 +38,18 @@ class GatedEmotionTransfer(torch.nn.Module):
     O(edges), never ``L x L``); source ``j`` = ``pairs[0]``, target ``i`` = ``pairs[1]``.
     ``gate=False`` sets :math:`G_{trans} = 1` (every pair counts).
 
+    Args:
+        channels: size of :math:`h_i` and :math:`h'_j`.
+        hidden: size of the classifier's hidden layer (default ``channels``).
+        dropout: dropout in the transfer classifier.
+        threshold: :math:`\tau`: pairs whose gate exceeds it count in the loss.
+        gate: learn :math:`G_{trans}` (False: 1).
+
+    Shapes:
+        - **input:** ``h``, ``h_prime`` :math:`(N, \text{channels})`; ``pairs`` :math:`(2, P)`;
+          ``y`` :math:`(N)` (-1: unlabelled)
+        - **output:** the loss (a scalar), the logits :math:`(P, 2)` and the gates :math:`(P)`
+
     Example:
         >>> import torch
         >>> pairs = torch.tensor([[0, 1, 2], [1, 2, 3]])             # utterance pairs (j, i) of a dialogue

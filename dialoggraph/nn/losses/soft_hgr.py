@@ -18,6 +18,12 @@ class SoftHGRLoss(torch.nn.Module):
     with features centred over the batch, sample means and sample covariances
     (``N - 1``). Each unordered pair counts once (the term is symmetric).
 
+    It takes no arguments and has no parameters.
+
+    Shapes:
+        - **input:** ``features``: modality -> :math:`(N, d)`, :math:`N \ge 2`
+        - **output:** a scalar
+
     Example:
         >>> import torch
         >>> loss = SoftHGRLoss()({m: torch.randn(6, 8) for m in ("text", "audio")})

@@ -33,6 +33,10 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
     :math:`n_c` are always the batch's, as eq. 12 says; MultiEMO's code instead
     counts the whole training set once and L1-normalises those weights.
 
+    Shapes:
+        - **input:** ``z`` :math:`(N, d)`; ``y`` :math:`(N)` (-1: unlabelled)
+        - **output:** a scalar
+
     Example:
         >>> import torch
         >>> loss = SampleWeightedFocalContrastiveLoss()(torch.randn(6, 8), torch.tensor([0, 1, 0, 1, 2, 2]))

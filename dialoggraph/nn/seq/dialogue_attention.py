@@ -107,6 +107,15 @@ class DialogueAttention(torch.nn.Module):
     :func:`scaled_dot_product_attention`, so a 2000-utterance dialogue never holds
     its ``H x L x L`` weights in memory.
 
+    Args:
+        channels: feature size :math:`D` of queries, keys and output.
+        heads: attention heads.
+        dropout: dropout on the attention weights.
+
+    Shapes:
+        - **input:** ``query``, ``key`` :math:`(N, D)` (the keys are also the values); ``batch`` :math:`(N)`
+        - **output:** :math:`(N, D)`
+
     Example:
         >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
@@ -141,6 +150,16 @@ class DialogueTransformerLayer(torch.nn.Module):
     ``Transformer(Q, K, V)`` of MFCRE eqs. 4-5 (residual ``R = Q``) and the
     language-guided blocks of LFVD eqs. 6-7 (residual: the attended modality).
     The feed-forward is twice as wide as ``channels``.
+
+    Args:
+        channels: feature size :math:`D`.
+        heads: attention heads.
+        dropout: dropout on the attention weights and inside the feed-forward.
+
+    Shapes:
+        - **input:** ``query``, ``key`` :math:`(N, D)`; ``batch`` :math:`(N)`; ``residual``
+          :math:`(N, D)` (optional; default the query)
+        - **output:** :math:`(N, D)`
 
     Example:
         >>> import torch

@@ -16,6 +16,16 @@ class DialogueGRU(torch.nn.Module):
     have ``hidden // 2`` units each and are concatenated (the Bi-GRU of LFVD
     eq. 2).
 
+    Args:
+        in_channels: input feature size :math:`F`.
+        hidden: output size (each direction ``hidden // 2`` when bidirectional).
+        bidirectional: run both directions.
+        num_layers: stacked GRU layers.
+
+    Shapes:
+        - **input:** ``x`` :math:`(N, F)`; ``batch`` :math:`(N)` (optional)
+        - **output:** :math:`(N, \text{hidden})`
+
     Example:
         >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances

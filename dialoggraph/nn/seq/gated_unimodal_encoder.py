@@ -37,6 +37,13 @@ class GatedUnimodalEncoder(torch.nn.Module):
 
     Shapes: ``x`` :math:`(N, d)`, ``batch`` :math:`(N)` -> :math:`(N, d)`.
 
+    Args:
+        channels: feature size :math:`d`.
+        dropout: dropout in the feed-forward :math:`FF`.
+        gates: learn :math:`G_1, G_2` (False: 0.5).
+
+    With ``return_gates`` the forward also returns :math:`(G_1, G_2)`, each :math:`(N, d)`.
+
     Example:
         >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances

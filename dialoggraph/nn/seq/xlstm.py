@@ -46,6 +46,15 @@ class SLSTMCell(torch.nn.Module):
     :math:`\mathbf{h}_t = \sigma(\tilde{\mathbf{o}}) \tanh(\tilde{\mathbf{z}})`
     instead of 0/0.
 
+    Args:
+        input_size: size of :math:`\mathbf{x}_t`.
+        hidden_size: size of :math:`\mathbf{h}_t`.
+
+    Shapes:
+        - **input:** ``x`` :math:`(B, \text{input\_size})`; ``state`` :math:`(\mathbf{h}, \mathbf{c},
+          \mathbf{n}, \mathbf{m})`, each :math:`(B, \text{hidden\_size})` (:meth:`initial_state`)
+        - **output:** :math:`\mathbf{h}_t` :math:`(B, \text{hidden\_size})` and the new state
+
     Example:
         >>> import torch
         >>> cell = SLSTMCell(8, 16)
@@ -95,6 +104,16 @@ class MLSTMCell(torch.nn.Module):
             \frac{\mathbf{C}_t \mathbf{q}_t}{\max(|\mathbf{n}_t^\top \mathbf{q}_t|,\ e^{-m_t})}
 
     the stabilised form of the naive normaliser :math:`\max(|\mathbf{n}^\top\mathbf{q}|, 1)`.
+
+    Args:
+        input_size: size of :math:`\mathbf{x}_t`.
+        hidden_size: size of :math:`\mathbf{h}_t` (:math:`H` heads of :math:`d` = hidden / heads).
+        heads: number of memory heads :math:`H`.
+
+    Shapes:
+        - **input:** ``x`` :math:`(B, \text{input\_size})`; ``state`` :math:`(\mathbf{C}, \mathbf{n},
+          m)` of shapes :math:`(B, H, d, d)`, :math:`(B, H, d)`, :math:`(B, H)` (:meth:`initial_state`)
+        - **output:** :math:`\mathbf{h}_t` :math:`(B, \text{hidden\_size})` and the new state
 
     Example:
         >>> import torch
@@ -146,6 +165,17 @@ def _reverse_within(padded: Tensor, lengths: Tensor) -> Tensor:
 class XLSTMBlock(torch.nn.Module):
     r"""Pre-LayerNorm residual block: :math:`\mathbf{x} + \mathbf{W}_{down}\,\mathrm{cell}(\mathrm{GELU}(\mathbf{W}_{up}\mathrm{LN}(\mathbf{x})))`,
     the cell run over each sequence (both directions, summed, when ``bidirectional``).
+
+    Args:
+        channels: feature size :math:`D` (input and output).
+        kind: ``"m"`` (mLSTM cell) or ``"s"`` (sLSTM cell).
+        expansion: the cell's width as a multiple of ``channels`` (:math:`\mathbf{W}_{up}`).
+        heads: mLSTM memory heads.
+        bidirectional: also run the cell backwards within each sequence, summed.
+
+    Shapes:
+        - **input:** ``padded`` :math:`(B, L, D)`; ``lengths`` :math:`(B)` (padding after them)
+        - **output:** :math:`(B, L, D)`
 
     Example:
         >>> import torch
@@ -201,6 +231,17 @@ class XLSTM(torch.nn.Module):
     reverse each dialogue within its own length), so padding never changes a
     result. ``blocks`` is a string of cell kinds, e.g. ``"ms"`` = an mLSTM
     block then an sLSTM block.
+
+    Args:
+        channels: feature size :math:`D` (input and output).
+        blocks: the blocks' cell kinds in order, e.g. ``"ms"``.
+        expansion: each cell's width as a multiple of ``channels``.
+        heads: mLSTM memory heads.
+        bidirectional: every block also runs backwards within each dialogue.
+
+    Shapes:
+        - **input:** ``x`` :math:`(N, D)`; ``batch`` :math:`(N)` (optional)
+        - **output:** :math:`(N, D)`
 
     Example:
         >>> import torch
