@@ -1,7 +1,7 @@
 """The dialogue schema, its validation and flat <-> padded helpers."""
 from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE, UNLABELED, make_dialogue, validate_dialogue
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.data.padding import from_padded, to_padded
+from dialoggraph.data.padding import dialogue_positions, from_padded, to_padded
 
 __all__ = [
     "NODE",
@@ -14,4 +14,5 @@ __all__ = [
     "validate_dialogue",
     "to_padded",
     "from_padded",
+    "dialogue_positions",
 ]

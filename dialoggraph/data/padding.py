@@ -6,6 +6,7 @@ those that need a sequence view (GRUs, transformers, xLSTM) pad to
 """
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 from torch_geometric.utils import to_dense_batch
 
@@ -24,3 +25,16 @@ def to_padded(x: Tensor, batch: Tensor | None = None, fill_value: float = 0.0,
 def from_padded(x: Tensor, mask: Tensor) -> Tensor:
     """``[B, L_max, *]`` and mask ``[B, L_max]`` -> flat ``[N, *]`` in batch order."""
     return x[mask]
+
+
+def dialogue_positions(batch: Tensor) -> tuple[Tensor, Tensor]:
+    """Each utterance's position in its dialogue ``[N]`` and each dialogue's length ``[B]``.
+
+    Nodes of a dialogue must be contiguous (as PyG batches are).
+
+    Example:
+        >>> dialogue_positions(torch.tensor([0, 0, 0, 1, 1]))
+        (tensor([0, 1, 2, 0, 1]), tensor([3, 2]))
+    """
+    lengths = torch.bincount(batch)
+    return torch.arange(batch.numel(), device=batch.device) - (lengths.cumsum(0) - lengths)[batch], lengths

@@ -52,7 +52,7 @@ class UtteranceMLP(_Baseline):
 
     Shapes:
         - **input:** a batch of dialogues (``HeteroData``) with utterance features
-          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+          ``x_<modality>`` :math:`(N, d_m)` (no edges are read)
         - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`
 
     Example:
@@ -88,7 +88,7 @@ class BiGRU(_Baseline):
 
     Shapes:
         - **input:** a batch of dialogues (``HeteroData``) with utterance features
-          ``x_<modality>`` :math:`(N, d_m)` and the graph :meth:`required_transform` builds
+          ``x_<modality>`` :math:`(N, d_m)` (no edges are read)
         - **output:** a :class:`~dialoggraph.models.ModelOutput` with logits :math:`(N, C)`
 
     Example:

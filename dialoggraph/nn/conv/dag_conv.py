@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from dialoggraph.data.padding import dialogue_positions
+
 
 @dataclass
 class DAGSchedule:
@@ -39,9 +41,7 @@ class DAGSchedule:
         device = edge_index.device
         if batch is None:
             batch = torch.zeros(num_nodes, dtype=torch.long, device=device)
-        counts = torch.bincount(batch)
-        start = counts.cumsum(0) - counts
-        pos = torch.arange(num_nodes, device=device) - start[batch]
+        pos, counts = dialogue_positions(batch)
         rank = torch.empty_like(counts)
         rank[torch.sort(counts, descending=True, stable=True).indices] = torch.arange(counts.numel(), device=device)
         max_len = int(counts.max()) if num_nodes else 0

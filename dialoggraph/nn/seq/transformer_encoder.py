@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from dialoggraph.data.padding import dialogue_positions
 from dialoggraph.nn.dropout import dropout
 from dialoggraph.nn.seq.dialogue_attention import attend_within_dialogues
 
@@ -89,9 +90,8 @@ class DialogueTransformerEncoder(torch.nn.Module):
                 return_attention_weights: bool = False):
         if batch is None:
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
-        counts = torch.bincount(batch)
-        position = torch.arange(x.size(0), device=x.device) - (counts.cumsum(0) - counts)[batch]
-        table = sinusoidal_positions(int(counts.max()) if x.size(0) else 0, self.channels, x.device)
+        position, lengths = dialogue_positions(batch)
+        table = sinusoidal_positions(int(lengths.max()) if x.size(0) else 0, self.channels, x.device)
         h = x + table[position] + self.speaker(speaker.clamp(max=self.speaker.num_embeddings - 1))
         h = dropout(h, self.dropout, self.training)                        # eqs. 2-3
         # Projections on the real utterances only; the attention pads them per dialogue.
