@@ -92,12 +92,100 @@ def gru_update(input_gates: Tensor, hidden_gates: Tensor, hidden: Tensor) -> Ten
         >>> torch.allclose(gru_update(*gates, h), cell(x, h), atol=1e-6)
         True
     """
-    i_r, i_z, i_n = input_gates.chunk(3, dim=-1)
-    h_r, h_z, h_n = hidden_gates.chunk(3, dim=-1)
-    reset = torch.sigmoid(i_r + h_r)
-    update = torch.sigmoid(i_z + h_z)
-    new = torch.tanh(i_n + reset * h_n)
+    C = hidden.size(-1)
+    reset, update = torch.sigmoid(input_gates[..., :2 * C] + hidden_gates[..., :2 * C]).chunk(2, dim=-1)
+    new = torch.tanh(input_gates[..., 2 * C:] + reset * hidden_gates[..., 2 * C:])
     return new + update * (hidden - new)
+
+
+class SharedLinear:
+    r"""One affine map :math:`\mathbf{y} = \mathbf{x}\mathbf{W} + \mathbf{b}` applied to many
+    small inputs in turn (the steps of a walk), whose weight gradient is one matmul.
+
+    Autograd would give :math:`\mathbf{W}` a full-size gradient at every application and add
+    them up, writing :math:`T` matrices of :math:`\mathbf{W}`'s size for a :math:`T`-step walk.
+    Here each application's backward returns its input gradient
+    :math:`\partial\mathbf{x}_t = \partial\mathbf{y}_t \mathbf{W}^\top` only and keeps
+    :math:`(\mathbf{x}_t, \partial\mathbf{y}_t)`. Every application also reads one scalar token
+    made from :math:`\mathbf{W}` and :math:`\mathbf{b}`, so autograd runs the token's backward
+    after all of theirs; it gives
+    :math:`\partial\mathbf{W} = [\mathbf{x}_1; \dots; \mathbf{x}_T]^\top
+    [\partial\mathbf{y}_1; \dots; \partial\mathbf{y}_T]` and
+    :math:`\partial\mathbf{b} = \sum_t \mathbf{1}^\top \partial\mathbf{y}_t`: the same
+    values, in one matmul. Without gradients, and under ``torch.compile`` (which builds its own
+    backward and cannot trace the kept pairs), it is the plain affine map.
+
+    Make one per forward pass. No double backward.
+
+    Args:
+        weight: :math:`\mathbf{W}`.
+        bias: :math:`\mathbf{b}`, or ``None``.
+
+    Shapes:
+        - **weight:** :math:`(C_{in}, C_{out})`; **bias:** :math:`(C_{out})`
+        - **a call:** :math:`(*, C_{in})` -> :math:`(*, C_{out})`
+
+    Example:
+        >>> w, b = torch.randn(4, 4, requires_grad=True), torch.randn(4, requires_grad=True)
+        >>> x = torch.randn(2, 4)
+        >>> step = SharedLinear(w, b)
+        >>> step(torch.tanh(step(x))).sum().backward()          # a walk of two steps
+        >>> shared, w.grad = w.grad, None
+        >>> torch.addmm(b, torch.tanh(torch.addmm(b, x, w)), w).sum().backward()
+        >>> torch.allclose(shared, w.grad)
+        True
+    """
+
+    def __init__(self, weight: Tensor, bias: Tensor | None = None):
+        self.weight, self.bias = weight, bias
+        self.records: list[tuple[Tensor, Tensor]] = []
+        deferred = torch.is_grad_enabled() and not torch.compiler.is_compiling() and (
+            weight.requires_grad or (bias is not None and bias.requires_grad))
+        self.token = _SharedLinearToken.apply(self, weight, bias) if deferred else None
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.token is None:
+            return x @ self.weight if self.bias is None else torch.addmm(self.bias, x, self.weight)
+        return _SharedLinearApply.apply(self, x, self.token)
+
+
+class _SharedLinearToken(torch.autograd.Function):
+    """A scalar that every application of a :class:`SharedLinear` reads, so that its backward,
+    the weight's and the bias's gradients from all applications, runs after theirs."""
+
+    @staticmethod
+    def forward(ctx, shared: SharedLinear, weight: Tensor, bias: Tensor | None) -> Tensor:
+        ctx.shared = shared
+        return weight.new_zeros(())
+
+    @staticmethod
+    def backward(ctx, _):
+        records, ctx.shared.records = ctx.shared.records, []
+        if not records:
+            return None, None, None
+        x = torch.cat([r[0] for r in records])
+        grad = torch.cat([r[1] for r in records])
+        bias = grad.sum(0) if ctx.needs_input_grad[2] else None
+        return None, x.t() @ grad if ctx.needs_input_grad[1] else None, bias
+
+
+class _SharedLinearApply(torch.autograd.Function):
+    """One application of a :class:`SharedLinear`: the affine map forward; backward, the input
+    gradient, with the pair that the weight's gradient needs kept for the token."""
+
+    @staticmethod
+    def forward(ctx, shared: SharedLinear, x: Tensor, token: Tensor) -> Tensor:
+        ctx.shared = shared
+        ctx.save_for_backward(x)
+        weight = shared.weight.detach()
+        return x @ weight if shared.bias is None else torch.addmm(shared.bias.detach(), x, weight)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, = ctx.saved_tensors
+        ctx.shared.records.append((x, grad))
+        grad_x = grad @ ctx.shared.weight.detach().t() if ctx.needs_input_grad[1] else None
+        return None, grad_x, grad.new_zeros(())
 
 
 class DAGConv(torch.nn.Module):
@@ -130,7 +218,9 @@ class DAGConv(torch.nn.Module):
     cell's input gates, the context cell's hidden gates) and the query score are
     one matmul over all nodes before the walk; a level computes only the gates
     that read its messages :math:`\mathbf{M}`, in one matmul, and both cells'
-    gate arithmetic together.
+    gate arithmetic together. The two maps applied per level (the message gates, and the
+    relation maps and key score of the states it produces) get their weight gradients in one
+    matmul each after the walk (:class:`SharedLinear`).
 
     Args:
         channels: state size (input and output).
@@ -179,11 +269,11 @@ class DAGConv(torch.nn.Module):
         before = torch.addmm(torch.cat([node.bias_ih, ctx.bias_hh, self.attention.bias]), h_prev,
                              torch.cat([node.weight_ih, ctx.weight_hh, w_query.unsqueeze(0)]).t())   # [N, 6C + 1]
         # Per level, what reads the messages M: the node cell's hidden gates, the context cell's input gates.
-        read_message = torch.cat([node.weight_hh, ctx.weight_ih]).t()                  # [C, 6C]
         message_bias = torch.cat([node.bias_hh, ctx.bias_ih])
+        read_message = SharedLinear(torch.cat([node.weight_hh, ctx.weight_ih]).t(), message_bias)  # [C, 6C]
         # Per produced state: [W_same h ; W_other h ; w_key . h], computed once.
-        produce = torch.cat([self.relation_same.weight.t(), self.relation_other.weight.t(),
-                             w_key.unsqueeze(1)], dim=1)                      # [C, 2C + 1]
+        produce = SharedLinear(torch.cat([self.relation_same.weight.t(), self.relation_other.weight.t(),
+                                          w_key.unsqueeze(1)], dim=1))            # [C, 2C + 1]
         states: list[Tensor] = []
         produced: list[Tensor] = []
         alphas: list[Tensor] = []
@@ -207,13 +297,13 @@ class DAGConv(torch.nn.Module):
                 message = torch.bmm(alpha.unsqueeze(1), value).squeeze(1)
                 alphas.append(alpha.reshape(-1))
                 slot += rows * reach
-                from_message = torch.addmm(message_bias, message, read_message)
+                from_message = read_message(message)
             # GRU_node(input H^{l-1}, hidden M) and GRU_ctx(input M, hidden H^{l-1}), stacked on dim 0.
             input_gates = torch.stack([before_p[:, :3 * C], from_message[:, 3 * C:]])
             hidden_gates = torch.stack([from_message[:, :3 * C], before_p[:, 3 * C:6 * C]])
             h = gru_update(input_gates, hidden_gates, torch.stack([message, h_p])).sum(0)
             states.append(h)
-            produced.append(h @ produce)
+            produced.append(produce(h))
         out = torch.cat(states)[schedule.level_index] if states else x.new_empty(0, C)
         if return_attention_weights:
             packed = torch.cat(alphas) if alphas else x.new_empty(0)

@@ -5,6 +5,7 @@ from torch_geometric.utils import to_dense_adj, to_dense_batch
 from conftest import random_batch
 from dialoggraph.graphs import dag_edges
 from dialoggraph.nn import DAGConv, DAGSchedule
+from dialoggraph.nn.conv.dag_conv import SharedLinear
 
 
 def padded_reference(conv: DAGConv, x, edge_index, same_speaker, batch):
@@ -94,3 +95,39 @@ def test_single_utterance_and_bad_edges():
     with pytest.raises(ValueError, match="earlier to a later"):
         conv(torch.randn(2, 3), torch.tensor([[1], [0]]), torch.tensor([True]))
     assert repr(conv) == "DAGConv(3)"
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias):
+    """A walk of steps of different sizes, one step's output unused, the weight a view of a
+    parameter (as DAGConv's concatenated, transposed maps are): the same values and gradients
+    as the plain affine map, and a second backward (retain_graph) gives them again."""
+    torch.manual_seed(0)
+    weight = torch.randn(5, 5, requires_grad=True)
+    bias = torch.randn(5, requires_grad=True) if with_bias else None
+    x = torch.randn(4, 5, requires_grad=True)
+
+    def walk(step):
+        h, outputs = x, []
+        for rows in (4, 3, 3, 1):
+            h = torch.tanh(step(h[:rows]))
+            outputs.append(h)
+        step(h)                                                  # unused: no gradient from it
+        return torch.cat(outputs)
+
+    def plain(h):
+        return h @ weight.t().t() if bias is None else torch.addmm(bias, h, weight.t().t())
+
+    leaves = [x, weight] + ([bias] if with_bias else [])
+    probe = torch.randn(11, 5)
+    shared_out = walk(SharedLinear(weight.t().t(), bias))
+    first = torch.autograd.grad((shared_out * probe).sum(), leaves, retain_graph=True)
+    second = torch.autograd.grad((shared_out * probe).sum(), leaves)
+    plain_out = walk(plain)
+    expected = torch.autograd.grad((plain_out * probe).sum(), leaves)
+    torch.testing.assert_close(shared_out, plain_out)
+    for a, b, c in zip(first, second, expected):
+        torch.testing.assert_close(a, c)
+        torch.testing.assert_close(b, c)
+    with torch.no_grad():
+        assert SharedLinear(weight, bias).token is None
