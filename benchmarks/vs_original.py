@@ -34,6 +34,8 @@ and the same batches. A training
 step is forward, loss, backward, gradient clipping at 5, optimizer step. An inference step is a
 no-grad forward in eval mode. Steps are interleaved (ours, theirs, floor, ours, ...) so the
 load of a shared machine hits all alike; the median of ``--rounds`` is reported after a warm-up.
+``--compile`` adds our model under ``torch.compile`` (default inductor backend) as a fourth step of
+each round, on the same model and batch as the eager one, so the two are compared in one run.
 ``--memory`` adds the peak memory of one training step: on CUDA ``max_memory_allocated``; on CPU
 the growth of the resident set's high-water mark in a fresh process (``common.peak_memory``).
 
@@ -285,13 +287,16 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
     their_optimizer = (torch.optim.Adam if model_name == "AMB-DSGDN" else torch.optim.AdamW)(
         theirs.parameters(), lr=config.lr)
     floor_optimizer = make_optimizer(floor_model, config)
-    runner = torch.compile(ours) if compiled else ours
+    runner = torch.compile(ours) if compiled else None
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
     def autocast():
         return torch.autocast(torch.device(device).type, dtype=dtype) if dtype else contextlib.nullcontext()
 
     def ours_train():
+        train_step(ours, lambda m: training_loss(m(batch), batch[NODE].y), our_optimizer, autocast)
+
+    def compiled_train():
         train_step(ours, lambda m: training_loss(runner(batch), batch[NODE].y), our_optimizer, autocast)
 
     def theirs_train():
@@ -302,6 +307,12 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
 
     @torch.no_grad()
     def ours_infer():
+        ours.eval()
+        with autocast():
+            ours(batch)
+
+    @torch.no_grad()
+    def compiled_infer():
         ours.eval()
         with autocast():
             runner(batch)
@@ -319,15 +330,17 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
     ours_train(), theirs_train()
     counts = {"ours": parameter_count(ours), "theirs": parameter_count(theirs),
               "floor": sum(w.numel() for w in floor_model.weights)}
-    return counts, int(batch[NODE].num_nodes), {
-        "train": {"ours": ours_train, "theirs": theirs_train, "floor": floor_train},
-        "infer": {"ours": ours_infer, "theirs": theirs_infer, "floor": floor_infer}}
+    steps = {"train": {"ours": ours_train, "theirs": theirs_train, "floor": floor_train},
+             "infer": {"ours": ours_infer, "theirs": theirs_infer, "floor": floor_infer}}
+    if compiled:                      # beside eager, on the same model and batch
+        steps["train"]["compiled"], steps["infer"]["compiled"] = compiled_train, compiled_infer
+    return counts, int(batch[NODE].num_nodes), steps
 
 
 def memory_of(args, model_name: str, shape: str, side: str) -> int:
     """Peak memory of one training step of one side (run in a fresh process on CPU)."""
     _, _, steps = build(model_name, args.amb_dsgdn if model_name == "AMB-DSGDN" else args.dag_erc, shape,
-                        args.device, args.precision, args.compile)
+                        args.device, args.precision, False)
     step = steps["train"][side]
     step()
     if args.device.startswith("cuda"):
@@ -349,7 +362,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu")
     p.add_argument("--precision", default="32", choices=["32", "bf16", "fp16"], help="ours and the floor only")
-    p.add_argument("--compile", action="store_true", help="torch.compile our model")
+    p.add_argument("--compile", action="store_true",
+                   help="also time our model under torch.compile, interleaved with the eager one")
     p.add_argument("--memory", action="store_true", help="also the peak memory of a training step")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--memory-of", nargs=3, metavar=("MODEL", "SHAPE", "SIDE"), help=argparse.SUPPRESS)
@@ -376,6 +390,9 @@ def main() -> None:
                 row = {"model": name, "shape": shape, "utterances": utterances, "step": kind, "params": counts,
                        **{f"{k}_ms": 1000 * v for k, v in t.items()},
                        "theirs_over_ours": t["theirs"] / t["ours"], "ours_over_floor": t["ours"] / t["floor"]}
+                if "compiled" in t:
+                    row |= {"eager_over_compiled": t["ours"] / t["compiled"],
+                            "compiled_over_floor": t["compiled"] / t["floor"]}
                 if args.memory and kind == "train":
                     for side in ("ours", "theirs"):
                         if args.device.startswith("cuda"):
@@ -383,15 +400,18 @@ def main() -> None:
                         else:
                             extra = ["--threads", str(args.threads), "--device", args.device, "--precision",
                                      args.precision, "--amb-dsgdn", args.amb_dsgdn or "", "--dag-erc",
-                                     args.dag_erc or ""] + (["--compile"] if args.compile else [])
+                                     args.dag_erc or ""]
                             value = peak_memory(__file__, name, shape, side, options=tuple(extra))
                             row[f"{side}_peak_mib"] = None if value is None else value / 2 ** 20
                 results.append(row)
-                memory = (f" (peak MiB ours {row['ours_peak_mib']:.0f}, theirs {row['theirs_peak_mib']:.0f})"
-                          if row.get("ours_peak_mib") is not None else "")
+                notes = (f" (peak MiB ours {row['ours_peak_mib']:.0f}, theirs {row['theirs_peak_mib']:.0f})"
+                         if row.get("ours_peak_mib") is not None else "")
+                if "compiled" in t:
+                    notes += (f" (compiled {row['compiled_ms']:.1f} ms: eager / compiled "
+                              f"{row['eager_over_compiled']:.2f}x, compiled / floor {row['compiled_over_floor']:.2f}x)")
                 print(f"| {name} | {shape} | {utterances} | {counts['ours'] / 1e6:.2f} M / {counts['theirs'] / 1e6:.2f} M "
                       f"| {kind} | {row['ours_ms']:.1f} | {row['theirs_ms']:.1f} | {row['floor_ms']:.1f} | "
-                      f"{row['theirs_over_ours']:.2f}x | {row['ours_over_floor']:.2f}x |{memory}", flush=True)
+                      f"{row['theirs_over_ours']:.2f}x | {row['ours_over_floor']:.2f}x |{notes}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
