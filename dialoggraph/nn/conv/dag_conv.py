@@ -138,7 +138,8 @@ class SharedLinear:
 
     def __init__(self, weight: Tensor, bias: Tensor | None = None):
         self.weight, self.bias = weight, bias
-        self.records: list[tuple[Tensor, Tensor]] = []
+        self.records: dict[int, tuple[Tensor, Tensor]] = {}     # application -> (input, output gradient)
+        self.applications = 0
         deferred = torch.is_grad_enabled() and not torch.compiler.is_compiling() and (
             weight.requires_grad or (bias is not None and bias.requires_grad))
         self.token = _SharedLinearToken.apply(self, weight, bias) if deferred else None
@@ -146,6 +147,7 @@ class SharedLinear:
     def __call__(self, x: Tensor) -> Tensor:
         if self.token is None:
             return x @ self.weight if self.bias is None else torch.addmm(self.bias, x, self.weight)
+        self.applications += 1
         return _SharedLinearApply.apply(self, x, self.token)
 
 
@@ -160,7 +162,7 @@ class _SharedLinearToken(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, _):
-        records, ctx.shared.records = ctx.shared.records, []
+        records, ctx.shared.records = list(ctx.shared.records.values()), {}
         if not records:
             return None, None, None
         x = torch.cat([r[0] for r in records])
@@ -175,7 +177,7 @@ class _SharedLinearApply(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, shared: SharedLinear, x: Tensor, token: Tensor) -> Tensor:
-        ctx.shared = shared
+        ctx.shared, ctx.application = shared, shared.applications
         ctx.save_for_backward(x)
         weight = shared.weight.detach()
         return x @ weight if shared.bias is None else torch.addmm(shared.bias.detach(), x, weight)
@@ -183,7 +185,9 @@ class _SharedLinearApply(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         x, = ctx.saved_tensors
-        ctx.shared.records.append((x, grad))
+        # Keyed by application: a pass that stopped short of the token (gradients for the inputs
+        # only) leaves pairs that the next pass over a retained graph replaces, not adds to.
+        ctx.shared.records[ctx.application] = (x, grad)
         grad_x = grad @ ctx.shared.weight.detach().t() if ctx.needs_input_grad[1] else None
         return None, grad_x, grad.new_zeros(())
 

@@ -101,7 +101,8 @@ def test_single_utterance_and_bad_edges():
 def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias):
     """A walk of steps of different sizes, one step's output unused, the weight a view of a
     parameter (as DAGConv's concatenated, transposed maps are): the same values and gradients
-    as the plain affine map, and a second backward (retain_graph) gives them again."""
+    as the plain affine map, again from a second backward over the retained graph, and again
+    after a pass that asked for the input's gradient only."""
     torch.manual_seed(0)
     weight = torch.randn(5, 5, requires_grad=True)
     bias = torch.randn(5, requires_grad=True) if with_bias else None
@@ -122,12 +123,16 @@ def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias):
     probe = torch.randn(11, 5)
     shared_out = walk(SharedLinear(weight.t().t(), bias))
     first = torch.autograd.grad((shared_out * probe).sum(), leaves, retain_graph=True)
-    second = torch.autograd.grad((shared_out * probe).sum(), leaves)
+    second = torch.autograd.grad((shared_out * probe).sum(), leaves, retain_graph=True)
+    only_x = torch.autograd.grad((shared_out * probe).sum(), [x], retain_graph=True)   # stops short of the token
+    third = torch.autograd.grad((shared_out * probe).sum(), leaves)
     plain_out = walk(plain)
     expected = torch.autograd.grad((plain_out * probe).sum(), leaves)
     torch.testing.assert_close(shared_out, plain_out)
-    for a, b, c in zip(first, second, expected):
-        torch.testing.assert_close(a, c)
-        torch.testing.assert_close(b, c)
+    torch.testing.assert_close(only_x[0], expected[0])
+    for a, b, c, d in zip(first, second, third, expected):
+        torch.testing.assert_close(a, d)
+        torch.testing.assert_close(b, d)
+        torch.testing.assert_close(c, d)
     with torch.no_grad():
         assert SharedLinear(weight, bias).token is None
