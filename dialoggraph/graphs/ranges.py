@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.data.padding import dialogue_positions
 
 
 def check_batch(batch: Tensor | None, num_nodes: int, device: torch.device) -> Tensor:
@@ -43,10 +44,9 @@ def dialogue_bounds(batch: Tensor) -> tuple[Tensor, Tensor]:
     """Per node, the index of its dialogue's first node and one past its last."""
     if batch.numel() and not bool(batch[-1]):  # one dialogue
         return torch.zeros_like(batch), torch.full_like(batch, batch.numel())
-    counts = torch.bincount(batch)
-    end = counts.cumsum(0)
-    start = end - counts
-    return start[batch], end[batch]
+    position, lengths = dialogue_positions(batch)
+    start = torch.arange(batch.numel(), device=batch.device) - position
+    return start, start + lengths[batch]
 
 
 def edges_from_ranges(lo: Tensor, count: Tensor) -> Tensor:

@@ -164,14 +164,14 @@ class LogisticRegressionFloor(_Baseline):
 
     so ``forward``, checkpoints, ``evaluate`` and ``predict`` are those of any model.
 
-    Shapes:
-        batch features ``[N, sum of widths]`` -> logits ``[N, C]``.
-
     Args:
         in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
             ``meta["feature_dims"]``).
         num_classes: number of emotion classes :math:`C`.
         config: the hyper-parameters (:class:`LogisticRegressionConfig`; default: its defaults).
+
+    Shapes:
+        batch features ``[N, sum of widths]`` -> logits ``[N, C]``.
 
     Example:
         Fitted on train, C and the scaling chosen on dev, then used as any model:
