@@ -1,5 +1,5 @@
-"""torch.compile: the graph layers on the common path trace without a graph break, and whole
-models compile and give the eager results (forward and gradients).
+"""torch.compile: the graph layers on the common path trace without a graph break, and every
+model compiles and gives the eager results (forward and gradients).
 
 Dynamo's ``eager`` / ``aot_eager`` backends are used so the test checks tracing, not the
 (minutes-long on CPU) code generation; inductor runs the same graphs.
@@ -10,7 +10,8 @@ from torch_geometric.data import Batch
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs import dag_edges, speaker_window_edges
-from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
+from dialoggraph.models import (AMBDSGDN, CMGFE, DAGERC, LFVD, MDGETMER, MFCRE, AMBDSGDNConfig, BaselineConfig, BiGRU,
+                                CMGFEConfig, DAGERCConfig, LFVDConfig, MDGETMERConfig, MFCREConfig, UtteranceMLP)
 from dialoggraph.nn import DAGConv, DAGSchedule, DiffRGATBlock, DiffRGATConv
 from dialoggraph.train.engine import training_loss
 
@@ -62,7 +63,13 @@ def test_dag_conv_compiles_without_a_graph_break_given_its_schedule():
 @pytest.mark.parametrize("model_cls, config", [
     (AMBDSGDN, AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2)),
     (DAGERC, DAGERCConfig(hidden=16, num_layers=2, modalities=("text",))),
-])
+    (MDGETMER, MDGETMERConfig(hidden=32, heads=2)),
+    (MFCRE, MFCREConfig(channels=32, crn_hidden=16, heads=2)),
+    (LFVD, LFVDConfig(hidden=32, heads=2)),
+    (CMGFE, CMGFEConfig(hidden=32)),
+    (BiGRU, BaselineConfig()),
+    (UtteranceMLP, BaselineConfig()),
+], ids=lambda v: v.__name__ if isinstance(v, type) else "")
 def test_models_compile_and_match_eager(model_cls, config):
     data = SyntheticDialogues(4, "train", max_len=8, pre_transform=model_cls.required_transform(config))
     batch = Batch.from_data_list(list(data))
