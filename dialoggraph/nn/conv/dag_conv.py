@@ -33,9 +33,8 @@ class DAGSchedule:
     window_sizes: list[int]    # K_p: how far back the predecessors of level p reach
     level_index: Tensor        # [N] position of each node in level-major order
     edge_slot: Tensor          # [E] slot of each edge in the packed [B_p, K_p] windows
-    window_empty: list[Tensor]  # per level [B_p, K_p] bool: the slot holds no edge
-    window_same: list[Tensor]   # per level [B_p, K_p, 1] bool: the slot's edge joins one speaker's turns
-    orphans: list[bool]         # per level: some node of it has no predecessor
+    window_mask: Tensor        # [sum B_p K_p] bool: slot holds an edge
+    window_same: Tensor        # [sum B_p K_p] bool: that edge joins one speaker's turns
 
     @staticmethod
     def build(edge_index: Tensor, same_speaker: Tensor, batch: Tensor | None, num_nodes: int) -> "DAGSchedule":
@@ -66,20 +65,12 @@ class DAGSchedule:
         window_mask[edge_slot] = True
         window_same = torch.zeros(total, dtype=torch.bool, device=device)
         window_same[edge_slot] = same_speaker.bool()
-        sizes, reaches, slot_counts = level_sizes_t.tolist(), window.tolist(), slots.tolist()
-        empty = [m.view(b, k) for m, b, k in zip((~window_mask).split(slot_counts), sizes, reaches)]
-        same = [m.view(b, k, 1) for m, b, k in zip(window_same.split(slot_counts), sizes, reaches)]
-        has_predecessor = torch.zeros(num_nodes, dtype=torch.bool, device=device)
-        has_predecessor[dst] = True
-        orphaned = torch.zeros(max_len, dtype=torch.long, device=device).index_add_(0, pos, (~has_predecessor).long())
-        return DAGSchedule(sizes, reaches, level_index, edge_slot, empty, same,
-                           ((orphaned > 0) & (window > 0)).tolist())
+        return DAGSchedule(level_sizes_t.tolist(), window.tolist(), level_index, edge_slot,
+                           window_mask, window_same)
 
 
-def paired_gru_update(gates: Tensor, reads_hidden: Tensor, message: Tensor, h_prev: Tensor,
-                      node_cell: Tensor | None = None) -> Tensor:
-    r""":math:`\mathrm{GRU}_{node}(\mathbf{H}^{l-1}, \mathbf{M}) + \mathrm{GRU}_{ctx}(\mathbf{M}, \mathbf{H}^{l-1})`,
-    ``torch.nn.GRUCell(input, hidden)`` twice, from gate pre-activations (biases included):
+def gru_update(input_gates: Tensor, hidden_gates: Tensor, hidden: Tensor) -> Tensor:
+    r"""``torch.nn.GRUCell``'s update from its gate pre-activations (biases included):
 
     .. math::
         \mathbf{r} = \sigma(\mathbf{g}^{i}_{r} + \mathbf{g}^{h}_{r}), \quad
@@ -87,45 +78,24 @@ def paired_gru_update(gates: Tensor, reads_hidden: Tensor, message: Tensor, h_pr
         \mathbf{n} = \tanh(\mathbf{g}^{i}_{n} + \mathbf{r} \odot \mathbf{g}^{h}_{n}), \quad
         \mathbf{h}' = (1 - \mathbf{z}) \odot \mathbf{n} + \mathbf{z} \odot \mathbf{h}
 
-    with :math:`\mathbf{g}^{i} = \mathbf{W}_{ih}\,\mathrm{input} + \mathbf{b}_{ih}` and
-    :math:`\mathbf{g}^{h} = \mathbf{W}_{hh}\,\mathrm{hidden} + \mathbf{b}_{hh}`. The node cell's hidden
-    state is :math:`\mathbf{M}`, the context cell's :math:`\mathbf{H}^{l-1}`.
+    with :math:`\mathbf{g}^{i} = \mathbf{W}_{ih}\mathbf{x} + \mathbf{b}_{ih}` and
+    :math:`\mathbf{g}^{h} = \mathbf{W}_{hh}\mathbf{h} + \mathbf{b}_{hh}` split into the reset,
+    update and new thirds.
 
-    The layout is what one matmul over :math:`\mathbf{M}` gives, plus what was computed from
-    :math:`\mathbf{H}^{l-1}` before the walk: ``gates`` holds, per cell (node, then context),
-    :math:`[\mathbf{g}^{i}_{rz} + \mathbf{g}^{h}_{rz} \,;\, \text{the } \mathbf{g}_n \text{ that reads } \mathbf{M}]`
-    (the node's :math:`\mathbf{g}^{h}_{n}`, the context's :math:`\mathbf{g}^{i}_{n}`), and ``reads_hidden``
-    the :math:`\mathbf{g}_n` that reads :math:`\mathbf{H}^{l-1}` (the node's :math:`\mathbf{g}^{i}_{n}`,
-    the context's :math:`\mathbf{g}^{h}_{n}`). ``node_cell`` is ``[[True], [False]]`` on the
-    gates' device; a walk passes it in so that it is made once, not at every step.
-
-    Shapes: ``gates`` :math:`(R, 6C)`, ``reads_hidden`` :math:`(R, 2C)`, ``message``,
-    ``h_prev`` :math:`(R, C)` -> :math:`(R, C)`.
+    Shapes: ``input_gates``, ``hidden_gates`` :math:`(*, 3C)`, ``hidden`` :math:`(*, C)` -> :math:`(*, C)`.
 
     Example:
-        >>> node, ctx = torch.nn.GRUCell(4, 4), torch.nn.GRUCell(4, 4)
-        >>> h, m = torch.randn(3, 4), torch.randn(3, 4)
-        >>> gi_node, gh_node = node.weight_ih @ h.T, node.weight_hh @ m.T    # [3C, R]
-        >>> gi_ctx, gh_ctx = ctx.weight_ih @ m.T, ctx.weight_hh @ h.T
-        >>> gi_node, gh_node = gi_node.T + node.bias_ih, gh_node.T + node.bias_hh
-        >>> gi_ctx, gh_ctx = gi_ctx.T + ctx.bias_ih, gh_ctx.T + ctx.bias_hh
-        >>> gates = torch.cat([gi_node[:, :8] + gh_node[:, :8], gh_node[:, 8:],
-        ...                    gi_ctx[:, :8] + gh_ctx[:, :8], gi_ctx[:, 8:]], dim=1)
-        >>> reads_hidden = torch.cat([gi_node[:, 8:], gh_ctx[:, 8:]], dim=1)
-        >>> torch.allclose(paired_gru_update(gates, reads_hidden, m, h), node(h, m) + ctx(m, h), atol=1e-6)
+        >>> cell = torch.nn.GRUCell(4, 4)
+        >>> x, h = torch.randn(3, 4), torch.randn(3, 4)
+        >>> gates = (torch.nn.functional.linear(x, cell.weight_ih, cell.bias_ih),
+        ...          torch.nn.functional.linear(h, cell.weight_hh, cell.bias_hh))
+        >>> torch.allclose(gru_update(*gates, h), cell(x, h), atol=1e-6)
         True
     """
-    rows, C = message.shape
-    summed, reads_message = gates.view(rows, 2, 3 * C).split([2 * C, C], dim=-1)
-    reset, update = torch.sigmoid(summed).chunk(2, dim=-1)                  # [R, 2, C] each
-    reads_hidden = reads_hidden.view(rows, 2, C)
-    if node_cell is None:                                                     # the node cell reads M as hidden
-        node_cell = torch.tensor([[True], [False]], device=gates.device)
-    outside = torch.where(node_cell, reads_hidden, reads_message)             # g^i_n
-    inside = torch.where(node_cell, reads_message, reads_hidden)              # g^h_n, gated by r
-    new = torch.tanh(outside + reset * inside)
-    hidden = torch.stack([message, h_prev], dim=1)
-    return (new + update * (hidden - new)).sum(1)
+    C = hidden.size(-1)
+    reset, update = torch.sigmoid(input_gates[..., :2 * C] + hidden_gates[..., :2 * C]).chunk(2, dim=-1)
+    new = torch.tanh(input_gates[..., 2 * C:] + reset * hidden_gates[..., 2 * C:])
+    return new + update * (hidden - new)
 
 
 class SharedLinear:
@@ -153,7 +123,7 @@ class SharedLinear:
 
     Shapes:
         - **weight:** :math:`(C_{in}, C_{out})`; **bias:** :math:`(C_{out})`
-        - **a call:** :math:`(*, C_{in})`, ``addend`` :math:`(*, C_{out})` (optional) -> :math:`(*, C_{out})`
+        - **a call:** :math:`(*, C_{in})` -> :math:`(*, C_{out})`
 
     Example:
         >>> w, b = torch.randn(4, 4, requires_grad=True), torch.randn(4, requires_grad=True)
@@ -174,17 +144,11 @@ class SharedLinear:
             weight.requires_grad or (bias is not None and bias.requires_grad))
         self.token = _SharedLinearToken.apply(self, weight, bias) if deferred else None
 
-    def __call__(self, x: Tensor, addend: Tensor | None = None) -> Tensor:
+    def __call__(self, x: Tensor) -> Tensor:
         if self.token is None:
-            return affine(x, self.weight, self.bias, addend)
+            return x @ self.weight if self.bias is None else torch.addmm(self.bias, x, self.weight)
         self.applications += 1
-        return _SharedLinearApply.apply(self, x, addend, self.token)
-
-
-def affine(x: Tensor, weight: Tensor, bias: Tensor | None, addend: Tensor | None) -> Tensor:
-    """``x @ weight``, plus ``bias`` and ``addend`` where given, in one ``addmm`` when one is."""
-    shift = addend if bias is None else (bias if addend is None else addend + bias)
-    return x @ weight if shift is None else torch.addmm(shift, x, weight)
+        return _SharedLinearApply.apply(self, x, self.token)
 
 
 class _SharedLinearToken(torch.autograd.Function):
@@ -212,11 +176,11 @@ class _SharedLinearApply(torch.autograd.Function):
     gradient, with the pair that the weight's gradient needs kept for the token."""
 
     @staticmethod
-    def forward(ctx, shared: SharedLinear, x: Tensor, addend: Tensor | None, token: Tensor) -> Tensor:
+    def forward(ctx, shared: SharedLinear, x: Tensor, token: Tensor) -> Tensor:
         ctx.shared, ctx.application = shared, shared.applications
         ctx.save_for_backward(x)
-        bias = None if shared.bias is None else shared.bias.detach()
-        return affine(x, shared.weight.detach(), bias, addend)
+        weight = shared.weight.detach()
+        return x @ weight if shared.bias is None else torch.addmm(shared.bias.detach(), x, weight)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -225,7 +189,7 @@ class _SharedLinearApply(torch.autograd.Function):
         # only) leaves pairs that the next pass over a retained graph replaces, not adds to.
         ctx.shared.records[ctx.application] = (x, grad)
         grad_x = grad @ ctx.shared.weight.detach().t() if ctx.needs_input_grad[1] else None
-        return None, grad_x, grad if ctx.needs_input_grad[2] else None, grad.new_zeros(())
+        return None, grad_x, grad.new_zeros(())
 
 
 class DAGConv(torch.nn.Module):
@@ -308,44 +272,40 @@ class DAGConv(torch.nn.Module):
         # context cell's hidden gates and the query score (the last column).
         before = torch.addmm(torch.cat([node.bias_ih, ctx.bias_hh, self.attention.bias]), h_prev,
                              torch.cat([node.weight_ih, ctx.weight_hh, w_query.unsqueeze(0)]).t())   # [N, 6C + 1]
-        # Per level, one matmul reads the messages M: the node cell's hidden gates and the context
-        # cell's input gates. It adds, per cell, the reset/update pre-activations from H^{l-1} and
-        # M's biases, so it returns paired_gru_update's `gates`; the new gates' H^{l-1} side stays apart.
-        zeros = before.new_zeros(before.size(0), C)
-        addend = torch.cat([before[:, :2 * C], zeros, before[:, 3 * C:5 * C], zeros], dim=1) \
-            + torch.cat([node.bias_hh, ctx.bias_ih])                                  # [N, 6C]
-        reads_hidden = torch.cat([before[:, 2 * C:3 * C], before[:, 5 * C:6 * C]], dim=1)  # [N, 2C]
-        read_message = SharedLinear(torch.cat([node.weight_hh, ctx.weight_ih]).t())        # [C, 6C]
+        # Per level, what reads the messages M: the node cell's hidden gates, the context cell's input gates.
+        message_bias = torch.cat([node.bias_hh, ctx.bias_ih])
+        read_message = SharedLinear(torch.cat([node.weight_hh, ctx.weight_ih]).t(), message_bias)  # [C, 6C]
         # Per produced state: [W_same h ; W_other h ; w_key . h], computed once.
         produce = SharedLinear(torch.cat([self.relation_same.weight.t(), self.relation_other.weight.t(),
                                           w_key.unsqueeze(1)], dim=1))            # [C, 2C + 1]
-        node_cell = torch.tensor([[True], [False]], device=x.device)
         states: list[Tensor] = []
         produced: list[Tensor] = []
         alphas: list[Tensor] = []
+        slot = 0
         # Split once (its backward is one concatenation, where a slice per level would add a
         # full-size gradient per level).
-        sizes = schedule.level_sizes
-        levels = zip(sizes, schedule.window_sizes, h_prev.split(sizes), addend.split(sizes),
-                     reads_hidden.split(sizes), before[:, 6 * C:].split(sizes), schedule.window_empty,
-                     schedule.window_same, schedule.orphans)
-        for p, (rows, reach, h_p, addend_p, reads_hidden_p, query_p, empty, same, orphans) in enumerate(levels):
+        levels = zip(schedule.level_sizes, schedule.window_sizes, h_prev.split(schedule.level_sizes),
+                     before.split(schedule.level_sizes))
+        for p, (rows, reach, h_p, before_p) in enumerate(levels):
             if reach == 0:
                 message = h_p.new_zeros(rows, C)
-                gates = addend_p
+                from_message = message_bias.expand(rows, 6 * C)
             else:
                 window = torch.stack([produced[p - k][:rows] for k in range(1, reach + 1)], dim=1)
-                # split, not sliced: the backward of a split is one concatenation, a slice's a full-size zero tensor
-                value_same, value_other, key = window.split([C, C, 1], dim=-1)
-                score = (key.squeeze(-1) + query_p).masked_fill(empty, torch.finfo(h_p.dtype).min)
-                alpha = torch.softmax(score, dim=1)
-                if orphans:                                     # no predecessor: M = 0
-                    alpha = alpha.masked_fill(empty, 0.0)
-                value = torch.where(same, value_same, value_other)
+                mask = schedule.window_mask[slot:slot + rows * reach].view(rows, reach)
+                same = schedule.window_same[slot:slot + rows * reach].view(rows, reach, 1)
+                score = window[..., 2 * C] + before_p[:, 6 * C:]
+                score = score.masked_fill(~mask, torch.finfo(score.dtype).min)
+                alpha = torch.softmax(score, dim=1).masked_fill(~mask, 0.0)   # no predecessor: M = 0
+                value = torch.where(same, window[..., :C], window[..., C:2 * C])
                 message = torch.bmm(alpha.unsqueeze(1), value).squeeze(1)
                 alphas.append(alpha.reshape(-1))
-                gates = read_message(message, addend_p)
-            h = paired_gru_update(gates, reads_hidden_p, message, h_p, node_cell)
+                slot += rows * reach
+                from_message = read_message(message)
+            # GRU_node(input H^{l-1}, hidden M) and GRU_ctx(input M, hidden H^{l-1}), stacked on dim 0.
+            input_gates = torch.stack([before_p[:, :3 * C], from_message[:, 3 * C:]])
+            hidden_gates = torch.stack([from_message[:, :3 * C], before_p[:, 3 * C:6 * C]])
+            h = gru_update(input_gates, hidden_gates, torch.stack([message, h_p])).sum(0)
             states.append(h)
             produced.append(produce(h))
         out = torch.cat(states)[schedule.level_index] if states else x.new_empty(0, C)

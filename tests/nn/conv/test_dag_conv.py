@@ -97,31 +97,29 @@ def test_single_utterance_and_bad_edges():
     assert repr(conv) == "DAGConv(3)"
 
 
-@pytest.mark.parametrize("with_bias, with_addend", [(True, False), (False, False), (False, True), (True, True)])
-def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias, with_addend):
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias):
     """A walk of steps of different sizes, one step's output unused, the weight a view of a
-    parameter (as DAGConv's concatenated, transposed maps are), an addend per step or none:
-    the same values and gradients as the plain affine map, again from a second backward over
-    the retained graph, and again after a pass that asked for the input's gradient only."""
+    parameter (as DAGConv's concatenated, transposed maps are): the same values and gradients
+    as the plain affine map, again from a second backward over the retained graph, and again
+    after a pass that asked for the input's gradient only."""
     torch.manual_seed(0)
     weight = torch.randn(5, 5, requires_grad=True)
     bias = torch.randn(5, requires_grad=True) if with_bias else None
-    addend = torch.randn(4, 5, requires_grad=True) if with_addend else None
     x = torch.randn(4, 5, requires_grad=True)
 
     def walk(step):
         h, outputs = x, []
         for rows in (4, 3, 3, 1):
-            h = torch.tanh(step(h[:rows], None if addend is None else addend[:rows]))
+            h = torch.tanh(step(h[:rows]))
             outputs.append(h)
         step(h)                                                  # unused: no gradient from it
         return torch.cat(outputs)
 
-    def plain(h, add=None):
-        out = h @ weight.t().t()
-        return out + (0 if bias is None else bias) + (0 if add is None else add)
+    def plain(h):
+        return h @ weight.t().t() if bias is None else torch.addmm(bias, h, weight.t().t())
 
-    leaves = [x, weight] + ([bias] if with_bias else []) + ([addend] if with_addend else [])
+    leaves = [x, weight] + ([bias] if with_bias else [])
     probe = torch.randn(11, 5)
     shared_out = walk(SharedLinear(weight.t().t(), bias))
     first = torch.autograd.grad((shared_out * probe).sum(), leaves, retain_graph=True)
@@ -141,8 +139,8 @@ def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias, with_a
 
 
 def test_a_node_without_predecessor_gets_no_message():
-    """A later utterance with no incoming edge: M = 0, its state GRU_node(x, 0) + GRU_ctx(0, x),
-    and the schedule flags its level; the nodes after it still match the padded reference."""
+    """A later utterance with no incoming edge, at a level where others have one: M = 0, its
+    state GRU_node(x, 0) + GRU_ctx(0, x); the other nodes still match the padded reference."""
     torch.manual_seed(3)
     # Dialogue 0 (nodes 0-3): node 2 has no predecessor; dialogue 1 (nodes 4-6): a chain, so
     # level 2 holds node 2 beside node 6, which has one.
@@ -151,9 +149,7 @@ def test_a_node_without_predecessor_gets_no_message():
     batch = torch.tensor([0, 0, 0, 0, 1, 1, 1])
     conv = DAGConv(5)
     x = torch.randn(7, 5, requires_grad=True)
-    schedule = DAGSchedule.build(edge_index, same, batch, 7)
-    assert schedule.orphans == [False, False, True, False]
-    out = conv(x, edge_index, same, batch, schedule=schedule)
+    out = conv(x, edge_index, same, batch)
     zeros = torch.zeros(1, 5)
     alone = conv.gru_node(x[2:3], zeros) + conv.gru_context(zeros, x[2:3])
     torch.testing.assert_close(out[2:3], alone)
