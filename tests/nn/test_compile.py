@@ -60,7 +60,7 @@ def test_dag_conv_compiles_without_a_graph_break_given_its_schedule():
     same_forward_and_gradients(DAGConv(16), x, edge_index, same, batch, schedule=schedule)
 
 
-@pytest.mark.parametrize("model_cls, config", [
+COMPILED_MODELS = [
     (AMBDSGDN, AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2)),
     (DAGERC, DAGERCConfig(hidden=16, num_layers=2, modalities=("text",))),
     (MDGETMER, MDGETMERConfig(hidden=32, heads=2)),
@@ -69,7 +69,10 @@ def test_dag_conv_compiles_without_a_graph_break_given_its_schedule():
     (CMGFE, CMGFEConfig(hidden=32)),
     (BiGRU, BaselineConfig()),
     (UtteranceMLP, BaselineConfig()),
-], ids=lambda v: v.__name__ if isinstance(v, type) else "")
+]
+
+
+@pytest.mark.parametrize("model_cls, config", COMPILED_MODELS, ids=[cls.__name__ for cls, _ in COMPILED_MODELS])
 def test_models_compile_and_match_eager(model_cls, config):
     data = SyntheticDialogues(4, "train", max_len=8, pre_transform=model_cls.required_transform(config))
     batch = Batch.from_data_list(list(data))
