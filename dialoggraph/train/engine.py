@@ -1,6 +1,7 @@
 """Fitting and evaluating any registered model: checkpoints, early stopping, resume, seeds, DDP."""
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -74,7 +75,8 @@ class TrainConfig(TypedConfig):
     """Training steps in float32, or under ``torch.autocast`` in bfloat16 / float16 (fp16 with a
     gradient scaler); weights, optimizer and evaluation stay float32."""
     compile: bool = False
-    """Train through ``torch.compile(model)`` (evaluation runs the model as written)."""
+    """Train through ``torch.compile(model, dynamic=True)``, compiled on the first batch; a later
+    batch that would need a new compilation runs eagerly (evaluation runs the model as written)."""
     curves: bool = True
     """Draw ``curves.png`` / ``.svg`` (train loss, dev scores per epoch) in the run folder when the
     run ends (needs the ``plot`` extra; without it a note says so)."""
@@ -376,7 +378,8 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, config)
         if self.world > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(self.model)
-        self.runner = torch.compile(self.model) if config.compile else self.model
+        self.runner = torch.compile(self.model, dynamic=True) if config.compile else self.model
+        self.compiled = False        # under --compile: whether the first step has compiled the model
         # Only float16 needs loss scaling; for the others the scaler passes everything through.
         self.scaler = torch.amp.GradScaler(torch.device(config.device).type, enabled=config.precision == "fp16")
         self.epoch = 0
@@ -423,6 +426,15 @@ class Trainer:
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.config.precision)
         return torch.autocast(torch.device(self.config.device).type, dtype=dtype, enabled=dtype is not None)
 
+    def _compile_stance(self):
+        """Under ``--compile``, after the first step: use the compiled code where its guards hold
+        and run eagerly where a batch would need a new compilation. Shapes are dynamic, but
+        DAG-ERC's and LFVD's walks unroll per batch structure (the levels' sizes), and each new
+        structure would otherwise cost a compilation of minutes on CPU."""
+        if not self.config.compile:
+            return contextlib.nullcontext()
+        return torch.compiler.set_stance("eager_on_recompile" if self.compiled else "default")
+
     def _train_epoch(self, loader: DataLoader) -> tuple[float, int]:
         """One pass over the training set: the mean loss per dialogue and the optimizer steps taken.
         Each step's learning rate is :func:`lr_factor` of the step counted from the first epoch."""
@@ -433,8 +445,9 @@ class Trainer:
                    disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
         for step, batch in enumerate(bar):
             batch = batch.to(self.config.device)
-            with self._autocast():
+            with self._autocast(), self._compile_stance():
                 loss = training_loss(self.runner(batch), batch[NODE].y)
+            self.compiled = self.config.compile
             if not torch.isfinite(loss):        # stop before a NaN reaches the weights and the checkpoints
                 raise FloatingPointError(f"training loss is {loss.item()} at epoch {self.epoch + 1}, step {step + 1}; "
                                          "lower --lr or check the features (the saved checkpoints are untouched)")

@@ -13,7 +13,7 @@ from dialoggraph.graphs import dag_edges, speaker_window_edges
 from dialoggraph.models import (AMBDSGDN, CMGFE, DAGERC, LFVD, MDGETMER, MFCRE, AMBDSGDNConfig, BaselineConfig, BiGRU,
                                 CMGFEConfig, DAGERCConfig, LFVDConfig, MDGETMERConfig, MFCREConfig, UtteranceMLP)
 from dialoggraph.nn import DAGConv, DAGSchedule, DiffRGATBlock, DiffRGATConv
-from dialoggraph.train.engine import training_loss
+from dialoggraph.train.engine import TrainConfig, Trainer, training_loss
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +89,34 @@ def test_models_compile_and_match_eager(model_cls, config):
     torch.testing.assert_close(loss, eager)
     for got, want in zip(grads, [p.grad for p in model.parameters() if p.grad is not None]):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_training_under_compile_compiles_on_the_first_step_only(monkeypatch):
+    """``--compile``: the first step compiles; later batches of other structures (DAG-ERC's walk
+    unrolls per structure) reuse the compiled code or run eagerly, never compile again."""
+    graphs = []
+
+    def counting_backend(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    compile_ = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda model, **kw: compile_(model, backend=counting_backend, **kw))
+    config = DAGERCConfig(hidden=16, num_layers=2, modalities=("text",))
+    train, dev = (SyntheticDialogues(n, split, seed=2, max_len=9, pre_transform=DAGERC.required_transform(config))
+                  for n, split in ((24, "train"), (8, "dev")))
+    trainer = Trainer("dag_erc", train, dev, TrainConfig(epochs=2, batch_size=4, quiet=True, curves=False,
+                                                         compile=True), model_config=config)
+    runner, after_step, structures = trainer.runner, [], set()
+
+    def counted(batch):
+        out = runner(batch)
+        after_step.append(len(graphs))
+        structures.add(tuple(torch.bincount(batch["utterance"].batch).sort().values.tolist()))
+        return out
+
+    trainer.runner = counted
+    result = trainer.fit()
+    assert len(structures) > 1 and len(after_step) == 12               # batches of different walks
+    assert after_step[0] > 0 and after_step == [after_step[0]] * 12    # compiled once, on the first step
+    assert 0 <= result["val"]["weighted_f1"] <= 1
