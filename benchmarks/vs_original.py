@@ -28,6 +28,12 @@ What runs, per model and shape:
   the input projections, the Transformer's QKV / output / FFN, the DiffRGAT blocks' linear maps;
   DAG-ERC: the input projection, the GRU cells' gate matmuls, the attention and relation maps,
   the MLP).
+* **DAG-ERC's walk floor**: the same matmuls, but those the recurrence forces into the walk (the
+  gates that read the messages; the relation maps and key score of the states a level makes)
+  applied level by level to each topological level's rows, as any implementation of the
+  recurrence must, the authors' included. Printed beside the rows as ``ours / walk floor`` and
+  ``theirs / walk floor``: the second bounds how much faster than the authors' code any
+  float32 implementation of the recurrence can be on the same machine.
 
 Both sides use the same parameter counts (printed: the parameters a training step gives a gradient)
 and the same batches. A training
@@ -64,6 +70,7 @@ from dialoggraph.data.padding import to_padded
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs.relation import Relation
 from dialoggraph.models import AMBDSGDN, DAGERC
+from dialoggraph.nn.conv.dag_conv import DAGSchedule, SharedLinear
 from dialoggraph.train.engine import TrainConfig, make_optimizer, resolve_optimizer, training_loss
 
 SHAPES = {"MELD": dict(num=16, min_len=1, max_len=24, speakers=9, audio=300),
@@ -217,6 +224,26 @@ def dag_floor(ours: DAGERC, batch: Batch):
     return DenseFloor(weights, {"text": batch[NODE].x_text})
 
 
+def dag_walk_floor(ours: DAGERC, batch: Batch):
+    """The floor that the recurrence allows: the same matmuls, but those that read a state made
+    in the same layer (the gates that read the messages, the relation maps and key score of the
+    states) applied level by level, to each topological level's rows, as any implementation of
+    the walk must; the others once to all utterances. Weight gradients are one matmul over all
+    levels (:class:`~dialoggraph.nn.conv.dag_conv.SharedLinear`)."""
+    schedule = DAGSchedule.build(batch[DAG].edge_index, batch[DAG].same_speaker, batch[NODE].batch,
+                                 batch[NODE].num_nodes)
+    weights, walked = [ours.input.weight], []
+    for layer in ours.layers:
+        key, query = layer.attention.weight.split(layer.channels, dim=1)
+        weights += [layer.gru_node.weight_ih, layer.gru_context.weight_hh, query]
+        walked += [(torch.cat([layer.gru_node.weight_hh, layer.gru_context.weight_ih]), False),
+                   (torch.cat([layer.relation_same.weight, layer.relation_other.weight, key]), True)]
+    weights += [m.weight for m in ours.classifier if isinstance(m, torch.nn.Linear)]
+    message_levels = [rows for rows, reach in zip(schedule.level_sizes, schedule.window_sizes) if reach]
+    levels = [schedule.level_sizes if every_level else message_levels for _, every_level in walked]
+    return DenseFloor(weights, {"text": batch[NODE].x_text}, walked=[w for w, _ in walked], levels=levels)
+
+
 # -- the floor and the timing -------------------------------------------------------------------
 
 
@@ -224,14 +251,17 @@ class DenseFloor(torch.nn.Module):
     """The dense work of a step: each weight ``[out, in]`` applied once to ``N`` rows. Where
     ``in`` is a feature width the rows are the batch's features (no gradient, as for data);
     otherwise an ``[N, in]`` activation that does need its gradient, as a hidden layer's does.
-    Its loss is the sum of the outputs."""
+    Each of the ``walked`` weights is applied instead to consecutive blocks of such rows, one
+    matmul per block of its ``levels`` sizes. Its loss is the sum of the outputs."""
 
-    def __init__(self, weights, features: dict[str, torch.Tensor]):
+    def __init__(self, weights, features: dict[str, torch.Tensor], walked=(), levels=()):
         super().__init__()
         self.weights = torch.nn.ParameterList(torch.nn.Parameter(w.detach().clone()) for w in weights)
+        self.walked = torch.nn.ParameterList(torch.nn.Parameter(w.detach().clone()) for w in walked)
+        self.levels = list(levels)
         self.features = features
         n = next(iter(features.values())).size(0)
-        widths = {w.size(1) for w in weights} - {x.size(1) for x in features.values()}
+        widths = {w.size(1) for w in [*weights, *walked]} - {x.size(1) for x in features.values()}
         self.activations = [torch.randn(n, d, requires_grad=True) for d in sorted(widths)]   # not optimised
 
     def to_device(self, device: str) -> "DenseFloor":
@@ -242,7 +272,12 @@ class DenseFloor(torch.nn.Module):
 
     def forward(self) -> torch.Tensor:
         rows = {x.size(1): x for x in self.activations} | {x.size(1): x for x in self.features.values()}
-        return sum((rows[w.size(1)] @ w.t()).sum() for w in self.weights)
+        total = sum((rows[w.size(1)] @ w.t()).sum() for w in self.weights)
+        for w, sizes in zip(self.walked, self.levels):
+            apply = SharedLinear(w.t())
+            blocks = rows[w.size(1)][:sum(sizes)].split(sizes)
+            total = total + sum(apply(block).sum() for block in blocks)
+        return total
 
 
 def parameter_count(model: torch.nn.Module) -> int:
@@ -281,12 +316,14 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
     pair, floor = (amb_pair, amb_floor) if model_name == "AMB-DSGDN" else (dag_pair, dag_floor)
     ours, batch, theirs, their_loss, their_forward = pair(folder, shape, device)
     floor_model = floor(ours, batch).to_device(device)
+    walk_model = dag_walk_floor(ours, batch).to_device(device) if model_name == "DAG-ERC" else None
     ours, theirs, batch = ours.to(device), theirs.to(device), batch.to(device)
     config = resolve_optimizer(TrainConfig(device=device), type(ours))
     our_optimizer = make_optimizer(ours, config)
     their_optimizer = (torch.optim.Adam if model_name == "AMB-DSGDN" else torch.optim.AdamW)(
         theirs.parameters(), lr=config.lr)
     floor_optimizer = make_optimizer(floor_model, config)
+    walk_optimizer = make_optimizer(walk_model, config) if walk_model is not None else None
     runner = torch.compile(ours) if compiled else None
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
@@ -304,6 +341,15 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
 
     def floor_train():
         train_step(floor_model, lambda m: m(), floor_optimizer, autocast)
+
+    def walk_train():
+        train_step(walk_model, lambda m: m(), walk_optimizer, autocast)
+
+    @torch.no_grad()
+    def walk_infer():
+        walk_model.eval()
+        with autocast():
+            walk_model()
 
     @torch.no_grad()
     def ours_infer():
@@ -332,6 +378,8 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
               "floor": sum(w.numel() for w in floor_model.weights)}
     steps = {"train": {"ours": ours_train, "theirs": theirs_train, "floor": floor_train},
              "infer": {"ours": ours_infer, "theirs": theirs_infer, "floor": floor_infer}}
+    if walk_model is not None:
+        steps["train"]["walk"], steps["infer"]["walk"] = walk_train, walk_infer
     if compiled:                      # beside eager, on the same model and batch
         steps["train"]["compiled"], steps["infer"]["compiled"] = compiled_train, compiled_infer
     return counts, int(batch[NODE].num_nodes), steps
@@ -390,6 +438,8 @@ def main() -> None:
                 row = {"model": name, "shape": shape, "utterances": utterances, "step": kind, "params": counts,
                        **{f"{k}_ms": 1000 * v for k, v in t.items()},
                        "theirs_over_ours": t["theirs"] / t["ours"], "ours_over_floor": t["ours"] / t["floor"]}
+                if "walk" in t:
+                    row |= {"ours_over_walk": t["ours"] / t["walk"], "theirs_over_walk": t["theirs"] / t["walk"]}
                 if "compiled" in t:
                     row |= {"eager_over_compiled": t["ours"] / t["compiled"],
                             "compiled_over_floor": t["compiled"] / t["floor"]}
@@ -406,6 +456,9 @@ def main() -> None:
                 results.append(row)
                 notes = (f" (peak MiB ours {row['ours_peak_mib']:.0f}, theirs {row['theirs_peak_mib']:.0f})"
                          if row.get("ours_peak_mib") is not None else "")
+                if "walk" in t:
+                    notes += (f" (walk floor {row['walk_ms']:.1f} ms: ours / walk floor {row['ours_over_walk']:.2f}x, "
+                              f"theirs / walk floor {row['theirs_over_walk']:.2f}x)")
                 if "compiled" in t:
                     notes += (f" (compiled {row['compiled_ms']:.1f} ms: eager / compiled "
                               f"{row['eager_over_compiled']:.2f}x, compiled / floor {row['compiled_over_floor']:.2f}x)")
