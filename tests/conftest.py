@@ -8,6 +8,21 @@ import numpy as np
 import pytest
 import torch
 
+from dialoggraph.models import (AMBDSGDN, CMGFE, DAGERC, LFVD, MDGETMER, MFCRE, AMBDSGDNConfig, BaselineConfig, BiGRU,
+                                CMGFEConfig, DAGERCConfig, LFVDConfig, MDGETMERConfig, MFCREConfig, UtteranceMLP)
+
+# Every trainable model at a tiny size (torch.compile, mixed precision).
+TINY_MODELS = [
+    (AMBDSGDN, AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2)),
+    (DAGERC, DAGERCConfig(hidden=16, num_layers=2, modalities=("text",))),
+    (MDGETMER, MDGETMERConfig(hidden=32, heads=2)),
+    (MFCRE, MFCREConfig(channels=32, crn_hidden=16, heads=2)),
+    (LFVD, LFVDConfig(hidden=32, heads=2)),
+    (CMGFE, CMGFEConfig(hidden=32)),
+    (BiGRU, BaselineConfig()),
+    (UtteranceMLP, BaselineConfig()),
+]
+
 SHARED_MELD = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "meld")
 
 

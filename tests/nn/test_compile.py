@@ -10,8 +10,8 @@ from torch_geometric.data import Batch
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs import dag_edges, speaker_window_edges
-from dialoggraph.models import (AMBDSGDN, CMGFE, DAGERC, LFVD, MDGETMER, MFCRE, AMBDSGDNConfig, BaselineConfig, BiGRU,
-                                CMGFEConfig, DAGERCConfig, LFVDConfig, MDGETMERConfig, MFCREConfig, UtteranceMLP)
+from conftest import TINY_MODELS
+from dialoggraph.models import DAGERC, DAGERCConfig
 from dialoggraph.nn import DAGConv, DAGSchedule, DiffRGATBlock, DiffRGATConv
 from dialoggraph.train.engine import TrainConfig, Trainer, training_loss
 
@@ -60,19 +60,7 @@ def test_dag_conv_compiles_without_a_graph_break_given_its_schedule():
     same_forward_and_gradients(DAGConv(16), x, edge_index, same, batch, schedule=schedule)
 
 
-COMPILED_MODELS = [
-    (AMBDSGDN, AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2)),
-    (DAGERC, DAGERCConfig(hidden=16, num_layers=2, modalities=("text",))),
-    (MDGETMER, MDGETMERConfig(hidden=32, heads=2)),
-    (MFCRE, MFCREConfig(channels=32, crn_hidden=16, heads=2)),
-    (LFVD, LFVDConfig(hidden=32, heads=2)),
-    (CMGFE, CMGFEConfig(hidden=32)),
-    (BiGRU, BaselineConfig()),
-    (UtteranceMLP, BaselineConfig()),
-]
-
-
-@pytest.mark.parametrize("model_cls, config", COMPILED_MODELS, ids=[cls.__name__ for cls, _ in COMPILED_MODELS])
+@pytest.mark.parametrize("model_cls, config", TINY_MODELS, ids=[cls.__name__ for cls, _ in TINY_MODELS])
 def test_models_compile_and_match_eager(model_cls, config):
     data = SyntheticDialogues(4, "train", max_len=8, pre_transform=model_cls.required_transform(config))
     batch = Batch.from_data_list(list(data))

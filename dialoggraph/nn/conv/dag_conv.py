@@ -113,7 +113,9 @@ class SharedLinear:
     [\partial\mathbf{y}_1; \dots; \partial\mathbf{y}_T]` and
     :math:`\partial\mathbf{b} = \sum_t \mathbf{1}^\top \partial\mathbf{y}_t`: the same
     values, in one matmul. Without gradients, and under ``torch.compile`` (which builds its own
-    backward and cannot trace the kept pairs), it is the plain affine map.
+    backward and cannot trace the kept pairs), it is the plain affine map. Under
+    ``torch.autocast`` the forward is autocast's matmul and the backward computes in its dtype,
+    as autocast's own matmul backward does, whether or not it runs inside the autocast region.
 
     Make one per forward pass. No double backward.
 
@@ -165,7 +167,10 @@ class _SharedLinearToken(torch.autograd.Function):
         records, ctx.shared.records = list(ctx.shared.records.values()), {}
         if not records:
             return None, None, None
-        x = torch.cat([r[0] for r in records])
+        # In the dtype the applications computed in (bf16 under autocast, as autocast's own
+        # matmul backward would); autograd casts the gradients to the parameters' dtype.
+        dtype = records[0][1].dtype
+        x = torch.cat([r[0].to(dtype) for r in records])
         grad = torch.cat([r[1] for r in records])
         bias = grad.sum(0) if ctx.needs_input_grad[2] else None
         return None, x.t() @ grad if ctx.needs_input_grad[1] else None, bias
@@ -188,7 +193,7 @@ class _SharedLinearApply(torch.autograd.Function):
         # Keyed by application: a pass that stopped short of the token (gradients for the inputs
         # only) leaves pairs that the next pass over a retained graph replaces, not adds to.
         ctx.shared.records[ctx.application] = (x, grad)
-        grad_x = grad @ ctx.shared.weight.detach().t() if ctx.needs_input_grad[1] else None
+        grad_x = grad @ ctx.shared.weight.detach().to(grad.dtype).t() if ctx.needs_input_grad[1] else None
         return None, grad_x, grad.new_zeros(())
 
 

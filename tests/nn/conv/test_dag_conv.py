@@ -138,6 +138,41 @@ def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias):
         assert SharedLinear(weight, bias).token is None
 
 
+@pytest.mark.parametrize("backward_inside", [False, True])
+def test_shared_linear_under_autocast_matches_autocasts_own_matmul(backward_inside):
+    """Under bf16 autocast the walk computes in bf16 as autocast's addmm does, forward and
+    backward, with the backward outside the autocast region (the trainer's, as PyTorch's AMP
+    recipe has it) or inside; the gradients come back in the parameters' float32."""
+    torch.manual_seed(0)
+    weight = torch.randn(6, 6, requires_grad=True)
+    bias = torch.randn(6, requires_grad=True)
+    x = torch.randn(5, 6, requires_grad=True)
+
+    def walk(step):
+        h, outputs = x, []
+        for rows in (5, 3, 2):
+            h = torch.tanh(step(h[:rows]))
+            outputs.append(h)
+        return torch.cat(outputs)
+
+    def gradients(step_of):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = walk(step_of())
+            loss = out.float().square().sum()
+            if backward_inside:
+                return out, torch.autograd.grad(loss, [x, weight, bias])
+        return out, torch.autograd.grad(loss, [x, weight, bias])
+
+    shared_out, shared = gradients(lambda: SharedLinear(weight, bias))
+    plain_out, plain = gradients(lambda: (lambda h: torch.addmm(bias, h, weight)))
+    assert shared_out.dtype == plain_out.dtype == torch.bfloat16
+    torch.testing.assert_close(shared_out, plain_out)
+    for a, b in zip(shared, plain):
+        assert a.dtype == torch.float32
+        # bf16 rounding: one matmul over the walk against one per step, summed in float32
+        torch.testing.assert_close(a, b, rtol=2e-2, atol=2e-2)
+
+
 def test_a_node_without_predecessor_gets_no_message():
     """A later utterance with no incoming edge, at a level where others have one: M = 0, its
     state GRU_node(x, 0) + GRU_ctx(0, x); the other nodes still match the padded reference."""
