@@ -20,7 +20,7 @@ What runs, per model and shape:
   ``run.py``). Their losses: NLL of the fused log-probabilities plus eq. 33's weighted
   per-modality terms (AMB-DSGDN); cross-entropy (DAG-ERC).
 * **dialoggraph's model** at the paper's sizes (``--preset paper``: AMB-DSGDN hidden 512, 2 graph
-  heads, 8 Transformer heads; DAG-ERC hidden 300, 2 layers), with the optimizer the
+  heads, 8 Transformer heads; DAG-ERC hidden 300, 4 layers), with the optimizer the
   :class:`~dialoggraph.train.Trainer` builds, the trainer's loss, and the graphs built once
   beforehand, as a dataset's ``pre_transform`` does.
 * **The floor**: the step's unavoidable dense work at the same sizes, every projection and
@@ -214,34 +214,33 @@ def dag_pair(folder: str, shape: str, device: str):
         lambda model: model(**inputs)
 
 
-def dag_floor(ours: DAGERC, batch: Batch):
+def dag_floor(ours: DAGERC, batch: Batch, walk: bool = False):
     """The matmuls of DAG-ERC at its sizes: the input projection; per layer the attention and
-    relation maps and both GRU cells' input and hidden gate matmuls; the output MLP."""
-    weights = [ours.input.weight]
-    for layer in ours.layers:
-        weights += [p for name, p in layer.named_parameters() if p.dim() == 2]
-    weights += [m.weight for m in ours.classifier if isinstance(m, torch.nn.Linear)]
-    return DenseFloor(weights, {"text": batch[NODE].x_text})
+    relation maps and both GRU cells' input and hidden gate matmuls; the output MLP.
 
-
-def dag_walk_floor(ours: DAGERC, batch: Batch):
-    """The floor that the recurrence allows: the same matmuls, but those that read a state made
-    in the same layer (the gates that read the messages, the relation maps and key score of the
-    states) applied level by level, to each topological level's rows, as any implementation of
-    the walk must; the others once to all utterances. Weight gradients are one matmul over all
-    levels (:class:`~dialoggraph.nn.conv.dag_conv.SharedLinear`)."""
-    schedule = DAGSchedule.build(batch[DAG].edge_index, batch[DAG].same_speaker, batch[NODE].batch,
-                                 batch[NODE].num_nodes)
+    ``walk``: the floor that the recurrence allows. The maps that read a state made in the same
+    layer (the gates that read the messages; the relation maps and key score of the states) are
+    applied level by level, to each topological level's rows, as any implementation of the walk
+    must; the others once to all utterances. Weight gradients are one matmul over all levels
+    (:class:`~dialoggraph.nn.conv.dag_conv.SharedLinear`)."""
     weights, walked = [ours.input.weight], []
     for layer in ours.layers:
+        if not walk:
+            weights += [p for p in layer.parameters() if p.dim() == 2]
+            continue
         key, query = layer.attention.weight.split(layer.channels, dim=1)
         weights += [layer.gru_node.weight_ih, layer.gru_context.weight_hh, query]
-        walked += [(torch.cat([layer.gru_node.weight_hh, layer.gru_context.weight_ih]), False),
-                   (torch.cat([layer.relation_same.weight, layer.relation_other.weight, key]), True)]
+        walked += [torch.cat([layer.gru_node.weight_hh, layer.gru_context.weight_ih]),
+                   torch.cat([layer.relation_same.weight, layer.relation_other.weight, key])]
     weights += [m.weight for m in ours.classifier if isinstance(m, torch.nn.Linear)]
+    features = {"text": batch[NODE].x_text}
+    if not walk:
+        return DenseFloor(weights, features)
+    schedule = DAGSchedule.build(batch[DAG].edge_index, batch[DAG].same_speaker, batch[NODE].batch,
+                                 batch[NODE].num_nodes)
     message_levels = [rows for rows, reach in zip(schedule.level_sizes, schedule.window_sizes) if reach]
-    levels = [schedule.level_sizes if every_level else message_levels for _, every_level in walked]
-    return DenseFloor(weights, {"text": batch[NODE].x_text}, walked=[w for w, _ in walked], levels=levels)
+    levels = [message_levels, schedule.level_sizes] * len(ours.layers)   # message gates; relation maps
+    return DenseFloor(weights, features, walked=walked, levels=levels)
 
 
 # -- the floor and the timing -------------------------------------------------------------------
@@ -316,7 +315,7 @@ def build(model_name: str, folder: str, shape: str, device: str, precision: str,
     pair, floor = (amb_pair, amb_floor) if model_name == "AMB-DSGDN" else (dag_pair, dag_floor)
     ours, batch, theirs, their_loss, their_forward = pair(folder, shape, device)
     floor_model = floor(ours, batch).to_device(device)
-    walk_model = dag_walk_floor(ours, batch).to_device(device) if model_name == "DAG-ERC" else None
+    walk_model = dag_floor(ours, batch, walk=True).to_device(device) if model_name == "DAG-ERC" else None
     ours, theirs, batch = ours.to(device), theirs.to(device), batch.to(device)
     config = resolve_optimizer(TrainConfig(device=device), type(ours))
     our_optimizer = make_optimizer(ours, config)

@@ -167,10 +167,12 @@ def test_shared_linear_under_autocast_matches_autocasts_own_matmul(backward_insi
     plain_out, plain = gradients(lambda: (lambda h: torch.addmm(bias, h, weight)))
     assert shared_out.dtype == plain_out.dtype == torch.bfloat16
     torch.testing.assert_close(shared_out, plain_out)
-    for a, b in zip(shared, plain):
-        assert a.dtype == torch.float32
-        # bf16 rounding: one matmul over the walk against one per step, summed in float32
-        torch.testing.assert_close(a, b, rtol=2e-2, atol=2e-2)
+    assert all(a.dtype == torch.float32 for a in shared)
+    torch.testing.assert_close(shared[0], plain[0])                     # the same bf16 matmuls
+    for a, b in zip(shared[1:], plain[1:]):
+        # The weight's and bias's gradients: one bf16 matmul over the walk against one per step
+        # summed in float32, so they differ by bf16 rounding, about 2^-8 of their size.
+        assert (a - b).norm() / b.norm() < 8e-3
 
 
 def test_a_node_without_predecessor_gets_no_message():
