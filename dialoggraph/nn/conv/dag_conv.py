@@ -19,7 +19,9 @@ class DAGSchedule:
 
     Nodes are visited level-major: level ``p`` holds the ``p``-th utterance of
     every dialogue longer than ``p``, dialogues ordered longest first, so the
-    rows of level ``p`` are a prefix of the rows of level ``p - 1``.
+    rows of level ``p`` are a prefix of the rows of level ``p - 1``. Level ``p``
+    reads its predecessors through a ``[B_p, K_p]`` window: slot ``(i, k)`` is the
+    state ``k`` levels back in row ``i``'s dialogue, whether or not an edge joins them.
 
     Example:
         >>> import torch
@@ -33,8 +35,9 @@ class DAGSchedule:
     window_sizes: list[int]    # K_p: how far back the predecessors of level p reach
     level_index: Tensor        # [N] position of each node in level-major order
     edge_slot: Tensor          # [E] slot of each edge in the packed [B_p, K_p] windows
-    window_mask: Tensor        # [sum B_p K_p] bool: slot holds an edge
-    window_same: Tensor        # [sum B_p K_p] bool: that edge joins one speaker's turns
+    window_key: Tensor         # [sum B_p K_p] level-major row of the state each slot reads
+    window_value: Tensor       # [sum B_p K_p] 2 * that row, + 1 if the slot's edge joins two speakers
+    window_blocked: Tensor     # [sum B_p K_p] bool: no edge in the slot
 
     @staticmethod
     def build(edge_index: Tensor, same_speaker: Tensor, batch: Tensor | None, num_nodes: int) -> "DAGSchedule":
@@ -61,140 +64,191 @@ class DAGSchedule:
         base = slots.cumsum(0) - slots
         edge_slot = base[level] + rank[batch[dst]] * window[level] + back - 1
         total = int(slots.sum())
-        window_mask = torch.zeros(total, dtype=torch.bool, device=device)
-        window_mask[edge_slot] = True
-        window_same = torch.zeros(total, dtype=torch.bool, device=device)
-        window_same[edge_slot] = same_speaker.bool()
+        # Slot s of level p: row i = (s - base_p) // K_p, reaching back k = (s - base_p) % K_p + 1.
+        # Level p - k holds at least the rows of level p, so row i of it exists.
+        slot_level = torch.repeat_interleave(torch.arange(max_len, device=device), slots)
+        local = torch.arange(total, device=device) - base[slot_level]
+        reach = window[slot_level]
+        window_key = level_offset[slot_level - local % reach - 1] + local // reach
+        window_blocked = torch.ones(total, dtype=torch.bool, device=device)
+        window_blocked[edge_slot] = False
+        other = torch.zeros(total, dtype=torch.long, device=device)
+        other[edge_slot] = (~same_speaker.bool()).long()
         return DAGSchedule(level_sizes_t.tolist(), window.tolist(), level_index, edge_slot,
-                           window_mask, window_same)
+                           window_key, 2 * window_key + other, window_blocked)
 
 
-def gru_update(input_gates: Tensor, hidden_gates: Tensor, hidden: Tensor) -> Tensor:
-    r"""``torch.nn.GRUCell``'s update from its gate pre-activations (biases included):
+class DAGWalk(torch.autograd.Function):
+    r"""A layer's walk over a batch's topological levels, with its backward written out.
+
+    The walk makes level by level, from the inputs that read :math:`\mathbf{H}^{l-1}`
+    (computed once for all nodes), each node's message and state (see :class:`DAGConv`).
+    Autograd would record some twenty small operations per level and run each one's backward
+    as its own node; here the forward runs without recording and writes what the backward
+    needs into whole-batch buffers, and the backward walks the levels in reverse with about
+    ten operations each.
+
+    The backward. Let :math:`\mathbf{G}_i = \partial\mathcal{L}/\partial\mathbf{H}^l_i`.
+    Each GRU cell :math:`\mathbf{h}' = \mathbf{n} + \mathbf{z} \odot (\mathbf{h} - \mathbf{n})`,
+    :math:`\mathbf{n} = \tanh(\mathbf{g}^{i}_{n} + \mathbf{r} \odot \mathbf{g}^{h}_{n})`,
+    :math:`\mathbf{r}, \mathbf{z}` sigmoids of their gate sums, is linear in :math:`\mathbf{G}`
+    given the forward's values:
 
     .. math::
-        \mathbf{r} = \sigma(\mathbf{g}^{i}_{r} + \mathbf{g}^{h}_{r}), \quad
-        \mathbf{z} = \sigma(\mathbf{g}^{i}_{z} + \mathbf{g}^{h}_{z}), \quad
-        \mathbf{n} = \tanh(\mathbf{g}^{i}_{n} + \mathbf{r} \odot \mathbf{g}^{h}_{n}), \quad
-        \mathbf{h}' = (1 - \mathbf{z}) \odot \mathbf{n} + \mathbf{z} \odot \mathbf{h}
+        \partial\mathbf{g}_{n}^{i} = \mathbf{G} \odot (1 - \mathbf{z}) \odot (1 - \mathbf{n}^2), \quad
+        \partial\mathbf{g}_{n}^{h} = \partial\mathbf{g}_{n}^{i} \odot \mathbf{r}, \quad
+        \partial\mathbf{g}_{r} = \partial\mathbf{g}_{n}^{i} \odot \mathbf{g}^{h}_{n} \odot
+            \mathbf{r} \odot (1 - \mathbf{r}), \quad
+        \partial\mathbf{g}_{z} = \mathbf{G} \odot (\mathbf{h} - \mathbf{n}) \odot \mathbf{z}
+            \odot (1 - \mathbf{z}), \quad
+        \partial\mathbf{h} = \mathbf{G} \odot \mathbf{z}
 
-    with :math:`\mathbf{g}^{i} = \mathbf{W}_{ih}\mathbf{x} + \mathbf{b}_{ih}` and
-    :math:`\mathbf{g}^{h} = \mathbf{W}_{hh}\mathbf{h} + \mathbf{b}_{hh}` split into the reset,
-    update and new thirds.
+    so those factors are computed once for all nodes. The recurrence is only through the
+    messages: going back over the levels, :math:`\mathbf{G}` of a level's states is complete
+    once the later levels have added what their windows read, and
 
-    Shapes: ``input_gates``, ``hidden_gates`` :math:`(*, 3C)`, ``hidden`` :math:`(*, C)` -> :math:`(*, C)`.
+    .. math::
+        \partial\mathbf{M}_i = \partial\mathbf{g}^{M}_i \mathbf{W}^{M} + \mathbf{G}_i \odot \mathbf{z}^{node}_i, \quad
+        \partial\alpha_{ij} = \mathbf{V}_{ij} \cdot \partial\mathbf{M}_i, \quad
+        \partial s_{ij} = \alpha_{ij} \big(\partial\alpha_{ij} - \textstyle\sum_k \alpha_{ik} \partial\alpha_{ik}\big), \quad
+        \partial\mathbf{V}_{ij} = \alpha_{ij} \partial\mathbf{M}_i
 
-    Example:
-        >>> cell = torch.nn.GRUCell(4, 4)
-        >>> x, h = torch.randn(3, 4), torch.randn(3, 4)
-        >>> gates = (torch.nn.functional.linear(x, cell.weight_ih, cell.bias_ih),
-        ...          torch.nn.functional.linear(h, cell.weight_hh, cell.bias_hh))
-        >>> torch.allclose(gru_update(*gates, h), cell(x, h), atol=1e-6)
-        True
-    """
-    C = hidden.size(-1)
-    reset, update = torch.sigmoid(input_gates[..., :2 * C] + hidden_gates[..., :2 * C]).chunk(2, dim=-1)
-    new = torch.tanh(input_gates[..., 2 * C:] + reset * hidden_gates[..., 2 * C:])
-    return new + update * (hidden - new)
+    where :math:`\mathbf{g}^{M}` are the gates that read the messages, :math:`\mathbf{V}_{ij}`
+    the relation map of :math:`\mathbf{H}^l_j` and :math:`s_{ij}` the attention score; the
+    scores' and maps' gradients go to the window's earlier states,
+    :math:`\mathbf{G}_j \mathrel{+}= \partial\mathbf{V} \mathbf{W}_{r} + \partial k_j \mathbf{w}_{key}`.
+    Every weight's gradient is one matmul over all nodes after the walk.
 
+    Gate layouts: ``before`` and the message gates hold, in ``C``-wide blocks, the reset,
+    update and new gates of the node cell and of the context cell in turn,
+    ``[r_node, r_ctx, z_node, z_ctx, n_node, n_ctx]``; ``before`` has the query score last.
 
-class SharedLinear:
-    r"""One affine map :math:`\mathbf{y} = \mathbf{x}\mathbf{W} + \mathbf{b}` applied to many
-    small inputs in turn (the steps of a walk), whose weight gradient is one matmul.
+    The query score :math:`\mathbf{w}_{query} \cdot \mathbf{H}^{l-1}_i + b_\alpha` is the same
+    for every predecessor :math:`j` of :math:`i`, so the softmax cancels it: the walk does not
+    add it, and its gradient is zero (as in the paper's model, where autograd finds it to
+    rounding). It stays an input, so that :math:`\mathbf{W}_\alpha`'s query half and bias
+    take part in the graph as every parameter must under ``DistributedDataParallel``.
 
-    Autograd would give :math:`\mathbf{W}` a full-size gradient at every application and add
-    them up, writing :math:`T` matrices of :math:`\mathbf{W}`'s size for a :math:`T`-step walk.
-    Here each application's backward returns its input gradient
-    :math:`\partial\mathbf{x}_t = \partial\mathbf{y}_t \mathbf{W}^\top` only and keeps
-    :math:`(\mathbf{x}_t, \partial\mathbf{y}_t)`. Every application also reads one scalar token
-    made from :math:`\mathbf{W}` and :math:`\mathbf{b}`, so autograd runs the token's backward
-    after all of theirs; it gives
-    :math:`\partial\mathbf{W} = [\mathbf{x}_1; \dots; \mathbf{x}_T]^\top
-    [\partial\mathbf{y}_1; \dots; \partial\mathbf{y}_T]` and
-    :math:`\partial\mathbf{b} = \sum_t \mathbf{1}^\top \partial\mathbf{y}_t`: the same
-    values, in one matmul. Without gradients, and under ``torch.compile`` (which builds its own
-    backward and cannot trace the kept pairs), it is the plain affine map. Under
-    ``torch.autocast`` the forward is autocast's matmul and the backward computes in its dtype,
-    as autocast's own matmul backward does, whether or not it runs inside the autocast region.
-
-    Make one per forward pass. No double backward.
-
-    Args:
-        weight: :math:`\mathbf{W}`.
-        bias: :math:`\mathbf{b}`, or ``None``.
+    Args (of ``apply``):
+        schedule: the batch's :class:`DAGSchedule`.
+        h_prev: :math:`\mathbf{H}^{l-1}`, level-major.
+        before: the gates that read :math:`\mathbf{H}^{l-1}` (the node cell's input gates, the
+            context cell's hidden gates, biases included) and the query score (see above).
+        w_message, b_message: the map to the gates that read :math:`\mathbf{M}` (the node cell's
+            hidden gates, the context cell's input gates).
+        w_value: :math:`[\mathbf{W}_{same}; \mathbf{W}_{other}]`.
+        w_key: the attention's key half.
 
     Shapes:
-        - **weight:** :math:`(C_{in}, C_{out})`; **bias:** :math:`(C_{out})`
-        - **a call:** :math:`(*, C_{in})` -> :math:`(*, C_{out})`
+        - **input:** ``h_prev`` :math:`(N, C)`, ``before`` :math:`(N, 6C + 1)`, ``w_message``
+          :math:`(6C, C)`, ``b_message`` :math:`(6C)`, ``w_value`` :math:`(2C, C)`, ``w_key`` :math:`(C)`
+        - **output:** :math:`\mathbf{H}^{l}` :math:`(N, C)`, level-major; the attention weights
+          :math:`(\sum_p B_p K_p)` in window slots (no gradient).
 
     Example:
-        >>> w, b = torch.randn(4, 4, requires_grad=True), torch.randn(4, requires_grad=True)
-        >>> x = torch.randn(2, 4)
-        >>> step = SharedLinear(w, b)
-        >>> step(torch.tanh(step(x))).sum().backward()          # a walk of two steps
-        >>> shared, w.grad = w.grad, None
-        >>> torch.addmm(b, torch.tanh(torch.addmm(b, x, w)), w).sum().backward()
-        >>> torch.allclose(shared, w.grad)
-        True
+        >>> import torch
+        >>> from dialoggraph.graphs import dag_edges
+        >>> speaker, batch = torch.tensor([0, 1, 0]), torch.zeros(3, dtype=torch.long)
+        >>> edge_index, same_speaker = dag_edges(speaker, batch, 1)
+        >>> schedule = DAGSchedule.build(edge_index, same_speaker, batch, 3)
+        >>> C = 4
+        >>> states, alpha = DAGWalk.apply(schedule, torch.randn(3, C), torch.randn(3, 6 * C + 1),
+        ...                               torch.randn(6 * C, C), torch.randn(6 * C),
+        ...                               torch.randn(2 * C, C), torch.randn(C))
+        >>> states.shape, schedule.window_sizes, alpha.shape      # windows of 0, 1 and 2 slots
+        (torch.Size([3, 4]), [0, 1, 2], torch.Size([3]))
     """
 
-    def __init__(self, weight: Tensor, bias: Tensor | None = None):
-        self.weight, self.bias = weight, bias
-        self.records: dict[int, tuple[Tensor, Tensor]] = {}     # application -> (input, output gradient)
-        self.applications = 0
-        deferred = torch.is_grad_enabled() and not torch.compiler.is_compiling() and (
-            weight.requires_grad or (bias is not None and bias.requires_grad))
-        self.token = _SharedLinearToken.apply(self, weight, bias) if deferred else None
-
-    def __call__(self, x: Tensor) -> Tensor:
-        if self.token is None:
-            return x @ self.weight if self.bias is None else torch.addmm(self.bias, x, self.weight)
-        self.applications += 1
-        return _SharedLinearApply.apply(self, x, self.token)
-
-
-class _SharedLinearToken(torch.autograd.Function):
-    """A scalar that every application of a :class:`SharedLinear` reads, so that its backward,
-    the weight's and the bias's gradients from all applications, runs after theirs."""
+    @staticmethod
+    def forward(ctx, schedule: DAGSchedule, h_prev: Tensor, before: Tensor, w_message: Tensor,
+                b_message: Tensor, w_value: Tensor, w_key: Tensor):
+        N, C = h_prev.shape
+        new = h_prev.new_empty
+        states, keys, values = new(N, C), new(N), new(2 * N, C)   # values: row 2j W_same H_j, 2j+1 W_other H_j
+        messages = h_prev.new_zeros(N, C)
+        gates, tanhs, gated, hidden = new(N, 4 * C), new(N, 2 * C), new(N, 2 * C), new(N, 2 * C)
+        node_column = torch.arange(2 * C, device=h_prev.device) < C
+        w_message_t, w_value_t = w_message.t(), w_value.t()
+        alphas: list[Tensor] = []
+        windows: list[Tensor] = []
+        levels: list[tuple[int, int, int, int]] = []      # (first row, rows, reach, first slot)
+        start = slot = 0
+        for rows, reach in zip(schedule.level_sizes, schedule.window_sizes):
+            levels.append((start, rows, reach, slot))
+            end = start + rows
+            before_p, message = before[start:end], messages[start:end]
+            if reach:
+                window = slice(slot, slot + rows * reach)
+                slot += rows * reach
+                blocked = schedule.window_blocked[window].view(rows, reach)
+                score = keys.index_select(0, schedule.window_key[window]).view(rows, reach)
+                score.masked_fill_(blocked, torch.finfo(score.dtype).min)
+                alpha = torch.softmax(score, dim=1).masked_fill_(blocked, 0.0)     # no predecessor: M = 0
+                value = values.index_select(0, schedule.window_value[window]).view(rows, reach, C)
+                torch.bmm(alpha.unsqueeze(1), value, out=message.unsqueeze(1))
+                from_message = torch.addmm(b_message, message, w_message_t)
+                alphas.append(alpha)
+                windows.append(value)
+            else:
+                from_message = b_message.expand(rows, 6 * C)
+            rz = torch.sigmoid(before_p[:, :4 * C] + from_message[:, :4 * C], out=gates[start:end])
+            own, read = before_p[:, 4 * C:6 * C], from_message[:, 4 * C:]
+            # The n-gate's hidden term: the node cell's reads M, the context cell's H^{l-1}.
+            g_h = torch.where(node_column, read, own, out=gated[start:end])
+            g_i = torch.where(node_column, own, read)
+            n = torch.tanh(torch.addcmul(g_i, rz[:, :2 * C], g_h), out=tanhs[start:end])
+            h = torch.cat([message, h_prev[start:end]], dim=1, out=hidden[start:end])   # each cell's hidden
+            pair = torch.addcmul(n, rz[:, 2 * C:], h - n)
+            state = torch.add(pair[:, :C], pair[:, C:], out=states[start:end])
+            torch.mm(state, w_value_t, out=values[2 * start:2 * end].view(rows, 2 * C))
+            torch.mv(state, w_key, out=keys[start:end])
+            start = end
+        ctx.schedule, ctx.levels = schedule, levels
+        ctx.save_for_backward(w_message, w_value, w_key, states, messages, gates, tanhs, gated, hidden,
+                              *alphas, *windows)
+        packed = torch.cat([a.reshape(-1) for a in alphas]) if alphas else h_prev.new_empty(0)
+        ctx.mark_non_differentiable(packed)
+        return states, packed
 
     @staticmethod
-    def forward(ctx, shared: SharedLinear, weight: Tensor, bias: Tensor | None) -> Tensor:
-        ctx.shared = shared
-        return weight.new_zeros(())
-
-    @staticmethod
-    def backward(ctx, _):
-        records, ctx.shared.records = list(ctx.shared.records.values()), {}
-        if not records:
-            return None, None, None
-        # In the dtype the applications computed in (bf16 under autocast, as autocast's own
-        # matmul backward would); autograd casts the gradients to the parameters' dtype.
-        dtype = records[0][1].dtype
-        x = torch.cat([r[0].to(dtype) for r in records])
-        grad = torch.cat([r[1] for r in records])
-        bias = grad.sum(0) if ctx.needs_input_grad[2] else None
-        return None, x.t() @ grad if ctx.needs_input_grad[1] else None, bias
-
-
-class _SharedLinearApply(torch.autograd.Function):
-    """One application of a :class:`SharedLinear`: the affine map forward; backward, the input
-    gradient, with the pair that the weight's gradient needs kept for the token."""
-
-    @staticmethod
-    def forward(ctx, shared: SharedLinear, x: Tensor, token: Tensor) -> Tensor:
-        ctx.shared, ctx.application = shared, shared.applications
-        ctx.save_for_backward(x)
-        weight = shared.weight.detach()
-        return x @ weight if shared.bias is None else torch.addmm(shared.bias.detach(), x, weight)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        x, = ctx.saved_tensors
-        # Keyed by application: a pass that stopped short of the token (gradients for the inputs
-        # only) leaves pairs that the next pass over a retained graph replaces, not adds to.
-        ctx.shared.records[ctx.application] = (x, grad)
-        grad_x = grad @ ctx.shared.weight.detach().to(grad.dtype).t() if ctx.needs_input_grad[1] else None
-        return None, grad_x, grad.new_zeros(())
+    def backward(ctx, grad_states: Tensor, _):
+        schedule = ctx.schedule
+        w_message, w_value, w_key, states, messages, gates, tanhs, gated, hidden, *rest = ctx.saved_tensors
+        alphas, windows = rest[:len(rest) // 2], rest[len(rest) // 2:]
+        N, C = states.shape
+        r, z = gates[:, :2 * C], gates[:, 2 * C:]
+        d_new = (1 - z) * (1 - tanhs * tanhs)               # d h' / d g_n^i
+        d_reset = d_new * gated * r * (1 - r)               # d h' / d g_r
+        d_update = (hidden - tanhs) * z * (1 - z)           # d h' / d g_z
+        d_gated = d_new * r                                 # d h' / d g_n^h
+        to_message = torch.cat([d_reset, d_update, d_gated[:, :C], d_new[:, C:]], dim=1).view(N, 6, C)
+        to_before = torch.cat([d_reset, d_update, d_new[:, :C], d_gated[:, C:]], dim=1).view(N, 6, C)
+        z_node = z[:, :C]
+        grad = torch.empty_like(states)                     # G, complete level by level
+        grad_values, grad_keys = states.new_zeros(2 * N, C), states.new_zeros(N)
+        grad_gates = states.new_empty(N, 6 * C)
+        walked = len(alphas)
+        for start, rows, reach, slot in reversed(ctx.levels):
+            end = start + rows
+            g = torch.addmm(grad_states[start:end], grad_values[2 * start:2 * end].view(rows, 2 * C), w_value,
+                            out=grad[start:end])
+            g.addr_(grad_keys[start:end], w_key)
+            d_gates = torch.mul(g.unsqueeze(1), to_message[start:end], out=grad_gates[start:end].view(rows, 6, C))
+            if not reach:
+                continue
+            walked -= 1
+            alpha, value = alphas[walked], windows[walked]
+            window = slice(slot, slot + rows * reach)
+            d_message = torch.addmm(g * z_node[start:end], d_gates.view(rows, 6 * C), w_message)
+            d_alpha = torch.bmm(value, d_message.unsqueeze(2)).squeeze(2)
+            d_score = torch._softmax_backward_data(d_alpha, alpha, 1, alpha.dtype)
+            grad_values.index_add_(0, schedule.window_value[window],
+                                   (alpha.unsqueeze(2) * d_message.unsqueeze(1)).view(-1, C))
+            grad_keys.index_add_(0, schedule.window_key[window], d_score.view(-1))
+        # The query score's gradient is zero: it is constant over each softmax row.
+        grad_before = torch.cat([(grad.unsqueeze(1) * to_before).view(N, 6 * C), grad.new_zeros(N, 1)], dim=1)
+        return (None, grad * z[:, C:], grad_before, grad_gates.t() @ messages, grad_gates.sum(0),
+                grad_values.view(N, 2 * C).t() @ states, states.t() @ grad_keys)
 
 
 class DAGConv(torch.nn.Module):
@@ -224,12 +278,15 @@ class DAGConv(torch.nn.Module):
     ``[B_p, K_p]`` window of earlier levels (``K_p``: the longest reach back at
     that level), so cost is O(levels + nodes + window slots), with no
     ``L x L`` tensor. The GRU gates that read :math:`\mathbf{H}^{l-1}` (the node
-    cell's input gates, the context cell's hidden gates) and the query score are
+    cell's input gates, the context cell's hidden gates) are
     one matmul over all nodes before the walk; a level computes only the gates
     that read its messages :math:`\mathbf{M}`, in one matmul, and both cells'
-    gate arithmetic together. The two maps applied per level (the message gates, and the
-    relation maps and key score of the states it produces) get their weight gradients in one
-    matmul each after the walk (:class:`SharedLinear`).
+    gate arithmetic together. The walk's backward is written out (:class:`DAGWalk`): about
+    ten operations per level, and each weight's gradient one matmul after the walk;
+    ``torch.compile`` traces both. The score term from :math:`\mathbf{H}^{l-1}_i` is constant
+    over :math:`j` and cancels in the softmax, so the walk leaves it out (:class:`DAGWalk`).
+    Under ``torch.autocast`` the layer is a float32 island: measured on CPU, bf16 did not speed
+    the walk up (docs/speed.md), and its softmax and gate arithmetic want float32.
 
     Args:
         channels: state size (input and output).
@@ -270,53 +327,29 @@ class DAGConv(torch.nn.Module):
         C = self.channels
         if schedule is None:
             schedule = DAGSchedule.build(edge_index, same_speaker, batch, x.size(0))
-        h_prev = x.new_empty(x.shape).index_copy_(0, schedule.level_index, x)  # level-major
         node, ctx = self.gru_node, self.gru_context
-        w_key, w_query = self.attention.weight[0, :C], self.attention.weight[0, C:]
-        # Everything that reads H^{l-1} at once, for every node: the node cell's input gates, the
-        # context cell's hidden gates and the query score (the last column).
-        before = torch.addmm(torch.cat([node.bias_ih, ctx.bias_hh, self.attention.bias]), h_prev,
-                             torch.cat([node.weight_ih, ctx.weight_hh, w_query.unsqueeze(0)]).t())   # [N, 6C + 1]
-        # Per level, what reads the messages M: the node cell's hidden gates, the context cell's input gates.
-        message_bias = torch.cat([node.bias_hh, ctx.bias_ih])
-        read_message = SharedLinear(torch.cat([node.weight_hh, ctx.weight_ih]).t(), message_bias)  # [C, 6C]
-        # Per produced state: [W_same h ; W_other h ; w_key . h], computed once.
-        produce = SharedLinear(torch.cat([self.relation_same.weight.t(), self.relation_other.weight.t(),
-                                          w_key.unsqueeze(1)], dim=1))            # [C, 2C + 1]
-        states: list[Tensor] = []
-        produced: list[Tensor] = []
-        alphas: list[Tensor] = []
-        slot = 0
-        # Split once (its backward is one concatenation, where a slice per level would add a
-        # full-size gradient per level).
-        levels = zip(schedule.level_sizes, schedule.window_sizes, h_prev.split(schedule.level_sizes),
-                     before.split(schedule.level_sizes))
-        for p, (rows, reach, h_p, before_p) in enumerate(levels):
-            if reach == 0:
-                message = h_p.new_zeros(rows, C)
-                from_message = message_bias.expand(rows, 6 * C)
-            else:
-                window = torch.stack([produced[p - k][:rows] for k in range(1, reach + 1)], dim=1)
-                mask = schedule.window_mask[slot:slot + rows * reach].view(rows, reach)
-                same = schedule.window_same[slot:slot + rows * reach].view(rows, reach, 1)
-                score = window[..., 2 * C] + before_p[:, 6 * C:]
-                score = score.masked_fill(~mask, torch.finfo(score.dtype).min)
-                alpha = torch.softmax(score, dim=1).masked_fill(~mask, 0.0)   # no predecessor: M = 0
-                value = torch.where(same, window[..., :C], window[..., C:2 * C])
-                message = torch.bmm(alpha.unsqueeze(1), value).squeeze(1)
-                alphas.append(alpha.reshape(-1))
-                slot += rows * reach
-                from_message = read_message(message)
-            # GRU_node(input H^{l-1}, hidden M) and GRU_ctx(input M, hidden H^{l-1}), stacked on dim 0.
-            input_gates = torch.stack([before_p[:, :3 * C], from_message[:, 3 * C:]])
-            hidden_gates = torch.stack([from_message[:, :3 * C], before_p[:, 3 * C:6 * C]])
-            h = gru_update(input_gates, hidden_gates, torch.stack([message, h_p])).sum(0)
-            states.append(h)
-            produced.append(produce(h))
-        out = torch.cat(states)[schedule.level_index] if states else x.new_empty(0, C)
+
+        def by_gate(node_part: Tensor, ctx_part: Tensor) -> Tensor:     # [r_node, r_ctx, z_node, z_ctx, n_node, n_ctx]
+            return torch.stack([node_part.view(3, C, -1), ctx_part.view(3, C, -1)], dim=1).view(6 * C, -1)
+
+        w_key, w_query = self.attention.weight.view(2, C)
+        device = x.device.type
+        island = torch.is_autocast_enabled(device)
+        with torch.autocast(device, enabled=False):
+            dtype = torch.float32 if island else x.dtype
+            h_prev = x.new_empty(x.shape, dtype=dtype).index_copy_(0, schedule.level_index, x.to(dtype))
+            # Everything that reads H^{l-1}, for all nodes at once: the node cell's input gates, the
+            # context cell's hidden gates and the query score. Under autocast, in float32 (the
+            # parameters' dtype), as the walk.
+            before = torch.addmm(torch.cat([by_gate(node.bias_ih, ctx.bias_hh).view(-1), self.attention.bias]),
+                                 h_prev, torch.cat([by_gate(node.weight_ih, ctx.weight_hh), w_query[None]]).t())
+            inputs = (schedule, h_prev, before, by_gate(node.weight_hh, ctx.weight_ih),
+                      by_gate(node.bias_hh, ctx.bias_ih).view(-1),
+                      torch.cat([self.relation_same.weight, self.relation_other.weight]), w_key)
+            states, alpha = DAGWalk.apply(*inputs)
+        out = states[schedule.level_index]
         if return_attention_weights:
-            packed = torch.cat(alphas) if alphas else x.new_empty(0)
-            return out, (edge_index, packed[schedule.edge_slot])
+            return out, (edge_index, alpha[schedule.edge_slot])
         return out
 
     def __repr__(self) -> str:

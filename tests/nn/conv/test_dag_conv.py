@@ -5,7 +5,7 @@ from torch_geometric.utils import to_dense_adj, to_dense_batch
 from conftest import random_batch
 from dialoggraph.graphs import dag_edges
 from dialoggraph.nn import DAGConv, DAGSchedule
-from dialoggraph.nn.conv.dag_conv import SharedLinear
+from dialoggraph.nn.conv.dag_conv import DAGWalk
 
 
 def padded_reference(conv: DAGConv, x, edge_index, same_speaker, batch):
@@ -15,7 +15,7 @@ def padded_reference(conv: DAGConv, x, edge_index, same_speaker, batch):
     B, L, C = X.shape
     adj = to_dense_adj(edge_index, batch, max_num_nodes=L).transpose(1, 2)       # adj[b, i, j]: j -> i
     s_mask = to_dense_adj(edge_index, batch, edge_attr=same_speaker.float(), max_num_nodes=L).transpose(1, 2)
-    zeros = torch.zeros(B, C)
+    zeros = X.new_zeros(B, C)
     H1 = (conv.gru_node(X[:, 0], zeros) + conv.gru_context(zeros, X[:, 0])).unsqueeze(1)
     for i in range(1, L):
         Q = X[:, i].unsqueeze(1).expand(-1, i, -1)                              # previous layer, query
@@ -97,84 +97,6 @@ def test_single_utterance_and_bad_edges():
     assert repr(conv) == "DAGConv(3)"
 
 
-@pytest.mark.parametrize("with_bias", [True, False])
-def test_shared_linear_gives_autograds_gradients_in_one_matmul(with_bias):
-    """A walk of steps of different sizes, one step's output unused, the weight a view of a
-    parameter (as DAGConv's concatenated, transposed maps are): the same values and gradients
-    as the plain affine map, again from a second backward over the retained graph, and again
-    after a pass that asked for the input's gradient only."""
-    torch.manual_seed(0)
-    weight = torch.randn(5, 5, requires_grad=True)
-    bias = torch.randn(5, requires_grad=True) if with_bias else None
-    x = torch.randn(4, 5, requires_grad=True)
-
-    def walk(step):
-        h, outputs = x, []
-        for rows in (4, 3, 3, 1):
-            h = torch.tanh(step(h[:rows]))
-            outputs.append(h)
-        step(h)                                                  # unused: no gradient from it
-        return torch.cat(outputs)
-
-    def plain(h):
-        return h @ weight.t().t() if bias is None else torch.addmm(bias, h, weight.t().t())
-
-    leaves = [x, weight] + ([bias] if with_bias else [])
-    probe = torch.randn(11, 5)
-    shared_out = walk(SharedLinear(weight.t().t(), bias))
-    first = torch.autograd.grad((shared_out * probe).sum(), leaves, retain_graph=True)
-    second = torch.autograd.grad((shared_out * probe).sum(), leaves, retain_graph=True)
-    only_x = torch.autograd.grad((shared_out * probe).sum(), [x], retain_graph=True)   # stops short of the token
-    third = torch.autograd.grad((shared_out * probe).sum(), leaves)
-    plain_out = walk(plain)
-    expected = torch.autograd.grad((plain_out * probe).sum(), leaves)
-    torch.testing.assert_close(shared_out, plain_out)
-    torch.testing.assert_close(only_x[0], expected[0])
-    for a, b, c, d in zip(first, second, third, expected):
-        torch.testing.assert_close(a, d)
-        torch.testing.assert_close(b, d)
-        torch.testing.assert_close(c, d)
-    with torch.no_grad():
-        assert SharedLinear(weight, bias).token is None
-
-
-@pytest.mark.parametrize("backward_inside", [False, True])
-def test_shared_linear_under_autocast_matches_autocasts_own_matmul(backward_inside):
-    """Under bf16 autocast the walk computes in bf16 as autocast's addmm does, forward and
-    backward, with the backward outside the autocast region (the trainer's, as PyTorch's AMP
-    recipe has it) or inside; the gradients come back in the parameters' float32."""
-    torch.manual_seed(0)
-    weight = torch.randn(6, 6, requires_grad=True)
-    bias = torch.randn(6, requires_grad=True)
-    x = torch.randn(5, 6, requires_grad=True)
-
-    def walk(step):
-        h, outputs = x, []
-        for rows in (5, 3, 2):
-            h = torch.tanh(step(h[:rows]))
-            outputs.append(h)
-        return torch.cat(outputs)
-
-    def gradients(step_of):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            out = walk(step_of())
-            loss = out.float().square().sum()
-            if backward_inside:
-                return out, torch.autograd.grad(loss, [x, weight, bias])
-        return out, torch.autograd.grad(loss, [x, weight, bias])
-
-    shared_out, shared = gradients(lambda: SharedLinear(weight, bias))
-    plain_out, plain = gradients(lambda: (lambda h: torch.addmm(bias, h, weight)))
-    assert shared_out.dtype == plain_out.dtype == torch.bfloat16
-    torch.testing.assert_close(shared_out, plain_out)
-    assert all(a.dtype == torch.float32 for a in shared)
-    torch.testing.assert_close(shared[0], plain[0])                     # the same bf16 matmuls
-    for a, b in zip(shared[1:], plain[1:]):
-        # The weight's and bias's gradients: one bf16 matmul over the walk against one per step
-        # summed in float32, so they differ by bf16 rounding, about 2^-8 of their size.
-        assert (a - b).norm() / b.norm() < 8e-3
-
-
 def test_a_node_without_predecessor_gets_no_message():
     """A later utterance with no incoming edge, at a level where others have one: M = 0, its
     state GRU_node(x, 0) + GRU_ctx(0, x); the other nodes still match the padded reference."""
@@ -195,3 +117,50 @@ def test_a_node_without_predecessor_gets_no_message():
     torch.testing.assert_close(out[keep], ref[keep])
     out.sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+def test_walk_backward_matches_finite_differences():
+    """DAGWalk's written-out backward against numerical derivatives (float64), on a batch with
+    both relations, windows of 2, and a node with no predecessor at a level where others have one."""
+    torch.manual_seed(4)
+    edge_index = torch.tensor([[0, 1, 0, 4, 5, 4, 7], [1, 3, 3, 5, 6, 6, 8]])
+    same = torch.tensor([True, False, True, False, True, False, True])
+    batch = torch.tensor([0, 0, 0, 0, 1, 1, 1, 2, 2])
+    schedule = DAGSchedule.build(edge_index, same, batch, 9)
+    assert schedule.window_blocked.any() and not schedule.window_blocked.all()
+    C = 3
+    inputs = [torch.randn(9, C), torch.randn(9, 6 * C + 1), torch.randn(6 * C, C), torch.randn(6 * C),
+              torch.randn(2 * C, C), torch.randn(C)]
+    inputs = [t.double().requires_grad_() for t in inputs]
+    assert torch.autograd.gradcheck(lambda *xs: DAGWalk.apply(schedule, *xs)[0], inputs)
+
+
+def test_walk_is_a_float32_island_under_autocast():
+    torch.manual_seed(5)
+    g = torch.Generator().manual_seed(2)
+    speaker, batch = random_batch(g, 4, 9, 3)
+    edge_index, same = dag_edges(speaker, batch, 2)
+    conv = DAGConv(8)
+    x = torch.randn(speaker.numel(), 8)
+    want = conv(x, edge_index, same, batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = conv(x.bfloat16(), edge_index, same, batch)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, conv(x.bfloat16().float(), edge_index, same, batch))
+    assert (got - want).abs().max() < 0.05
+
+
+def test_layer_runs_in_float64():
+    torch.manual_seed(6)
+    g = torch.Generator().manual_seed(3)
+    speaker, batch = random_batch(g, 3, 8, 2)
+    edge_index, same = dag_edges(speaker, batch, 1)
+    conv = DAGConv(4).double()
+    x = torch.randn(speaker.numel(), 4, dtype=torch.float64, requires_grad=True)
+    out = conv(x, edge_index, same, batch)
+    ref = padded_reference(conv, x, edge_index, same, batch)
+    torch.testing.assert_close(out, ref)
+    weight = torch.randn_like(out)
+    for a, b in zip(torch.autograd.grad((out * weight).sum(), [x, *conv.parameters()]),
+                    torch.autograd.grad((ref * weight).sum(), [x, *conv.parameters()])):
+        torch.testing.assert_close(a, b)
