@@ -165,9 +165,9 @@ class DAGWalk(torch.autograd.Function):
         N, C = h_prev.shape
         new = h_prev.new_empty
         states, keys, values = new(N, C), new(N), new(2 * N, C)   # values: row 2j W_same H_j, 2j+1 W_other H_j
-        messages = h_prev.new_zeros(N, C)
-        gates, tanhs, gated, hidden = new(N, 4 * C), new(N, 2 * C), new(N, 2 * C), new(N, 2 * C)
-        node_column = torch.arange(2 * C, device=h_prev.device) < C
+        hidden = torch.cat([h_prev.new_zeros(N, C), h_prev], dim=1)   # each cell's hidden state [M, H^{l-1}]
+        messages = hidden[:, :C]
+        from_messages, gates, tanhs = new(N, 6 * C), new(N, 4 * C), new(N, 2 * C)
         w_message_t, w_value_t = w_message.t(), w_value.t()
         alphas: list[Tensor] = []
         windows: list[Tensor] = []
@@ -176,7 +176,7 @@ class DAGWalk(torch.autograd.Function):
         for rows, reach in zip(schedule.level_sizes, schedule.window_sizes):
             levels.append((start, rows, reach, slot))
             end = start + rows
-            before_p, message = before[start:end], messages[start:end]
+            before_p, message, read = before[start:end], messages[start:end], from_messages[start:end]
             if reach:
                 window = slice(slot, slot + rows * reach)
                 slot += rows * reach
@@ -186,25 +186,24 @@ class DAGWalk(torch.autograd.Function):
                 alpha = torch.softmax(score, dim=1).masked_fill_(blocked, 0.0)     # no predecessor: M = 0
                 value = values.index_select(0, schedule.window_value[window]).view(rows, reach, C)
                 torch.bmm(alpha.unsqueeze(1), value, out=message.unsqueeze(1))
-                from_message = torch.addmm(b_message, message, w_message_t)
+                torch.addmm(b_message, message, w_message_t, out=read)
                 alphas.append(alpha)
                 windows.append(value)
             else:
-                from_message = b_message.expand(rows, 6 * C)
-            rz = torch.sigmoid(before_p[:, :4 * C] + from_message[:, :4 * C], out=gates[start:end])
-            own, read = before_p[:, 4 * C:6 * C], from_message[:, 4 * C:]
-            # The n-gate's hidden term: the node cell's reads M, the context cell's H^{l-1}.
-            g_h = torch.where(node_column, read, own, out=gated[start:end])
-            g_i = torch.where(node_column, own, read)
-            n = torch.tanh(torch.addcmul(g_i, rz[:, :2 * C], g_h), out=tanhs[start:end])
-            h = torch.cat([message, h_prev[start:end]], dim=1, out=hidden[start:end])   # each cell's hidden
-            pair = torch.addcmul(n, rz[:, 2 * C:], h - n)
+                read.copy_(b_message.expand(rows, 6 * C))
+            rz = torch.add(before_p[:, :4 * C], read[:, :4 * C], out=gates[start:end]).sigmoid_()
+            n = tanhs[start:end]
+            # n-gates: the node cell's input term reads H^{l-1} and its hidden term M; the context
+            # cell's the other way round.
+            torch.addcmul(before_p[:, 4 * C:5 * C], rz[:, :C], read[:, 4 * C:5 * C], out=n[:, :C])
+            torch.addcmul(read[:, 5 * C:], rz[:, C:2 * C], before_p[:, 5 * C:6 * C], out=n[:, C:])
+            pair = torch.lerp(n.tanh_(), hidden[start:end], rz[:, 2 * C:])      # n + z (h - n), both cells
             state = torch.add(pair[:, :C], pair[:, C:], out=states[start:end])
             torch.mm(state, w_value_t, out=values[2 * start:2 * end].view(rows, 2 * C))
             torch.mv(state, w_key, out=keys[start:end])
             start = end
         ctx.schedule, ctx.levels = schedule, levels
-        ctx.save_for_backward(w_message, w_value, w_key, states, messages, gates, tanhs, gated, hidden,
+        ctx.save_for_backward(before, w_message, w_value, w_key, states, from_messages, gates, tanhs, hidden,
                               *alphas, *windows)
         packed = torch.cat([a.reshape(-1) for a in alphas]) if alphas else h_prev.new_empty(0)
         ctx.mark_non_differentiable(packed)
@@ -213,10 +212,11 @@ class DAGWalk(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_states: Tensor, _):
         schedule = ctx.schedule
-        w_message, w_value, w_key, states, messages, gates, tanhs, gated, hidden, *rest = ctx.saved_tensors
+        before, w_message, w_value, w_key, states, from_messages, gates, tanhs, hidden, *rest = ctx.saved_tensors
         alphas, windows = rest[:len(rest) // 2], rest[len(rest) // 2:]
         N, C = states.shape
         r, z = gates[:, :2 * C], gates[:, 2 * C:]
+        gated = torch.cat([from_messages[:, 4 * C:5 * C], before[:, 5 * C:6 * C]], dim=1)   # what r multiplies
         d_new = (1 - z) * (1 - tanhs * tanhs)               # d h' / d g_n^i
         d_reset = d_new * gated * r * (1 - r)               # d h' / d g_r
         d_update = (hidden - tanhs) * z * (1 - z)           # d h' / d g_z
@@ -247,7 +247,7 @@ class DAGWalk(torch.autograd.Function):
             grad_keys.index_add_(0, schedule.window_key[window], d_score.view(-1))
         # The query score's gradient is zero: it is constant over each softmax row.
         grad_before = torch.cat([(grad.unsqueeze(1) * to_before).view(N, 6 * C), grad.new_zeros(N, 1)], dim=1)
-        return (None, grad * z[:, C:], grad_before, grad_gates.t() @ messages, grad_gates.sum(0),
+        return (None, grad * z[:, C:], grad_before, grad_gates.t() @ hidden[:, :C], grad_gates.sum(0),
                 grad_values.view(N, 2 * C).t() @ states, states.t() @ grad_keys)
 
 
