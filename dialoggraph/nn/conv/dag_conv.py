@@ -137,11 +137,17 @@ class DAGWalk(torch.autograd.Function):
         w_message, b_message: the map to the gates that read :math:`\mathbf{M}` (the node cell's
             hidden gates, the context cell's input gates).
         w_value: :math:`[\mathbf{W}_{same}; \mathbf{W}_{other}]`.
+
+    ``w_message`` and ``w_value`` come in-major, ``x @ W``: at a level's 4-16 rows, ``x @ W.t()``
+    on a weight stored ``[out, in]`` took 1.4-1.7x as long as ``x @ W`` on one thread and
+    3.9-6.9x on two (measured, :math:`C = 300`); from about 64 rows on the two are equal. The
+    backward's few-row matmuls read the other way, :math:`\partial\mathbf{y} \mathbf{W}^\top`,
+    from an ``[out, in]`` copy it makes.
         w_key: the attention's key half.
 
     Shapes:
         - **input:** ``h_prev`` :math:`(N, C)`, ``before`` :math:`(N, 6C + 1)`, ``w_message``
-          :math:`(6C, C)`, ``b_message`` :math:`(6C)`, ``w_value`` :math:`(2C, C)`, ``w_key`` :math:`(C)`
+          :math:`(C, 6C)`, ``b_message`` :math:`(6C)`, ``w_value`` :math:`(C, 2C)`, ``w_key`` :math:`(C)`
         - **output:** :math:`\mathbf{H}^{l}` :math:`(N, C)`, level-major; the attention weights
           :math:`(\sum_p B_p K_p)` in window slots (no gradient).
 
@@ -153,8 +159,8 @@ class DAGWalk(torch.autograd.Function):
         >>> schedule = DAGSchedule.build(edge_index, same_speaker, batch, 3)
         >>> C = 4
         >>> states, alpha = DAGWalk.apply(schedule, torch.randn(3, C), torch.randn(3, 6 * C + 1),
-        ...                               torch.randn(6 * C, C), torch.randn(6 * C),
-        ...                               torch.randn(2 * C, C), torch.randn(C))
+        ...                               torch.randn(C, 6 * C), torch.randn(6 * C),
+        ...                               torch.randn(C, 2 * C), torch.randn(C))
         >>> states.shape, schedule.window_sizes, alpha.shape      # windows of 0, 1 and 2 slots
         (torch.Size([3, 4]), [0, 1, 2], torch.Size([3]))
     """
@@ -165,14 +171,8 @@ class DAGWalk(torch.autograd.Function):
         N, C = h_prev.shape
         new = h_prev.new_empty
         states, keys, values = new(N, C), new(N), new(2 * N, C)   # values: row 2j W_same H_j, 2j+1 W_other H_j
-        hidden = torch.cat([h_prev.new_zeros(N, C), h_prev], dim=1)   # each cell's hidden state [M, H^{l-1}]
-        messages = hidden[:, :C]
-        from_messages, gates, tanhs = new(N, 6 * C), new(N, 4 * C), new(N, 2 * C)
-        # In-major copies for the levels' few-row matmuls: at 4-16 rows, x @ W.t() on W stored
-        # [out, in] took 1.4-1.7x as long as x @ W on an [in, out] copy on one thread, 3.9-6.9x
-        # on two (measured, C = 300); from about 64 rows on the two are equal. The backward's
-        # matmuls read W as stored, which is their fast layout.
-        w_message_t, w_value_t = w_message.t().contiguous(), w_value.t().contiguous()
+        messages = h_prev.new_zeros(N, C)        # the node cell's hidden state; the context cell's is H^{l-1}
+        from_messages, gates, new_node, new_ctx = new(N, 6 * C), new(N, 4 * C), new(N, C), new(N, C)
         alphas: list[Tensor] = []
         windows: list[Tensor] = []
         levels: list[tuple[int, int, int, int]] = []      # (first row, rows, reach, first slot)
@@ -190,24 +190,26 @@ class DAGWalk(torch.autograd.Function):
                 alpha = torch.softmax(score, dim=1).masked_fill_(blocked, 0.0)     # no predecessor: M = 0
                 value = values.index_select(0, schedule.window_value[window]).view(rows, reach, C)
                 torch.bmm(alpha.unsqueeze(1), value, out=message.unsqueeze(1))
-                torch.addmm(b_message, message, w_message_t, out=read)
+                torch.addmm(b_message, message, w_message, out=read)
                 alphas.append(alpha)
                 windows.append(value)
             else:
                 read.copy_(b_message.expand(rows, 6 * C))
             rz = torch.add(before_p[:, :4 * C], read[:, :4 * C], out=gates[start:end]).sigmoid_()
-            n = tanhs[start:end]
             # n-gates: the node cell's input term reads H^{l-1} and its hidden term M; the context
             # cell's the other way round.
-            torch.addcmul(before_p[:, 4 * C:5 * C], rz[:, :C], read[:, 4 * C:5 * C], out=n[:, :C])
-            torch.addcmul(read[:, 5 * C:], rz[:, C:2 * C], before_p[:, 5 * C:6 * C], out=n[:, C:])
-            pair = torch.lerp(n.tanh_(), hidden[start:end], rz[:, 2 * C:])      # n + z (h - n), both cells
-            state = torch.add(pair[:, :C], pair[:, C:], out=states[start:end])
-            torch.mm(state, w_value_t, out=values[2 * start:2 * end].view(rows, 2 * C))
+            n_node = torch.addcmul(before_p[:, 4 * C:5 * C], rz[:, :C], read[:, 4 * C:5 * C],
+                                   out=new_node[start:end]).tanh_()
+            n_ctx = torch.addcmul(read[:, 5 * C:], rz[:, C:2 * C], before_p[:, 5 * C:6 * C],
+                                  out=new_ctx[start:end]).tanh_()
+            node = torch.lerp(n_node, message, rz[:, 2 * C:3 * C])               # n + z (h - n)
+            state = torch.add(node, torch.lerp(n_ctx, h_prev[start:end], rz[:, 3 * C:]), out=states[start:end])
+            torch.mm(state, w_value, out=values[2 * start:2 * end].view(rows, 2 * C))
             torch.mv(state, w_key, out=keys[start:end])
             start = end
         ctx.schedule, ctx.levels = schedule, levels
-        ctx.save_for_backward(before, w_message, w_value, w_key, states, from_messages, gates, tanhs, hidden,
+        ctx.save_for_backward(h_prev, before, w_message, w_value, w_key, states, messages, from_messages, gates,
+                              new_node, new_ctx,
                               *alphas, *windows)
         packed = torch.cat([a.reshape(-1) for a in alphas]) if alphas else h_prev.new_empty(0)
         ctx.mark_non_differentiable(packed)
@@ -216,14 +218,17 @@ class DAGWalk(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_states: Tensor, _):
         schedule = ctx.schedule
-        before, w_message, w_value, w_key, states, from_messages, gates, tanhs, hidden, *rest = ctx.saved_tensors
+        (h_prev, before, w_message, w_value, w_key, states, messages, from_messages, gates, new_node, new_ctx,
+         *rest) = ctx.saved_tensors
+        tanhs = torch.cat([new_node, new_ctx], dim=1)
         alphas, windows = rest[:len(rest) // 2], rest[len(rest) // 2:]
         N, C = states.shape
+        w_message_out, w_value_out = w_message.t().contiguous(), w_value.t().contiguous()   # [out, in]
         r, z = gates[:, :2 * C], gates[:, 2 * C:]
         gated = torch.cat([from_messages[:, 4 * C:5 * C], before[:, 5 * C:6 * C]], dim=1)   # what r multiplies
         d_new = (1 - z) * (1 - tanhs * tanhs)               # d h' / d g_n^i
         d_reset = d_new * gated * r * (1 - r)               # d h' / d g_r
-        d_update = (hidden - tanhs) * z * (1 - z)           # d h' / d g_z
+        d_update = (torch.cat([messages, h_prev], dim=1) - tanhs) * z * (1 - z)   # d h' / d g_z
         d_gated = d_new * r                                 # d h' / d g_n^h
         to_message = torch.cat([d_reset, d_update, d_gated[:, :C], d_new[:, C:]], dim=1).view(N, 6, C)
         to_before = torch.cat([d_reset, d_update, d_new[:, :C], d_gated[:, C:]], dim=1).view(N, 6, C)
@@ -234,7 +239,7 @@ class DAGWalk(torch.autograd.Function):
         walked = len(alphas)
         for start, rows, reach, slot in reversed(ctx.levels):
             end = start + rows
-            g = torch.addmm(grad_states[start:end], grad_values[2 * start:2 * end].view(rows, 2 * C), w_value,
+            g = torch.addmm(grad_states[start:end], grad_values[2 * start:2 * end].view(rows, 2 * C), w_value_out,
                             out=grad[start:end])
             g.addr_(grad_keys[start:end], w_key)
             d_gates = torch.mul(g.unsqueeze(1), to_message[start:end], out=grad_gates[start:end].view(rows, 6, C))
@@ -243,7 +248,7 @@ class DAGWalk(torch.autograd.Function):
             walked -= 1
             alpha, value = alphas[walked], windows[walked]
             window = slice(slot, slot + rows * reach)
-            d_message = torch.addmm(g * z_node[start:end], d_gates.view(rows, 6 * C), w_message)
+            d_message = torch.addmm(g * z_node[start:end], d_gates.view(rows, 6 * C), w_message_out)
             d_alpha = torch.bmm(value, d_message.unsqueeze(2)).squeeze(2)
             d_score = torch._softmax_backward_data(d_alpha, alpha, 1, alpha.dtype)
             grad_values.index_add_(0, schedule.window_value[window],
@@ -251,8 +256,8 @@ class DAGWalk(torch.autograd.Function):
             grad_keys.index_add_(0, schedule.window_key[window], d_score.view(-1))
         # The query score's gradient is zero: it is constant over each softmax row.
         grad_before = torch.cat([(grad.unsqueeze(1) * to_before).view(N, 6 * C), grad.new_zeros(N, 1)], dim=1)
-        return (None, grad * z[:, C:], grad_before, grad_gates.t() @ hidden[:, :C], grad_gates.sum(0),
-                grad_values.view(N, 2 * C).t() @ states, states.t() @ grad_keys)
+        return (None, grad * z[:, C:], grad_before, messages.t() @ grad_gates, grad_gates.sum(0),
+                states.t() @ grad_values.view(N, 2 * C), states.t() @ grad_keys)
 
 
 class DAGConv(torch.nn.Module):
@@ -333,8 +338,9 @@ class DAGConv(torch.nn.Module):
             schedule = DAGSchedule.build(edge_index, same_speaker, batch, x.size(0))
         node, ctx = self.gru_node, self.gru_context
 
-        def by_gate(node_part: Tensor, ctx_part: Tensor) -> Tensor:     # [r_node, r_ctx, z_node, z_ctx, n_node, n_ctx]
-            return torch.stack([node_part.view(3, C, -1), ctx_part.view(3, C, -1)], dim=1).view(6 * C, -1)
+        def by_gate(node_part: Tensor, ctx_part: Tensor) -> list[Tensor]:   # [r_node, r_ctx, z_node, z_ctx, n_node, n_ctx]
+            node_gates, ctx_gates = node_part.split(C), ctx_part.split(C)
+            return [g for pair in zip(node_gates, ctx_gates) for g in pair]
 
         w_key, w_query = self.attention.weight.view(2, C)
         device = x.device.type
@@ -345,11 +351,13 @@ class DAGConv(torch.nn.Module):
             # Everything that reads H^{l-1}, for all nodes at once: the node cell's input gates, the
             # context cell's hidden gates and the query score. Under autocast, in float32 (the
             # parameters' dtype), as the walk.
-            before = torch.addmm(torch.cat([by_gate(node.bias_ih, ctx.bias_hh).view(-1), self.attention.bias]),
-                                 h_prev, torch.cat([by_gate(node.weight_ih, ctx.weight_hh), w_query[None]]).t())
-            inputs = (schedule, h_prev, before, by_gate(node.weight_hh, ctx.weight_ih),
-                      by_gate(node.bias_hh, ctx.bias_ih).view(-1),
-                      torch.cat([self.relation_same.weight, self.relation_other.weight]), w_key)
+            before = torch.addmm(torch.cat([*by_gate(node.bias_ih, ctx.bias_hh), self.attention.bias]),
+                                 h_prev, torch.cat([*by_gate(node.weight_ih, ctx.weight_hh), w_query[None]]).t())
+            # The maps the walk applies per level, in-major (DAGWalk), each one copy.
+            w_message = torch.cat([w.t() for w in by_gate(node.weight_hh, ctx.weight_ih)], dim=1)
+            w_value = torch.cat([self.relation_same.weight.t(), self.relation_other.weight.t()], dim=1)
+            inputs = (schedule, h_prev, before, w_message, torch.cat(by_gate(node.bias_hh, ctx.bias_ih)),
+                      w_value, w_key)
             states, alpha = DAGWalk.apply(*inputs)
         out = states[schedule.level_index]
         if return_attention_weights:

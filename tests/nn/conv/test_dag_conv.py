@@ -129,8 +129,8 @@ def test_walk_backward_matches_finite_differences():
     schedule = DAGSchedule.build(edge_index, same, batch, 9)
     assert schedule.window_blocked.any() and not schedule.window_blocked.all()
     C = 3
-    inputs = [torch.randn(9, C), torch.randn(9, 6 * C + 1), torch.randn(6 * C, C), torch.randn(6 * C),
-              torch.randn(2 * C, C), torch.randn(C)]
+    inputs = [torch.randn(9, C), torch.randn(9, 6 * C + 1), torch.randn(C, 6 * C), torch.randn(6 * C),
+              torch.randn(C, 2 * C), torch.randn(C)]
     inputs = [t.double().requires_grad_() for t in inputs]
     assert torch.autograd.gradcheck(lambda *xs: DAGWalk.apply(schedule, *xs)[0], inputs)
 
