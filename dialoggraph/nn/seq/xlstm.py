@@ -75,8 +75,26 @@ class SLSTMCell(torch.nn.Module):
         return zeros, zeros, zeros, zeros.clone()        # h, c, n, m
 
     def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        return self._update(self.input(x) + self.recurrent(state[0]), state)
+
+    def scan(self, xs: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
+        :math:`(B, T, \text{hidden\_size})` and the last state; the same values as calling the
+        cell step by step. :math:`\mathbf{W}\mathbf{x}_t + \mathbf{b}` is one matmul for all
+        steps, and :math:`\mathbf{R}` is read from an in-major copy, the fast layout for a step's
+        few rows (see :class:`~dialoggraph.nn.conv.dag_conv.DAGWalk`)."""
+        from_input = self.input(xs)
+        recurrent = self.recurrent.weight.t().contiguous()
+        outputs = []
+        for t in range(xs.size(1)):
+            h, state = self._update(torch.addmm(from_input[:, t], state[0], recurrent), state)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), state
+
+    def _update(self, pre: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """The step from the gates' pre-activations :math:`\mathbf{W}\mathbf{x}_t + \mathbf{R}\mathbf{h}_{t-1} + \mathbf{b}`."""
         h, c, n, m = state
-        z, i, f, o = (self.input(x) + self.recurrent(h)).chunk(4, dim=-1)
+        z, i, f, o = pre.chunk(4, dim=-1)
         log_f = F.logsigmoid(f)
         first = n == 0
         m_new = torch.where(first, i, torch.maximum(log_f + m, i))
@@ -138,11 +156,33 @@ class MLSTMCell(torch.nn.Module):
         return (like.new_zeros(batch, H, d, d), like.new_zeros(batch, H, d), like.new_zeros(batch, H))
 
     def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        return self._update(*self._project(x), state)
+
+    def scan(self, xs: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
+        :math:`(B, T, \text{hidden\_size})` and the last state; the same values as calling the
+        cell step by step. Nothing but the memory is recurrent, so the projections of all steps
+        are one matmul each."""
+        projected = self._project(xs)
+        outputs = []
+        for t in range(xs.size(1)):
+            h, state = self._update(*(p[:, t] for p in projected), state)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), state
+
+    def _project(self, x: Tensor) -> tuple[Tensor, ...]:
+        """``x`` :math:`(*, \text{input\_size})` -> q, k (scaled), v :math:`(*, H, d)`; the
+        gates' pre-activations :math:`(*, H)` each; the output gate's :math:`(*, H d)`."""
+        H, d = self.heads, self.head_dim
+        q, k, v = (t.unflatten(-1, (H, d)) for t in self.qkv(x).chunk(3, dim=-1))
+        i, f = self.gates(x).chunk(2, dim=-1)
+        return q, k / math.sqrt(d), v, i, f, self.output_gate(x)
+
+    def _update(self, q: Tensor, k: Tensor, v: Tensor, i: Tensor, f: Tensor, o: Tensor,
+                state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """The step from one step's projections (:meth:`_project`)."""
         C, n, m = state
-        B, H, d = x.size(0), self.heads, self.head_dim
-        q, k, v = (t.view(B, H, d) for t in self.qkv(x).chunk(3, dim=-1))
-        k = k / math.sqrt(d)
-        i, f = self.gates(x).chunk(2, dim=-1)                               # [B, H] each
+        B, H, d = q.shape
         log_f = F.logsigmoid(f)
         m_new = torch.maximum(log_f + m, i)
         i_gate, f_gate = torch.exp(i - m_new), torch.exp(log_f + m - m_new)
@@ -150,7 +190,7 @@ class MLSTMCell(torch.nn.Module):
         n = f_gate[..., None] * n + i_gate[..., None] * k
         numerator = (C @ q.unsqueeze(-1)).squeeze(-1)                         # [B, H, d]
         denominator = torch.maximum((n * q).sum(-1).abs(), torch.exp(-m_new)).unsqueeze(-1)
-        h = torch.sigmoid(self.output_gate(x)) * (numerator / denominator).reshape(B, H * d)
+        h = torch.sigmoid(o) * (numerator / denominator).reshape(B, H * d)
         return h, (C, n, m_new)
 
 
@@ -198,11 +238,7 @@ class XLSTMBlock(torch.nn.Module):
 
     @staticmethod
     def _steps(cell: torch.nn.Module, seq: Tensor, *state: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
-        outputs = []
-        for t in range(seq.size(1)):                 # a loop over positions, all dialogues at once
-            h, state = cell(seq[:, t], state)
-            outputs.append(h)
-        return torch.stack(outputs, dim=1), state
+        return cell.scan(seq, state)                 # a loop over positions, all dialogues at once
 
     def _run(self, cell: torch.nn.Module, seq: Tensor) -> Tensor:
         state = cell.initial_state(seq.size(0), seq)

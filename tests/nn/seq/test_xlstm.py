@@ -92,3 +92,23 @@ def test_checkpointed_segments_give_the_same_values_and_gradients(monkeypatch, k
     grads = torch.autograd.grad(segmented.square().sum(), [x, *layer.parameters()])
     assert torch.allclose(segmented, whole, atol=1e-12)
     assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(grads, expected))
+
+
+@pytest.mark.parametrize("make", [lambda: SLSTMCell(5, 6), lambda: MLSTMCell(5, 8, heads=2)],
+                         ids=["sLSTM", "mLSTM"])
+def test_scan_gives_the_step_by_step_values_and_gradients(make):
+    """``scan`` (the projections of all steps at once) against the naive recurrence stepped by
+    hand, in float64: outputs, last state and every gradient."""
+    torch.manual_seed(7)
+    cell = make().double()
+    naive = naive_slstm if isinstance(cell, SLSTMCell) else naive_mlstm
+    xs = torch.randn(3, 9, 5, dtype=torch.float64, requires_grad=True)
+    out, state = cell.scan(xs, cell.initial_state(3, xs))
+    want = naive(cell, xs)
+    torch.testing.assert_close(out, want)
+    torch.testing.assert_close(state[0] if isinstance(cell, SLSTMCell) else out[:, -1], want[:, -1])
+    weight = torch.randn_like(out)
+    params = [xs, *cell.parameters()]
+    for got, ref in zip(torch.autograd.grad((out * weight).sum(), params),
+                        torch.autograd.grad((want * weight).sum(), params)):
+        torch.testing.assert_close(got, ref)
