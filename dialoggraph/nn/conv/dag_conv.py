@@ -209,8 +209,7 @@ class DAGWalk(torch.autograd.Function):
             start = end
         ctx.schedule, ctx.levels = schedule, levels
         ctx.save_for_backward(h_prev, before, w_message, w_value, w_key, states, messages, from_messages, gates,
-                              new_node, new_ctx,
-                              *alphas, *windows)
+                              new_node, new_ctx, *alphas, *windows)
         packed = torch.cat([a.reshape(-1) for a in alphas]) if alphas else h_prev.new_empty(0)
         ctx.mark_non_differentiable(packed)
         return states, packed
@@ -250,7 +249,7 @@ class DAGWalk(torch.autograd.Function):
             window = slice(slot, slot + rows * reach)
             d_message = torch.addmm(g * z_node[start:end], d_gates.view(rows, 6 * C), w_message_out)
             d_alpha = torch.bmm(value, d_message.unsqueeze(2)).squeeze(2)
-            d_score = torch._softmax_backward_data(d_alpha, alpha, 1, alpha.dtype)
+            d_score = alpha * (d_alpha - (alpha * d_alpha).sum(1, keepdim=True))   # the softmax's backward
             grad_values.index_add_(0, schedule.window_value[window],
                                    (alpha.unsqueeze(2) * d_message.unsqueeze(1)).view(-1, C))
             grad_keys.index_add_(0, schedule.window_key[window], d_score.view(-1))

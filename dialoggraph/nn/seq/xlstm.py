@@ -78,7 +78,7 @@ class SLSTMCell(torch.nn.Module):
         return self._update(self.input(x) + self.recurrent(state[0]), state)
 
     def scan(self, xs: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
+        r"""Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
         :math:`(B, T, \text{hidden\_size})` and the last state; the same values as calling the
         cell step by step. :math:`\mathbf{W}\mathbf{x}_t + \mathbf{b}` is one matmul for all
         steps, and :math:`\mathbf{R}` is read from an in-major copy, the fast layout for a step's
@@ -92,7 +92,7 @@ class SLSTMCell(torch.nn.Module):
         return torch.stack(outputs, dim=1), state
 
     def _update(self, pre: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """The step from the gates' pre-activations :math:`\mathbf{W}\mathbf{x}_t + \mathbf{R}\mathbf{h}_{t-1} + \mathbf{b}`."""
+        r"""The step from the gates' pre-activations :math:`\mathbf{W}\mathbf{x}_t + \mathbf{R}\mathbf{h}_{t-1} + \mathbf{b}`."""
         h, c, n, m = state
         z, i, f, o = pre.chunk(4, dim=-1)
         log_f = F.logsigmoid(f)
@@ -159,7 +159,7 @@ class MLSTMCell(torch.nn.Module):
         return self._update(*self._project(x), state)
 
     def scan(self, xs: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
+        r"""Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
         :math:`(B, T, \text{hidden\_size})` and the last state; the same values as calling the
         cell step by step. Nothing but the memory is recurrent, so the projections of all steps
         are one matmul each."""
@@ -171,7 +171,7 @@ class MLSTMCell(torch.nn.Module):
         return torch.stack(outputs, dim=1), state
 
     def _project(self, x: Tensor) -> tuple[Tensor, ...]:
-        """``x`` :math:`(*, \text{input\_size})` -> q, k (scaled), v :math:`(*, H, d)`; the
+        r"""``x`` :math:`(*, \text{input\_size})` -> q, k (scaled), v :math:`(*, H, d)`; the
         gates' pre-activations :math:`(*, H)` each; the output gate's :math:`(*, H d)`."""
         H, d = self.heads, self.head_dim
         q, k, v = (t.unflatten(-1, (H, d)) for t in self.qkv(x).chunk(3, dim=-1))
