@@ -86,7 +86,7 @@ class DAGWalk(torch.autograd.Function):
     Autograd would record some twenty small operations per level and run each one's backward
     as its own node; here the forward runs without recording and writes what the backward
     needs into whole-batch buffers, and the backward walks the levels in reverse with about
-    ten operations each.
+    a dozen operations each.
 
     The backward. Let :math:`\mathbf{G}_i = \partial\mathcal{L}/\partial\mathbf{H}^l_i`.
     Each GRU cell :math:`\mathbf{h}' = \mathbf{n} + \mathbf{z} \odot (\mathbf{h} - \mathbf{n})`,
@@ -290,7 +290,7 @@ class DAGConv(torch.nn.Module):
     one matmul over all nodes before the walk; a level computes only the gates
     that read its messages :math:`\mathbf{M}`, in one matmul, and both cells'
     gate arithmetic together. The walk's backward is written out (:class:`DAGWalk`): about
-    ten operations per level, and each weight's gradient one matmul after the walk;
+    a dozen operations per level, and each weight's gradient one matmul after the walk;
     ``torch.compile`` traces both. The score term from :math:`\mathbf{H}^{l-1}_i` is constant
     over :math:`j` and cancels in the softmax, so the walk leaves it out (:class:`DAGWalk`).
     Under ``torch.autocast`` the layer is a float32 island: measured on CPU, bf16 did not speed
