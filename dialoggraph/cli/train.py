@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
 from dialoggraph.config import ConfigError, from_dict, to_dict
-from dialoggraph.datasets.factory import DatasetConfig, fill_from_data, load_dataset
+from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.io import atomic_write_json
 from dialoggraph.features.pipeline import RECORD, STATE, keep_featurizers
 from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
@@ -138,8 +138,7 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
     """Train ``cls`` once per seed on ``data``, dev-selected, each test split evaluated once.
 
     The model config is checked before any data is loaded; its modalities, unless set,
-    are the default ones the data has, and so are the fields the model takes from the
-    training data (``cls.data_fitted``, e.g. AMB-DSGDN's window), unless set. Writes ``OUT/config.yaml`` (the resolved run, which
+    are the default ones the data has. Writes ``OUT/config.yaml`` (the resolved run, which
     ``dialoggraph train --config`` repeats), per seed ``OUT/seedN/`` (several seeds) and
     ``OUT/summary.json`` (mean +- std). An ``OUT`` holding another run is refused unless
     ``overwrite``; ``resume_from`` continues the one-seed run of that ``last.pt`` in ``OUT``.
@@ -148,8 +147,6 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
     main = distributed.is_main()
     if main and resume_from is None:
         check_out(out, overwrite)
-    model_values = fill_from_data(cls, model_values, data)
-    config = from_dict(cls.Config, model_values, where)
     splits = [load_dataset(data, split, cls.required_transform(config)) for split in ("train", "dev", "test")]
     if "modalities" not in model_values:
         config = cls.default_config(splits[0].modalities, **model_values)

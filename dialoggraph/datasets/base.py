@@ -11,17 +11,9 @@ from typing import Any, Callable
 import torch
 from torch_geometric.data import HeteroData, InMemoryDataset
 
-from dialoggraph.data.dialogue import NODE, SPLITS
+from dialoggraph.data.dialogue import SPLITS
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.io import atomic_write, atomic_write_json
-
-
-def dialogue_lengths(dataset: InMemoryDataset) -> torch.Tensor:
-    """The number of utterances of each dialogue of an in-memory dialogue dataset, ``[len(dataset)]``,
-    read from its collated slices (no dialogue is materialised)."""
-    if dataset.slices is None:                                     # PyG keeps one dialogue uncollated
-        return torch.tensor([dataset[0][NODE].num_nodes])
-    return dataset.slices[NODE]["speaker"].diff()
 
 
 class DialogueDataset(InMemoryDataset):

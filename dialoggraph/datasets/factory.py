@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from dialoggraph.config import TypedConfig
 from dialoggraph.data.errors import DialogueValidationError
@@ -12,9 +12,6 @@ from dialoggraph.datasets.folder import DialogueFolder
 from dialoggraph.datasets.iemocap import IEMOCAP
 from dialoggraph.datasets.meld import MELD
 from dialoggraph.datasets.synthetic import SyntheticDialogues
-
-if TYPE_CHECKING:
-    from dialoggraph.models.base import DialogueModel
 
 LABEL_SETS = {"iemocap": IEMOCAP_LABELS, "meld": MELD_LABELS}
 
@@ -80,13 +77,3 @@ def load_dataset(config: DatasetConfig, split: str, pre_transform=None):
     labels = LABEL_SETS.get(config.labels or "", config.labels.split(",") if config.labels else None)
     return FeaturePickle(config.root, config.layout, split, label_names=labels, pre_transform=pre_transform,
                          cache_dir=cache)
-
-
-def fill_from_data(cls: type[DialogueModel], values: dict[str, Any], config: DatasetConfig) -> dict[str, Any]:
-    """A model's config ``values`` with each field of ``cls.data_fitted`` that they leave unset
-    taken from the training split (:meth:`~dialoggraph.models.DialogueModel.data_defaults`); the
-    split is loaded, without graphs, only when one is unset."""
-    if all(name in values for name in cls.data_fitted):
-        return values
-    found = cls.data_defaults(load_dataset(config, "train"))
-    return {**{name: found[name] for name in cls.data_fitted if name not in values}, **values}

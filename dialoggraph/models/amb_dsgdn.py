@@ -17,7 +17,6 @@ from torch_geometric.nn import GATConv, GCNConv
 
 from dialoggraph.data.dialogue import INTER, INTRA, NODE
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.datasets.base import dialogue_lengths
 from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
 from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
@@ -52,8 +51,7 @@ class AMBDSGDNConfig(ModelConfig):
     """Size of the speaker-embedding table of the Transformer encoders (dialogue-local ids)."""
     window: int = 5
     """Speaker-window size: each utterance receives from this many earlier and later ones
-    (paper: 5; the authors' scripts: 6 on MELD, 20 on IEMOCAP). ``dialoggraph train`` and
-    ``tune`` take it from the training data when it is not given (:func:`speaker_window`)."""
+    (paper: 5; the authors' scripts: 6 on MELD, 20 on IEMOCAP)."""
     dropout: float = 0.4
     """Dropout in the Transformer encoders and before each classification head (sec. 5.4: 0.2)."""
     graph_dropout: float = 0.2
@@ -82,18 +80,6 @@ class AMBDSGDNConfig(ModelConfig):
     """Detach eq. 33's weight alpha_m = L_m / 10 (False: the authors' code, gradient 2 L_m / 10)."""
 
     renamed = {"heads": "graph_heads", "transformer_heads": "heads", "lr": None, "weight_decay": None}
-
-def speaker_window(lengths: Tensor) -> int:
-    """The speaker window for dialogues of these lengths: half their mean length, rounded, within
-    [5, 20]. The paper says the window "needs to be tuned based on data statistical
-    characteristics" (sec. 6.2, Fig. 3); this rule gives its 5 on MELD (9.6 utterances a dialogue
-    on average) and the authors' 20 on IEMOCAP (49; their run_iemocap.sh).
-
-    Args:
-        lengths: utterances per dialogue of the training split, ``[D]``.
-    """
-    return min(max(round(float(lengths.float().mean()) / 2), 5), 20)
-
 
 PAPER = {"hidden": 512, "dropout": 0.2, "graph_dropout": 0.2, "window": 5}
 """The paper's values (sec. 5.4) of the fields whose defaults are dialoggraph's (preset ``paper``)."""
@@ -202,13 +188,6 @@ class AMBDSGDN(DialogueModel):
                                                                 torch.nn.Linear(h, num_classes))
                                          for m in self.modalities})
         self.set_epoch(0)
-
-    data_fitted = ("window",)
-
-    @classmethod
-    def data_defaults(cls, train) -> dict[str, int]:
-        """The speaker window from the training dialogues' lengths (:func:`speaker_window`)."""
-        return {"window": speaker_window(dialogue_lengths(train))}
 
     @classmethod
     def required_transform(cls, config: AMBDSGDNConfig) -> SpeakerWindowGraph | None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Iterable
 
 import torch
-from torch_geometric.data import Dataset, HeteroData
+from torch_geometric.data import HeteroData
 from torch_geometric.transforms import BaseTransform
 
 from dialoggraph.config import ConfigError, TypedConfig
@@ -92,8 +92,6 @@ class DialogueModel(torch.nn.Module):
       exclude parameters it regularises itself from weight decay (:meth:`no_weight_decay`);
     - recommends its optimiser settings in ``optimizer`` (``lr``, ``weight_decay``: the
       paper's), used where the :class:`~dialoggraph.train.TrainConfig` leaves them unset;
-    - may take config values from the training data where the user sets none
-      (``data_fitted``, :meth:`data_defaults`; AMB-DSGDN's speaker window);
     - says with ``runs_without_modality`` whether a trained model still runs on a batch that
       lacks some of its modalities' features (a model whose prediction is a sum of
       per-modality heads, such as AMB-DSGDN); evaluation with a modality removed is refused
@@ -108,7 +106,6 @@ class DialogueModel(torch.nn.Module):
     presets: ClassVar[dict[str, Preset]] = {}
     optimizer: ClassVar[dict[str, float]] = {"lr": 1e-3, "weight_decay": 0.0}
     runs_without_modality: ClassVar[bool] = False
-    data_fitted: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, in_dims: dict[str, int], num_classes: int, config: ModelConfig | None = None):
         super().__init__()
@@ -158,13 +155,6 @@ class DialogueModel(torch.nn.Module):
             raise ConfigError(f"none of {cls.__name__}'s modalities {config.modalities} is in the data "
                               f"({', '.join(available)}); set modalities")
         return replace(config, modalities=keep)
-
-    @classmethod
-    def data_defaults(cls, train: Dataset) -> dict[str, Any]:
-        """Values of the config fields named in ``data_fitted``, from the training split (without
-        graphs). ``dialoggraph train`` and ``dialoggraph tune`` use them for the fields the user
-        leaves unset; the config class's own defaults hold everywhere else. None by default."""
-        return {}
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer before each epoch (0-based); nothing by default."""

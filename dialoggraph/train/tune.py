@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from dialoggraph.config import ConfigError, from_dict, to_dict
-from dialoggraph.datasets.factory import DatasetConfig, fill_from_data, load_dataset
+from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.extras import require
 from dialoggraph.io import atomic_write, atomic_write_yaml, writable_folder
 from dialoggraph.models import DialogueModel, model_spec
@@ -80,7 +80,6 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
     fixed_model, fixed_train = dict(fixed_model or {}), dict(fixed_train or {})
     from_dict(cls.Config, fixed_model, "model options")             # bad fixed values fail before any data
     base_train = from_dict(TrainConfig, {**fixed_train, "quiet": True}, "train options")
-    fixed_model = fill_from_data(cls, fixed_model, data)           # fixed: a transform is built once
     probe = cls.Config(**{k: v for k, v in fixed_model.items() if k != "modalities"})
     splits = [load_dataset(data, split, cls.required_transform(probe)) for split in ("train", "dev")]
     if "modalities" not in fixed_model:

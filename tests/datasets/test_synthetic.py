@@ -50,12 +50,3 @@ def test_planted_signal_text_beats_visual_and_context_helps():
     assert context > scores["text"] + 0.1
     ambiguous = test._data["utterance"].ambiguous.numpy()
     assert 0.3 < ambiguous.mean() < 0.5
-
-
-def test_dialogue_lengths_reads_the_collated_slices():
-    from dialoggraph.data.dialogue import NODE
-    from dialoggraph.datasets import dialogue_lengths
-    data = SyntheticDialogues(7, min_len=3, max_len=9)
-    assert dialogue_lengths(data).tolist() == [d[NODE].num_nodes for d in data]
-    one = SyntheticDialogues(1)
-    assert dialogue_lengths(one).tolist() == [one[0][NODE].num_nodes]

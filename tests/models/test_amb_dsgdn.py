@@ -117,35 +117,3 @@ def test_training_steps_reduce_the_loss(batch):
     model = AMBDSGDN(dims, 7, small(modality_dropout=False, dropout=0.0))
     first, last = loss_after_training(model, b, steps=25, lr=2e-3)
     assert last < 0.5 * first
-
-
-def test_the_speaker_window_follows_the_dialogue_lengths():
-    """Half the mean length, within [5, 20]: the paper's 5 on MELD (9.6 utterances on average),
-    the authors' 20 on IEMOCAP (49)."""
-    from dialoggraph.models.amb_dsgdn import speaker_window
-    cases = {(9, 10, 10, 9): 5, (49, 49, 50, 48): 20, (30, 30): 15, (14, 14, 15, 13): 7, (2, 3): 5, (200,): 20,
-             (23, 24): 12}
-    for lengths, window in cases.items():
-        assert speaker_window(torch.tensor(lengths)) == window, lengths
-
-
-def test_train_and_tune_take_the_window_from_the_data_unless_given(tmp_path):
-    import yaml
-    from dialoggraph.cli import main
-    from dialoggraph.datasets import dialogue_lengths
-    from dialoggraph.datasets.factory import DatasetConfig
-    from dialoggraph.models.amb_dsgdn import speaker_window
-    optuna = pytest.importorskip("optuna")
-    from dialoggraph.train.tune import tune
-    lengths = dialogue_lengths(SyntheticDialogues(16))
-    from_data = speaker_window(lengths)
-    assert from_data == round(lengths.float().mean().item() / 2) != AMBDSGDNConfig().window
-    tiny = ["--model", "amb_dsgdn", "--hidden", "16", "--heads", "2", "--modalities", "text",
-            "--num-dialogues", "16", "--epochs", "1", "--quiet"]
-    for given, want in (([], from_data), (["--window", "3"], 3)):
-        out = tmp_path / f"run{len(given)}"
-        assert main(["train", *tiny, *given, "--out", str(out)]) == 0
-        assert yaml.safe_load((out / "config.yaml").read_text())["model_config"]["window"] == want
-    tune(AMBDSGDN, DatasetConfig(num_dialogues=16), str(tmp_path / "study"), trials=1,
-         fixed_model={"hidden": 16, "heads": 2, "modalities": ["text"]}, fixed_train={"epochs": 1})
-    assert yaml.safe_load((tmp_path / "study" / "best.yaml").read_text())["model_config"]["window"] == from_data
