@@ -1,8 +1,9 @@
 """Hyper-parameter search on the dev split with Optuna: ``dialoggraph tune MODEL``.
 
 Each trial samples a training schedule (learning rate, weight decay, batch size,
-schedule) and the model's width and dropout where its config has them, trains on
-the train split and is scored by its best dev weighted F1. The TPE sampler
+schedule) and the model's width, dropout and speaker window where its config has
+them (a trial's window builds its own graphs), trains on the train split and is
+scored by its best dev weighted F1. The TPE sampler
 proposes trials; the median pruner stops a trial whose dev weighted F1 after an
 epoch is below the median of earlier trials at that epoch. The study lives in a
 SQLite file, so an interrupted search resumes where it stopped. The best trial is
@@ -28,6 +29,7 @@ from dialoggraph.train.engine import TrainConfig, Trainer
 STUDY_FILE = "study.db"
 BEST_FILE = "best.yaml"
 HIDDEN = (64, 128, 256, 512)
+WINDOWS = (2, 5, 10, 20)
 
 
 def sample(trial, cls: type[DialogueModel], fixed_model: dict[str, Any],
@@ -36,7 +38,9 @@ def sample(trial, cls: type[DialogueModel], fixed_model: dict[str, Any],
 
     The space: ``lr`` log-uniform in [1e-5, 3e-3], ``weight_decay`` log-uniform in
     [1e-6, 0.1], ``batch_size`` in {8, 16, 32}, ``scheduler`` in {none, cosine}; and, when
-    the model's config has them, ``hidden`` in {64, 128, 256, 512} and ``dropout`` in [0, 0.5].
+    the model's config has them, ``hidden`` in {64, 128, 256, 512}, ``dropout`` in [0, 0.5] and
+    the speaker ``window`` of the graph in {2, 5, 10, 20} (AMB-DSGDN, MDGET-MER: the AMB-DSGDN
+    paper says the window is to be tuned on the data, sec. 6.2).
     """
     space: dict[str, tuple[str, Callable[[str], Any]]] = {
         "lr": ("train", lambda n: trial.suggest_float(n, 1e-5, 3e-3, log=True)),
@@ -45,6 +49,7 @@ def sample(trial, cls: type[DialogueModel], fixed_model: dict[str, Any],
         "scheduler": ("train", lambda n: trial.suggest_categorical(n, ["none", "cosine"])),
         "hidden": ("model", lambda n: trial.suggest_categorical(n, list(HIDDEN))),
         "dropout": ("model", lambda n: trial.suggest_float(n, 0.0, 0.5)),
+        "window": ("model", lambda n: trial.suggest_categorical(n, list(WINDOWS))),
     }
     fields = {f.name for f in dataclasses.fields(cls.Config)}
     model, train = dict(fixed_model), dict(fixed_train)
@@ -80,15 +85,25 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
     fixed_model, fixed_train = dict(fixed_model or {}), dict(fixed_train or {})
     from_dict(cls.Config, fixed_model, "model options")             # bad fixed values fail before any data
     base_train = from_dict(TrainConfig, {**fixed_train, "quiet": True}, "train options")
+    loaded: dict[str, list] = {}
+
+    def splits_for(config) -> list:
+        """The train and dev splits with the graphs ``config`` needs, loaded once per transform
+        (a searched window changes the graph)."""
+        transform = cls.required_transform(config)
+        if repr(transform) not in loaded:
+            loaded[repr(transform)] = [load_dataset(data, split, transform) for split in ("train", "dev")]
+        return loaded[repr(transform)]
+
     probe = cls.Config(**{k: v for k, v in fixed_model.items() if k != "modalities"})
-    splits = [load_dataset(data, split, cls.required_transform(probe)) for split in ("train", "dev")]
     if "modalities" not in fixed_model:
-        fixed_model["modalities"] = list(cls.default_config(splits[0].modalities).modalities)
+        fixed_model["modalities"] = list(cls.default_config(splits_for(probe)[0].modalities).modalities)
 
     def objective(trial) -> float:
         model_values, train_values = sample(trial, cls, fixed_model, fixed_train)
         config = from_dict(cls.Config, model_values, f"trial {trial.number}")
         train = replace(base_train, **{k: v for k, v in train_values.items() if k in TrainConfig.__dataclass_fields__})
+        splits = splits_for(config)
         trainer = Trainer(cls, splits[0], splits[1], train, model_config=config)
         trial.set_user_attr("model_config", to_dict(config))
         trial.set_user_attr("train", to_dict(replace(trainer.config, quiet=False)))

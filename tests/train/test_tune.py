@@ -94,3 +94,38 @@ def test_command_line(tmp_path, capsys, monkeypatch):
     assert main(["tune", "bigru", "--out", str(tmp_path / "u")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == 'dialoggraph: error: dialoggraph tune needs optuna: pip install "dialoggraph[tune]"'
+
+
+
+def test_the_speaker_window_is_searched_and_each_trial_reads_its_own_graphs(tmp_path, monkeypatch):
+    """AMB-DSGDN's window is a search dimension (the paper: tune it on the data); a trial's
+    splits carry the edges of its window, each window's splits loaded once."""
+    import torch
+    from dialoggraph.data.dialogue import INTER, INTRA
+    from dialoggraph.transforms import SpeakerWindowGraph
+    amb = resolve_model("amb_dsgdn")
+    loads, seen = [], []
+    real_load, real_trainer = tune_module.load_dataset, tune_module.Trainer
+    monkeypatch.setattr(tune_module, "load_dataset",
+                        lambda data, split, pre=None: loads.append((split, repr(pre))) or real_load(data, split, pre))
+
+    def trainer(cls, train, dev, config, model_config):
+        seen.append((model_config.window, train[0]))
+        return real_trainer(cls, train, dev, config, model_config=model_config)
+    monkeypatch.setattr(tune_module, "Trainer", trainer)
+    tune(amb, DATA, str(tmp_path / "study"), trials=4, fixed_train={**FAST, "epochs": 1},
+         fixed_model={"hidden": 16, "heads": 2, "modalities": ["text"]})
+    rows = trials_csv(tmp_path / "study")
+    assert [int(r["window"]) for r in rows] == [w for w, _ in seen]
+    assert set(int(r["window"]) for r in rows) <= set(tune_module.WINDOWS) and len(rows) == 4
+    raw = real_load(DATA, "train")[0]
+    for window, dialogue in seen:
+        want = SpeakerWindowGraph(window, window)(raw.clone())
+        for store in (INTRA, INTER):
+            assert torch.equal(dialogue[store].edge_index, want[store].edge_index), (window, store)
+    windows = {w for w, _ in seen}
+    assert len(windows) > 1                                   # the seeded sampler tries several
+    assert len(loads) == 2 * len(windows) and len(set(loads)) == len(loads)   # each window's splits once
+    best = max((r for r in rows if r["state"] == "complete"), key=lambda r: float(r["dev_weighted_f1"]))
+    run = yaml.safe_load((tmp_path / "study" / "best.yaml").read_text())
+    assert run["model_config"]["window"] == int(best["window"])
