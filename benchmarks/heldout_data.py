@@ -43,22 +43,21 @@ def meld_sentiment(meld: str, out: str) -> None:
     featurize(rows, out, config=FeaturizeConfig(text="tfidf"), label_names=SENTIMENTS)
 
 
-def synthetic_long(out: str) -> None:
-    if os.path.exists(os.path.join(out, "test.csv")):
-        return
-    settings = dict(seed=11, min_len=20, max_len=80, max_speakers=2, p_ambiguous=0.5,
-                    dims={"text": 300, "audio": 88, "visual": 64}, separation={"audio": 1.2})
-    for split, n in (("train", 120), ("dev", 30), ("test", 40)):
-        data = SyntheticDialogues(n, split, **settings)
-        export_folder(data, out, split, data.label_names)
+SYNTHETIC = {
+    "synthetic_long": (dict(seed=11, min_len=20, max_len=80, max_speakers=2, p_ambiguous=0.5,
+                            dims={"text": 300, "audio": 88, "visual": 64}, separation={"audio": 1.2}),
+                       {"train": 120, "dev": 30, "test": 40}),
+    "synthetic_three_speakers": (dict(seed=23, min_len=12, max_len=48, max_speakers=3, p_ambiguous=0.45,
+                                      dims={"text": 200, "audio": 64, "visual": 48}),
+                                 {"train": 200, "dev": 40, "test": 60}),
+}
+"""The generator settings and split sizes of the synthetic held-out sets (2 and 3 above)."""
 
 
-def synthetic_three_speakers(out: str) -> None:
+def synthetic(out: str, settings: dict, sizes: dict[str, int]) -> None:
     if os.path.exists(os.path.join(out, "test.csv")):
         return
-    settings = dict(seed=23, min_len=12, max_len=48, max_speakers=3, p_ambiguous=0.45,
-                    dims={"text": 200, "audio": 64, "visual": 48})
-    for split, n in (("train", 200), ("dev", 40), ("test", 60)):
+    for split, n in sizes.items():
         data = SyntheticDialogues(n, split, **settings)
         export_folder(data, out, split, data.label_names)
 
@@ -69,8 +68,8 @@ def main() -> None:
     p.add_argument("--out", default="runs/heldout")
     args = p.parse_args()
     meld_sentiment(args.meld, os.path.join(args.out, "meld_sentiment_tfidf"))
-    synthetic_long(os.path.join(args.out, "synthetic_long"))
-    synthetic_three_speakers(os.path.join(args.out, "synthetic_three_speakers"))
+    for name, (settings, sizes) in SYNTHETIC.items():
+        synthetic(os.path.join(args.out, name), settings, sizes)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,6 @@ def test_command_line(tmp_path, capsys, monkeypatch):
     assert err == 'dialoggraph: error: dialoggraph tune needs optuna: pip install "dialoggraph[tune]"'
 
 
-
 def test_the_speaker_window_is_searched_and_each_trial_reads_its_own_graphs(tmp_path, monkeypatch):
     """AMB-DSGDN's window is a search dimension (the paper: tune it on the data); a trial's
     splits carry the edges of its window, each window's splits loaded once."""
