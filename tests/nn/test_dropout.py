@@ -22,3 +22,10 @@ def test_dropout_is_the_identity_in_eval_and_at_zero():
     layer = Dropout(0.4).eval()
     assert layer(x) is x and repr(layer) == "Dropout(p=0.4, inplace=False)"
     assert (Dropout(1.0).train()(x) == 0).all()
+
+
+def test_dropout_of_bf16_drops_p():
+    torch.manual_seed(0)
+    y = dropout(torch.ones(1_000_000, dtype=torch.bfloat16), 0.1, True)
+    assert y.dtype == torch.bfloat16
+    assert abs((y == 0).float().mean().item() - 0.1) < 0.0012      # 4 sd; a bf16 draw drops 10.2%
