@@ -64,6 +64,21 @@ def attention_with_dropout(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dropou
     Every query needs at least one key its ``mask`` lets through (a dialogue's own utterances).
 
     Shapes: as :func:`scaled_dot_product_attention`.
+
+    Example:
+        Values of 1: without dropout each query's weights sum to 1; with dropout the kept
+        weights are scaled by ``1 / (1 - p)``, so the sum is 1 on average:
+
+        >>> q, k, v = torch.randn(1, 1, 4, 8), torch.randn(1, 1, 4, 8), torch.ones(1, 1, 4, 1)
+        >>> mask = torch.tensor([True, True, True, False]).view(1, 1, 1, 4)   # the last key is padding
+        >>> torch.allclose(attention_with_dropout(q, k, v, mask, 0.0), torch.ones(1, 1, 4, 1))
+        True
+        >>> _ = torch.manual_seed(0)
+        >>> many = torch.ones(1, 1, 4000, 1)
+        >>> sums = attention_with_dropout(torch.randn(1, 1, 4000, 8), torch.randn(1, 1, 4000, 8), many,
+        ...                               torch.ones(1, 1, 1, 4000, dtype=torch.bool), 0.5)
+        >>> round(sums.mean().item(), 1)
+        1.0
     """
     if dropout == 0.0 or q.device.type != "cpu" or torch.compiler.is_compiling():
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
