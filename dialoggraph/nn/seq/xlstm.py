@@ -15,10 +15,11 @@ from torch.utils.checkpoint import checkpoint
 
 from dialoggraph.data.padding import from_padded, to_padded
 
-#: Sequences longer than this run the recurrence in checkpointed segments of this many steps:
-#: the backward pass recomputes one segment at a time instead of keeping every step's state
-#: (an mLSTM's ``heads x d x d`` matrix memory per utterance) for the whole dialogue.
-CHECKPOINT_STEPS = 128
+#: Sequences longer than this run in segments of this many steps, the state carried from one to
+#: the next: an mLSTM segment holds ``heads x T x T`` weights (its parallel form), and in training
+#: each segment is checkpointed, so the backward pass recomputes one segment at a time instead of
+#: keeping every step's state for the whole dialogue.
+SEGMENT_STEPS = 128
 
 
 class SLSTMCell(torch.nn.Module):
@@ -159,16 +160,46 @@ class MLSTMCell(torch.nn.Module):
         return self._update(*self._project(x), state)
 
     def scan(self, xs: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
-        r"""Every step of ``xs`` :math:`(B, T, \text{input\_size})` in turn -> the outputs
-        :math:`(B, T, \text{hidden\_size})` and the last state; the same values as calling the
-        cell step by step. Nothing but the memory is recurrent, so the projections of all steps
-        are one matmul each."""
-        projected = self._project(xs)
-        outputs = []
-        for t in range(xs.size(1)):
-            h, state = self._update(*(p[:, t] for p in projected), state)
-            outputs.append(h)
-        return torch.stack(outputs, dim=1), state
+        r"""Every step of ``xs`` :math:`(B, T, \text{input\_size})` from ``state`` -> the outputs
+        :math:`(B, T, \text{hidden\_size})` and the last state; the values of calling the cell
+        step by step, computed for all steps at once in the mLSTM's parallel form (Beck et al.
+        2024, appendix on the parallel mLSTM; NX-AI/xlstm's ``parallel_stabilized_simple``), here
+        from a given state. With :math:`F_t = \sum_{u \le t} \log\sigma(\tilde f_u)` and
+        :math:`(\mathbf{C}_0, \mathbf{n}_0, m_0)` the state given:
+
+        .. math::
+            \tilde D_{ts} &= F_t - F_s + \tilde i_s \ (s \le t), \quad
+            m_t = \max\big(F_t + m_0,\ \max_{s \le t} \tilde D_{ts}\big), \quad
+            D_{ts} = e^{\tilde D_{ts} - m_t}, \quad g_t = e^{F_t + m_0 - m_t} \\
+            \mathbf{h}_t &= \sigma(\mathbf{W}_o \mathbf{x}_t) \odot
+            \frac{\sum_s D_{ts} (\mathbf{k}_s^\top \mathbf{q}_t) \mathbf{v}_s + g_t \mathbf{C}_0 \mathbf{q}_t}
+                 {\max\big(|\sum_s D_{ts} \mathbf{k}_s^\top \mathbf{q}_t + g_t \mathbf{n}_0^\top \mathbf{q}_t|,\ e^{-m_t}\big)}
+
+        :math:`m_t` is the recurrent stabiliser unrolled, and the last state is
+        :math:`\mathbf{C}_T = g_T \mathbf{C}_0 + \sum_s D_{Ts} \mathbf{v}_s \mathbf{k}_s^\top`,
+        :math:`\mathbf{n}_T = g_T \mathbf{n}_0 + \sum_s D_{Ts} \mathbf{k}_s`, :math:`m_T`. It holds
+        :math:`(B, H, T, T)` weights: :class:`XLSTMBlock` gives it segments of at most
+        :data:`SEGMENT_STEPS` steps."""
+        C0, n0, m0 = state
+        q, k, v, i, f, o = self._project(xs)
+        B, T, H, d = q.shape
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))                          # [B, H, T, d]
+        forget = F.logsigmoid(f).transpose(1, 2).cumsum(-1)                       # F_t, [B, H, T]
+        log_d = forget.unsqueeze(-1) - forget.unsqueeze(-2) + i.transpose(1, 2).unsqueeze(-2)   # [B, H, T, T]
+        causal = torch.ones(T, T, dtype=torch.bool, device=xs.device).tril()
+        log_d = log_d.masked_fill(~causal, float("-inf"))
+        from_state = forget + m0.unsqueeze(-1)                                    # F_t + m_0
+        m = torch.maximum(log_d.amax(-1), from_state)                             # [B, H, T]
+        weights = (q @ k.transpose(-1, -2)) * torch.exp(log_d - m.unsqueeze(-1))  # D_ts k_s.q_t
+        g = torch.exp(from_state - m).unsqueeze(-1)                               # [B, H, T, 1]
+        numerator = weights @ v + g * (q @ C0.transpose(-1, -2))
+        denominator = torch.maximum((weights.sum(-1, keepdim=True) + g * (q @ n0.unsqueeze(-1))).abs(),
+                                    torch.exp(-m).unsqueeze(-1))
+        h = torch.sigmoid(o) * (numerator / denominator).transpose(1, 2).reshape(B, T, H * d)
+        last = torch.exp(log_d[:, :, -1] - m[:, :, -1:]).unsqueeze(-1)            # D_Ts, [B, H, T, 1]
+        C = g[:, :, -1:] * C0 + (v * last).transpose(-1, -2) @ k
+        n = g[:, :, -1] * n0 + (k * last).sum(2)
+        return h, (C, n, m[:, :, -1])
 
     def _project(self, x: Tensor) -> tuple[Tensor, ...]:
         r"""``x`` :math:`(*, \text{input\_size})` -> q, k (scaled), v :math:`(*, H, d)`; the
@@ -238,16 +269,17 @@ class XLSTMBlock(torch.nn.Module):
 
     @staticmethod
     def _steps(cell: torch.nn.Module, seq: Tensor, *state: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
-        return cell.scan(seq, state)                 # a loop over positions, all dialogues at once
+        return cell.scan(seq, state)                 # all dialogues at once
 
     def _run(self, cell: torch.nn.Module, seq: Tensor) -> Tensor:
         state = cell.initial_state(seq.size(0), seq)
-        if seq.size(1) <= CHECKPOINT_STEPS or not torch.is_grad_enabled():
+        if seq.size(1) <= SEGMENT_STEPS:
             return self._steps(cell, seq, *state)[0]
         outputs = []
-        for start in range(0, seq.size(1), CHECKPOINT_STEPS):       # same values, bounded memory
-            out, state = checkpoint(self._steps, cell, seq[:, start:start + CHECKPOINT_STEPS], *state,
-                                    use_reentrant=False)
+        for start in range(0, seq.size(1), SEGMENT_STEPS):                  # same values, bounded memory
+            segment = seq[:, start:start + SEGMENT_STEPS]
+            out, state = (checkpoint(self._steps, cell, segment, *state, use_reentrant=False)
+                          if torch.is_grad_enabled() else self._steps(cell, segment, *state))
             outputs.append(out)
         return torch.cat(outputs, dim=1)
 

@@ -87,7 +87,7 @@ def test_checkpointed_segments_give_the_same_values_and_gradients(monkeypatch, k
     batch = torch.tensor([0] * 17 + [1] * 6)
     whole = layer(x, batch)
     expected = torch.autograd.grad(whole.square().sum(), [x, *layer.parameters()])
-    monkeypatch.setattr(module, "CHECKPOINT_STEPS", 5)
+    monkeypatch.setattr(module, "SEGMENT_STEPS", 5)
     segmented = layer(x, batch)
     grads = torch.autograd.grad(segmented.square().sum(), [x, *layer.parameters()])
     assert torch.allclose(segmented, whole, atol=1e-12)
@@ -111,4 +111,39 @@ def test_scan_gives_the_step_by_step_values_and_gradients(make):
     params = [xs, *cell.parameters()]
     for got, ref in zip(torch.autograd.grad((out * weight).sum(), params),
                         torch.autograd.grad((want * weight).sum(), params)):
+        torch.testing.assert_close(got, ref)
+
+
+@pytest.mark.parametrize("scale, input_bias", [(1.0, 0.0), (4.0, 2.0), (1.0, -8.0)],
+                         ids=["moderate", "normaliser above 1", "state dominates"])
+def test_mlstm_parallel_scan_from_a_state_equals_the_recurrence(scale, input_bias):
+    """``MLSTMCell.scan`` (the parallel form) from the state a prefix left, against the stabilised
+    recurrence stepped by hand (``forward``), in float64: outputs, the whole last state
+    (C, n, m) and the gradients of the inputs, the parameters and the state. Large inputs put
+    |n . q| above its floor; a low input gate after the prefix makes the carried state set the
+    stabiliser."""
+    torch.manual_seed(8)
+    cell = MLSTMCell(5, 8, heads=2).double()
+    prefix = torch.randn(3, 4, 5, dtype=torch.float64) * scale
+    state = cell.initial_state(3, prefix)
+    for t in range(4):
+        _, state = cell(prefix[:, t], state)
+    state = tuple(s.detach().requires_grad_() for s in state)
+    with torch.no_grad():
+        cell.gates.bias[:2] += input_bias                              # the input gates' pre-activations
+    xs = (torch.randn(3, 6, 5, dtype=torch.float64) * scale).requires_grad_()
+    out, last = cell.scan(xs, state)
+    stepped, want = [], state
+    for t in range(6):
+        h, want = cell(xs[:, t], want)
+        stepped.append(h)
+    stepped = torch.stack(stepped, 1)
+    torch.testing.assert_close(out, stepped)
+    for got, ref in zip(last, want):
+        torch.testing.assert_close(got, ref)
+    weights = [torch.randn_like(t) for t in (out, *last)]
+    inputs = [xs, *state, *cell.parameters()]
+    ours = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, (out, *last))), inputs)
+    reference = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, (stepped, *want))), inputs)
+    for got, ref in zip(ours, reference):
         torch.testing.assert_close(got, ref)
