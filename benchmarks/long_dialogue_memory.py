@@ -6,12 +6,18 @@ the model reads, one forward + backward of the training loss with the model's de
 (paper) config, and the process's peak resident memory (``ru_maxrss``) minus its size just
 before the step (torch, the model, the data). Goal (issue #15): under 4 GB at L = 2000.
 
-    python benchmarks/long_dialogue_memory.py [--lengths 500 1000 2000] [--models amb_dsgdn ...]
+    python benchmarks/long_dialogue_memory.py [--lengths 500 1000 2000] [--models amb_dsgdn ...] [--mmap]
+
+With glibc's default allocator the resident peak also holds freed memory the heap keeps
+(fragmentation), which varies from run to run by up to 2 GB at L = 2000. ``--mmap`` runs each
+step with ``MALLOC_MMAP_THRESHOLD_=65536``: every allocation above 64 KiB is its own mapping,
+returned on free, so the peak is that of the live tensors and repeats from run to run.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -49,6 +55,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[500, 1000, 2000])
     parser.add_argument("--models", nargs="+")
+    parser.add_argument("--mmap", action="store_true",
+                        help="every allocation above 64 KiB its own mapping: the live tensors' peak")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "LENGTH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -56,13 +64,14 @@ def main() -> None:
         return
     from dialoggraph.models import MODELS
     models = args.models or sorted(MODELS)
+    environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"} if args.mmap else None
     print(f"{'model':10} " + " ".join(f"{'L=' + str(n):>22}" for n in args.lengths))
     print(f"{'':10} " + " ".join(f"{'step MB / peak MB / s':>22}" for _ in args.lengths))
     for model in models:
         cells = []
         for length in args.lengths:
             done = subprocess.run([sys.executable, __file__, "--one", model, str(length)], capture_output=True,
-                                  text=True)
+                                  text=True, env=environment)
             if done.returncode != 0:
                 cells.append(f"{'failed (' + str(done.returncode) + ')':>22}")
                 continue
