@@ -1,8 +1,10 @@
 """xLSTM cells vs torch's LSTM of the same width: forward time per sequence step.
 
 Batch 16, width 128, sequence lengths 100 and 1000, single thread, forward
-only (inference). ``torch.nn.LSTM`` runs its loop in C++; the xLSTM cells
-loop over positions in Python (all sequences of the batch together).
+only (inference). ``torch.nn.LSTM`` runs its loop in C++. The cells run as
+``XLSTMBlock`` runs them, ``scan`` over segments of ``SEGMENT_STEPS``: the
+sLSTM loops over positions in Python (all sequences of the batch together),
+the mLSTM computes each segment in its parallel form.
 
     python benchmarks/xlstm.py [--repeat 3]
 """
@@ -14,15 +16,15 @@ import torch
 
 from common import time_it
 
-from dialoggraph.nn.seq.xlstm import MLSTMCell, SLSTMCell
+from dialoggraph.nn.seq.xlstm import SEGMENT_STEPS, MLSTMCell, SLSTMCell
 
 WIDTH, BATCH = 128, 16
 
 
 def run_cell(cell, xs):
     state = cell.initial_state(xs.size(0), xs)
-    for t in range(xs.size(1)):
-        _, state = cell(xs[:, t], state)
+    for start in range(0, xs.size(1), SEGMENT_STEPS):
+        _, state = cell.scan(xs[:, start:start + SEGMENT_STEPS], state)
 
 
 def main() -> None:
