@@ -40,8 +40,7 @@ def schedules(level_sizes: list[int], channels: int, layers: int) -> dict:
     value = [torch.randn(C, 2 * C + 1) for _ in range(layers)]
     # In the wavefront a new state's relation maps and the next layer's gates that read it are one map.
     value_next = [torch.cat([value[l], before[l + 1]], 1) for l in range(layers - 1)] + [value[-1]]
-    stacked_message = torch.stack(message)
-    stacked_value_next = torch.stack([torch.cat([value[l], before[(l + 1) % layers]], 1) for l in range(layers)])
+    stacked_message, stacked_value_next = torch.stack(message), torch.stack(value_next[:-1])
     states = torch.randn(N, C)
     padded = torch.randn(layers, max(level_sizes), C)
     bounds = torch.tensor([0, *level_sizes]).cumsum(0).tolist()
@@ -64,7 +63,11 @@ def schedules(level_sizes: list[int], channels: int, layers: int) -> dict:
             first, last, height = on[0], on[-1] + 1, level_sizes[step - on[0]]   # lower layers, earlier levels, more rows
             x = padded[first:last, :height]
             torch.bmm(x, stacked_message[first:last])
-            torch.bmm(x, stacked_value_next[first:last])
+            below_top = min(last, layers - 1)                          # layers whose states a next layer reads
+            if first < below_top:
+                torch.bmm(x[:below_top - first], stacked_value_next[first:below_top])
+            if last == layers:                                         # the top layer: its relation maps only
+                x[-1] @ value[-1]
 
     def wavefront_separate():
         states @ before[0]

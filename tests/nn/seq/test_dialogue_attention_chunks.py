@@ -93,3 +93,13 @@ def test_chunked_attention_with_dropout_replays_its_draws_in_the_backward(monkey
     expected = torch.autograd.grad(plain.square().sum(), (q, k, v))
     assert torch.equal(chunked, plain)
     assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(grads, expected))
+
+
+def test_attention_dropout_in_bf16_is_torchs_kernel():
+    torch.manual_seed(4)
+    q, k, v = (torch.randn(2, 2, 6, 4, dtype=torch.bfloat16) for _ in range(3))
+    mask = torch.ones(2, 1, 1, 6, dtype=torch.bool)
+    torch.manual_seed(5)
+    ours = module.attention_with_dropout(q, k, v, mask, 0.3)
+    torch.manual_seed(5)
+    assert torch.equal(ours, F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.3))

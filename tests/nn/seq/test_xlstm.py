@@ -20,8 +20,13 @@ def naive_slstm(cell: SLSTMCell, xs):
 
 def naive_mlstm(cell: MLSTMCell, xs):
     B, H, d = xs.size(0), cell.heads, cell.head_dim
-    C = torch.zeros(B, H, d, d, dtype=xs.dtype)
-    n = torch.zeros(B, H, d, dtype=xs.dtype)
+    return naive_mlstm_from(cell, xs, torch.zeros(B, H, d, d, dtype=xs.dtype), torch.zeros(B, H, d, dtype=xs.dtype))[0]
+
+
+def naive_mlstm_from(cell: MLSTMCell, xs, C, n):
+    """The unstabilised mLSTM (raw exponential input gate, sigmoid forget gate, normaliser floor
+    1) from the memory ``C`` and normaliser ``n``: the outputs and the last ``C``, ``n``."""
+    B, H, d = xs.size(0), cell.heads, cell.head_dim
     out = []
     for t in range(xs.size(1)):
         x = xs[:, t]
@@ -32,7 +37,7 @@ def naive_mlstm(cell: MLSTMCell, xs):
         n = torch.sigmoid(f)[..., None] * n + torch.exp(i)[..., None] * k
         h = (C @ q.unsqueeze(-1)).squeeze(-1) / torch.clamp((n * q).sum(-1).abs(), min=1.0).unsqueeze(-1)
         out.append(torch.sigmoid(cell.output_gate(x)) * h.reshape(B, H * d))
-    return torch.stack(out, 1)
+    return torch.stack(out, 1), C, n
 
 
 def run(cell, xs):
@@ -117,33 +122,50 @@ def test_scan_gives_the_step_by_step_values_and_gradients(make):
 @pytest.mark.parametrize("scale, input_bias", [(1.0, 0.0), (4.0, 2.0), (1.0, -8.0)],
                          ids=["moderate", "normaliser above 1", "state dominates"])
 def test_mlstm_parallel_scan_from_a_state_equals_the_recurrence(scale, input_bias):
-    """``MLSTMCell.scan`` (the parallel form) from the state a prefix left, against the stabilised
-    recurrence stepped by hand (``forward``), in float64: outputs, the whole last state
-    (C, n, m) and the gradients of the inputs, the parameters and the state. Large inputs put
-    |n . q| above its floor; a low input gate after the prefix makes the carried state set the
-    stabiliser."""
+    """``MLSTMCell.scan`` (the parallel form) from a carried state against the unstabilised
+    recurrence run from the same memory, in float64: outputs, the last state (its ``C`` and ``n``
+    times ``exp(m)`` are the unstabilised ones) and the gradients of the inputs, the parameters
+    and the state ``(C0, n0, m0)``. Large inputs put |n . q| above its floor; a low input gate
+    makes the carried state (``m0`` = 2) set the stabiliser."""
     torch.manual_seed(8)
     cell = MLSTMCell(5, 8, heads=2).double()
-    prefix = torch.randn(3, 4, 5, dtype=torch.float64) * scale
-    state = cell.initial_state(3, prefix)
-    for t in range(4):
-        _, state = cell(prefix[:, t], state)
-    state = tuple(s.detach().requires_grad_() for s in state)
     with torch.no_grad():
         cell.gates.bias[:2] += input_bias                              # the input gates' pre-activations
-    xs = (torch.randn(3, 6, 5, dtype=torch.float64) * scale).requires_grad_()
+    B, H, d = 3, cell.heads, cell.head_dim
+    C0 = (torch.randn(B, H, d, d, dtype=torch.float64) * scale).requires_grad_()
+    n0 = (torch.randn(B, H, d, dtype=torch.float64) * scale).requires_grad_()
+    m0 = torch.full((B, H), 2.0, dtype=torch.float64, requires_grad=True)
+    xs = (torch.randn(B, 6, 5, dtype=torch.float64) * scale).requires_grad_()
+    out, (C, n, m) = cell.scan(xs, (C0, n0, m0))
+    scale0 = torch.exp(m0)
+    want, C_raw, n_raw = naive_mlstm_from(cell, xs, C0 * scale0[..., None, None], n0 * scale0[..., None])
+    torch.testing.assert_close(out, want)
+    torch.testing.assert_close(C * torch.exp(m)[..., None, None], C_raw)
+    torch.testing.assert_close(n * torch.exp(m)[..., None], n_raw)
+    ours = (out, C * torch.exp(m)[..., None, None], n * torch.exp(m)[..., None])
+    weights = [torch.randn_like(t) for t in ours]
+    inputs = [xs, C0, n0, m0, *cell.parameters()]
+    got = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, ours)), inputs)
+    ref = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, (want, C_raw, n_raw))), inputs)
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b)
+
+
+def test_mlstm_scan_from_a_state_with_a_large_stabiliser_stays_finite():
+    """A carried stabiliser m0 = 800 (its memory e^800 times larger than the new inputs', beyond
+    float64) must set the new stabiliser: the parallel scan stays finite and equals the
+    stabilised recurrence stepped by hand."""
+    torch.manual_seed(9)
+    cell = MLSTMCell(5, 8, heads=2).double()
+    state = (torch.randn(2, 2, 4, 4, dtype=torch.float64), torch.randn(2, 2, 4, dtype=torch.float64),
+             torch.full((2, 2), 800.0, dtype=torch.float64))
+    xs = torch.randn(2, 5, 5, dtype=torch.float64)
     out, last = cell.scan(xs, state)
-    stepped, want = [], state
-    for t in range(6):
-        h, want = cell(xs[:, t], want)
+    assert torch.isfinite(out).all() and all(torch.isfinite(t).all() for t in last)
+    stepped = []
+    for t in range(5):
+        h, state = cell(xs[:, t], state)
         stepped.append(h)
-    stepped = torch.stack(stepped, 1)
-    torch.testing.assert_close(out, stepped)
-    for got, ref in zip(last, want):
-        torch.testing.assert_close(got, ref)
-    weights = [torch.randn_like(t) for t in (out, *last)]
-    inputs = [xs, *state, *cell.parameters()]
-    ours = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, (out, *last))), inputs)
-    reference = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, (stepped, *want))), inputs)
-    for got, ref in zip(ours, reference):
-        torch.testing.assert_close(got, ref)
+    torch.testing.assert_close(out, torch.stack(stepped, 1))
+    for got, want in zip(last, state):
+        torch.testing.assert_close(got, want)
