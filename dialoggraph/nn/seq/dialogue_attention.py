@@ -57,17 +57,20 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, 
 
 
 def attention_with_dropout(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dropout: float) -> Tensor:
-    r""":func:`torch.nn.functional.scaled_dot_product_attention`, except with dropout on CPU in float32
-    or float64 (and not under ``torch.compile``): there torch's kernel draws the weights' dropout mask with
+    r""":func:`torch.nn.functional.scaled_dot_product_attention`, except with dropout on CPU (and not
+    under ``torch.compile``): there torch's kernel draws the weights' dropout mask with
     ``bernoulli_``, two to three times the cost of a uniform draw (10% of an MDGET-MER training
     step's operator time, profiled), so the weights are computed here and dropped by
     :func:`~dialoggraph.nn.dropout.dropout`: the same distribution, other draws. Measured in one
-    process, alternating the two, the training step of MDGET-MER became 1.085x faster, of
-    AMB-DSGDN 1.05x, of MFCRE and LFVD 1.02x (defaults, three modalities, MELD-shaped batches).
+    process, alternating the two, the training step of MDGET-MER became 1.085x / 1.15x faster
+    (two runs), of AMB-DSGDN 1.05x / 1.13x, of MFCRE and LFVD 1.02x (one run; defaults, three
+    modalities, MELD-shaped batches).
 
     Every query needs at least one key its ``mask`` lets through (a dialogue's own utterances).
-    In bf16 (``--precision bf16``) torch's kernel stays: computed here, the scores' bf16 matmul
-    doubled the error (0.020 against 0.011 from a float64 reference, measured without dropout).
+    In bf16 or fp16 (``--precision``) the weights are computed in float32, as the dropout's draws
+    are: with the scores' matmul in bf16 the error against a float64 reference (no dropout) was
+    0.020, against 0.011 for torch's bf16 kernel; and with torch's kernel under bf16 the draws
+    would differ from those of the same run in float32.
 
     Shapes: as :func:`scaled_dot_product_attention`.
 
@@ -86,11 +89,13 @@ def attention_with_dropout(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dropou
         >>> round(sums.mean().item(), 1)
         1.0
     """
-    if dropout == 0.0 or q.device.type != "cpu" or q.dtype not in (torch.float32, torch.float64) \
-            or torch.compiler.is_compiling():
+    if dropout == 0.0 or q.device.type != "cpu" or torch.compiler.is_compiling():
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
-    scores = (q @ k.transpose(-1, -2)).mul_(1.0 / math.sqrt(q.size(-1))).masked_fill_(~mask, float("-inf"))
-    return drop(torch.softmax(scores, dim=-1), dropout) @ v
+    work = torch.promote_types(q.dtype, torch.float32)
+    with torch.autocast(q.device.type, enabled=False):
+        scores = (q.to(work) @ k.to(work).transpose(-1, -2)).mul_(1.0 / math.sqrt(q.size(-1)))
+        weights = drop(torch.softmax(scores.masked_fill_(~mask, float("-inf")), dim=-1), dropout)
+        return (weights @ v.to(work)).to(v.dtype)
 
 
 def attend_within_dialogues(qkv: Tensor, batch: Tensor | None, heads: int, dropout: float,
