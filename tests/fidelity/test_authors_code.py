@@ -112,6 +112,25 @@ def test_lambda_full_starts_near_lambda_init():
     assert (full - convs[0].lambda_init).abs().median() < 0.3
 
 
+def test_diff_rgat_conv_is_initialised_as_the_authors_layer():
+    """model.py: xavier_uniform_(gain=1.414) of W [F_in, C] per head, of a_left/a_right
+    (nn.Linear(C/2, 1)) and of a_rel (nn.Linear(d_r, 1)); compared with the same draws made on
+    tensors of the authors' shapes (std to 3%, and the same bound)."""
+    torch.manual_seed(0)
+    conv = DiffRGATConv(512, 512, heads=2)
+    theirs = {"W": torch.empty(512, 512), "a": torch.empty(1, 256), "a_rel": torch.empty(1, 10)}
+    ours = {"W": conv.lin.weight.detach().view(2, 512, 512),
+            "a": torch.cat([conv.att_left.detach().flatten(), conv.att_right.detach().flatten()]),
+            "a_rel": conv.relation_att.detach()}
+    for name, reference in theirs.items():
+        draws = torch.stack([torch.nn.init.xavier_uniform_(reference, gain=1.414).clone() for _ in range(200)]) \
+            if name != "W" else torch.nn.init.xavier_uniform_(reference, gain=1.414)
+        bound = draws.abs().max()
+        assert ours[name].abs().max() <= bound * 1.0001, name
+        if name != "a_rel":                                    # 40 values: too few for a std
+            assert abs(ours[name].std() / draws.std() - 1) < 0.03, name
+
+
 # -- AMB-DSGDN: TransformerEncoder (one layer) ------------------------------------------------
 
 def original_transformer_encoder(enc: DialogueTransformerEncoder, x, speaker):
@@ -161,26 +180,48 @@ def test_transformer_encoder_is_the_authors_one_layer_encoder():
 # -- AMB-DSGDN: calcu_q and the weighted F1 -----------------------------------------------------
 
 def original_calcu_q(performances, q_base, fix_lambda):
-    """The authors' calcu_q, line for line."""
-    num_mod, epsilon = len(performances), 1e-5
+    """The authors' calcu_q, line for line, with its ``nn.ReLU(inplace=True)``: the ReLU
+    overwrites ``ratios_tensor``, so eq. 23 averages the rectified ratios."""
+    performances = torch.tensor(performances, dtype=torch.float64)
+    num_mod = len(performances)
     q = torch.zeros(num_mod, dtype=torch.float64)
+    relu = torch.nn.ReLU(inplace=True)
+    softmax = torch.nn.Softmax(dim=0)
+    epsilon = 1e-5
     for i in range(num_mod):
-        ratios = [performances[i] / (performances[j] + epsilon) - 1 for j in range(num_mod)
-                  if j != i and performances[j] >= epsilon]
+        ratios = []
+        for j in range(num_mod):
+            if i == j:
+                continue
+            if performances[j] < epsilon:
+                continue
+            ratios.append(performances[i] / (performances[j] + epsilon) - 1)
         if ratios:
-            r = torch.tensor(ratios, dtype=torch.float64)
-            avg = torch.sum(torch.softmax(torch.relu(r), 0) * r) / len(ratios)
-            if avg > 0:
-                q[i] = q_base * (1 + fix_lambda * avg)
-    return q.clip(0.0, 1.0)
+            ratios_tensor = torch.tensor(ratios, dtype=torch.float64)
+            norm_ratios = softmax(relu(ratios_tensor))
+            avg_ratio = torch.sum(norm_ratios * ratios_tensor) / len(ratios)
+            if avg_ratio > 0:
+                q[i] = q_base * (1 + fix_lambda * avg_ratio)
+    return torch.clip(q, 0.0, 1.0)
 
 
 @pytest.mark.parametrize("perf", [[0.55, 0.0, 0.30], [0.6, 0.3, 0.2], [0.5, 0.5, 0.5], [0.2, 0.7],
-                                  [0.0, 0.0, 0.4], [0.9, 0.1, 0.85]])
+                                  [0.0, 0.0, 0.4], [0.9, 0.1, 0.85], [0.45, 0.40, 0.38]])
 def test_released_rule_is_calcu_q(perf):
     p = torch.tensor(perf, dtype=torch.float64)
     assert torch.allclose(dropout_probabilities(p, 0.3, 0.9, rule="released"), original_calcu_q(perf, 0.3, 0.9),
                           atol=1e-12)
+
+
+def test_released_rule_is_calcu_q_on_random_f1_triples():
+    """3,000 per-modality F1 triples in [0.2, 0.7]: with the signed ratios of eq. 23 (a
+    non-in-place ReLU), 30% give some modality q = 0 where calcu_q drops it."""
+    g = torch.Generator().manual_seed(0)
+    performances = 0.2 + 0.5 * torch.rand(3000, 3, generator=g, dtype=torch.float64)
+    ours = torch.stack([dropout_probabilities(p, 0.3, 0.9, rule="released") for p in performances])
+    theirs = torch.stack([original_calcu_q(p.tolist(), 0.3, 0.9) for p in performances])
+    assert torch.allclose(ours, theirs, atol=1e-12)
+    assert ((theirs > 0).sum(1) == 2).float().mean() > 0.99        # all but the weakest are dropped
 
 
 def test_eq24_literal_drops_working_modalities_the_released_rule_does_not():

@@ -33,7 +33,8 @@ def multi_attn_reference(fusion, x):
             for stage, source in enumerate(fusion.sources[m]):
                 attended = attention(h, x[source], unit.attention[stage].attention)
                 h = layer_norm(h + attended, unit.attention_norm[stage])
-            query = layer_norm(h + relu_ffn(h, unit.ffn), unit.ffn_norm)
+            ffn = linear(torch.relu(linear(h, unit.ffn[0])), unit.ffn[2])                 # W_2 ReLU(W_1 h)
+            query = layer_norm(h + ffn, unit.ffn_norm)
         out[m] = query
     return out
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.conv import MessagePassing
-from torch_geometric.nn.inits import glorot, zeros
+from torch_geometric.nn.inits import zeros
 from torch_geometric.utils import softmax
 
 from dialoggraph.nn.conv.sparse import TargetCSR, edge_weighted_sum
@@ -28,6 +28,10 @@ def lambda_init(depth: int) -> float:
         [0.2, 0.3555, 0.4707]
     """
     return 0.8 - 0.6 * math.exp(-0.3 * depth)
+
+
+#: The authors' ``nn.init.xavier_uniform_(..., gain=1.414)`` for W and the score vectors.
+XAVIER_GAIN = 1.414
 
 
 class DiffRGATConv(MessagePassing):
@@ -80,7 +84,11 @@ class DiffRGATConv(MessagePassing):
     heads at width 512 (standard deviation 17), and each row of the
     differential attention sums to :math:`1 - \lambda_{full}`; with std 0.1
     none exceed 2, standard deviation 0.23); the per-head LayerNorm has its
-    own affine parameters.
+    own affine parameters. Initialisation is the authors': each head's
+    :math:`\mathbf{W}` and the score vectors :math:`\mathbf{a}, \mathbf{p}` are drawn by
+    ``xavier_uniform_`` with gain 1.414 (for the vectors, the fans of the
+    ``nn.Linear(C/2, 1)`` / ``nn.Linear(d_r, 1)`` that hold them there), the
+    relation embedding from :math:`\mathcal{N}(0, 1)` (``nn.Embedding``).
 
     Args:
         in_channels: input size.
@@ -145,11 +153,16 @@ class DiffRGATConv(MessagePassing):
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
-        self.lin.reset_parameters()
-        glorot(self.att_left)
-        glorot(self.att_right)
+        # The authors' xavier_uniform_(gain=1.414) of each head's W [F_in, C] and of the score
+        # vectors, which are nn.Linear(C / 2, 1) and nn.Linear(d_r, 1) weights there.
+        with torch.no_grad():
+            for weight in self.lin.weight.view(self.heads, self.out_channels, self.in_channels):
+                torch.nn.init.xavier_uniform_(weight, gain=XAVIER_GAIN)
+        for vectors, fan_in in ((self.att_left, self.out_channels // 2), (self.att_right, self.out_channels // 2),
+                                (self.relation_att, self.relation_dim)):
+            bound = XAVIER_GAIN * math.sqrt(6.0 / (fan_in + 1))
+            torch.nn.init.uniform_(vectors, -bound, bound)
         torch.nn.init.normal_(self.relation_emb)
-        glorot(self.relation_att)
         torch.nn.init.normal_(self.lambdas, mean=0.0, std=0.1)
         torch.nn.init.ones_(self.norm_weight)
         zeros(self.norm_bias)

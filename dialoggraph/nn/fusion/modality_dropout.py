@@ -69,32 +69,50 @@ def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float
                           rule: DropRule = "released") -> Tensor:
     r"""Per-modality dropout probabilities from their performances (eqs. 20-24).
 
+    ``rule="eq24"`` is the paper's formula as printed, for every modality:
+
     .. math::
         r_{m,j} = \frac{p_m}{p_j + \epsilon} - 1,\quad
         \hat{\mathbf{r}}_m = \operatorname{softmax}(\mathrm{ReLU}(\mathbf{r}_m)),\quad
         \bar r_m = \frac{\sum_j \hat r_{m,j} r_{m,j}}{|\mathbf{r}_m|},\quad
         q_m = \mathrm{clip}(q_{base}(1 + \lambda \bar r_m), 0, 1)
 
-    ``rule="eq24"`` applies eq. 24 to every modality, so a modality that is
-    *worse* than the others still gets :math:`q_m \approx q_{base}(1 - \lambda)`
-    and, with a failing modality (:math:`p_j \approx 0`), :math:`r` explodes and
-    the working modalities get :math:`q = 1`. ``rule="released"`` (default, the
-    authors' ``calcu_q``) leaves out of :math:`\mathbf{r}_m` every :math:`j` with
-    :math:`p_j < \epsilon` and sets :math:`q_m = 0` unless :math:`\bar r_m > 0`:
-    only a modality ahead of the others is dropped, and the weakest never is.
+    so a modality that is *worse* than the others still gets
+    :math:`q_m \approx q_{base}(1 - \lambda)` and, with a failing modality
+    (:math:`p_j \approx 0`), :math:`r` explodes and the working modalities get :math:`q = 1`.
+
+    ``rule="released"`` (default) is the authors' ``calcu_q``. It leaves out of
+    :math:`\mathbf{r}_m` every :math:`j` with :math:`p_j < \epsilon`, and its
+    ``nn.ReLU(inplace=True)`` overwrites the ratios before eq. 23 uses them, so the
+    average is over the rectified ratios :math:`r^+ = \max(0, r)`:
+
+    .. math::
+        \bar r_m = \frac{\sum_j \operatorname{softmax}(\mathbf{r}^+_m)_j\, r^+_{m,j}}{|\mathbf{r}_m|},\qquad
+        q_m = \begin{cases} \mathrm{clip}(q_{base}(1 + \lambda \bar r_m), 0, 1) & \bar r_m > 0 \\
+        0 & \text{otherwise} \end{cases}
+
+    A modality ahead of *any* other is dropped; only one that is ahead of none
+    (the weakest) keeps :math:`q = 0`.
 
     Args:
         performance: ``[M]`` with ``M >= 2``.
+        q_base: base probability :math:`q_{base}` (paper: 0.3).
+        scale: :math:`\lambda` (paper: 0.9).
+        rule: ``"released"`` or ``"eq24"``.
 
     Example:
         Text works (0.55), audio fails (0.0), vision is weaker (0.30). The released rule drops
-        only the leading text; eq. 24 taken literally drops text and vision always.
+        only the leading text; eq. 24 taken literally drops text and vision always. With
+        performances .45 / .40 / .38 the released rule drops the middle modality too (it is
+        ahead of the third), where the signed average of eq. 23 would give it 0.
 
         >>> performance = torch.tensor([0.55, 0.0, 0.30])
         >>> dropout_probabilities(performance)
         tensor([0.5250, 0.0000, 0.0000])
         >>> dropout_probabilities(performance, rule="eq24")
         tensor([1.0000, 0.1650, 1.0000])
+        >>> dropout_probabilities(torch.tensor([0.45, 0.40, 0.38]))
+        tensor([0.3210, 0.3036, 0.0000])
     """
     M = performance.numel()
     ratio = performance.unsqueeze(1) / (performance.unsqueeze(0) + EPS) - 1.0   # r[m, j]
@@ -104,6 +122,8 @@ def dropout_probabilities(performance: Tensor, q_base: float = 0.3, scale: float
     weight = torch.softmax(torch.relu(ratio).masked_fill(~valid, float("-inf")), dim=1)   # eq. 22
     weight = torch.nan_to_num(weight)                                          # rows with no valid j
     count = valid.sum(1)
+    if rule == "released":                                                     # calcu_q's in-place ReLU
+        ratio = torch.relu(ratio)
     r_bar = (weight * ratio.masked_fill(~valid, 0.0)).sum(1) / count.clamp(min=1)         # eq. 23
     q = q_base * (1.0 + scale * r_bar)                                         # eq. 24
     if rule == "released":

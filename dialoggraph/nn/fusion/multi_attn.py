@@ -14,12 +14,14 @@ ORDER = {"text": ("audio", "visual"), "audio": ("text", "visual"), "visual": ("t
 class _MultiAttnUnit(torch.nn.Module):
     """One MultiAttn-<target> unit: two cross-attention stages and a feed-forward, each residual + LayerNorm."""
 
-    def __init__(self, channels: int, stages: int, heads: int, dropout: float):
+    def __init__(self, channels: int, stages: int, heads: int, dropout: float, ffn_channels: int,
+                 attention_dropout: float):
         super().__init__()
-        self.attention = torch.nn.ModuleList(DialogueAttention(channels, heads, dropout) for _ in range(stages))
+        self.attention = torch.nn.ModuleList(DialogueAttention(channels, heads, attention_dropout)
+                                             for _ in range(stages))
         self.attention_norm = torch.nn.ModuleList(torch.nn.LayerNorm(channels) for _ in range(stages))
-        self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, 2 * channels), torch.nn.ReLU(),
-                                       Dropout(dropout), torch.nn.Linear(2 * channels, channels))
+        self.ffn = torch.nn.Sequential(torch.nn.Linear(channels, ffn_channels), torch.nn.ReLU(),
+                                       torch.nn.Linear(ffn_channels, channels), Dropout(dropout))
         self.ffn_norm = torch.nn.LayerNorm(channels)
         self.dropout = Dropout(dropout)
 
@@ -39,7 +41,8 @@ class MultiAttn(torch.nn.Module):
     .. math::
         \mathbf{h}_1 &= \mathrm{LN}(\mathbf{x}_m + \mathrm{MHA}(\mathbf{x}_m, \mathbf{x}_a, \mathbf{x}_a)) \\
         \mathbf{h}_2 &= \mathrm{LN}(\mathbf{h}_1 + \mathrm{MHA}(\mathbf{h}_1, \mathbf{x}_b, \mathbf{x}_b)) \\
-        \mathbf{x}'_m &= \mathrm{LN}(\mathbf{h}_2 + \mathrm{FFN}_{ReLU}(\mathbf{h}_2))
+        \mathbf{x}'_m &= \mathrm{LN}(\mathbf{h}_2 + \mathrm{FFN}_{ReLU}(\mathbf{h}_2)),\qquad
+        \mathrm{FFN}_{ReLU}(\mathbf{h}) = \mathbf{W}_2 \max(0, \mathbf{W}_1 \mathbf{h} + \mathbf{b}_1) + \mathbf{b}_2
 
     Attention is "bidirectional": each utterance attends to every utterance of
     its dialogue, before and after. ``num_layers`` such layers are stacked
@@ -50,6 +53,14 @@ class MultiAttn(torch.nn.Module):
     MultiEMO's ``MultiAttn.forward``, github TaoShi1998/MultiEMO-ACL2023). With
     two modalities only one cross stage runs; with one, only the feed-forward stage.
 
+    Training-time details follow MultiEMO's release (``Model/MultiAttn.py``, which MFCRE's
+    release reuses): the feed-forward is ``4 * channels`` wide (its ``hidden_dim`` 1024 at
+    ``model_dim`` 256); there is no dropout on the attention weights; dropout acts on each
+    stage's output before the residual sum (``AddNorm``), and the feed-forward's output is
+    dropped once more inside the feed-forward (``Feedforward``), so in training the
+    feed-forward branch passes two dropouts. Reading: attention is restricted to the
+    utterance's own dialogue; the release attends over the padded batch without a mask.
+
     Shapes: ``features`` dict of :math:`(N, d)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
 
     Args:
@@ -57,7 +68,9 @@ class MultiAttn(torch.nn.Module):
         modalities: the modality names it will receive (one to three).
         num_layers: stacked MultiAttn layers.
         heads: attention heads of every stage.
-        dropout: dropout in the attention and feed-forward stages.
+        dropout: dropout on each stage's output (and inside the feed-forward).
+        ffn_channels: hidden width of the feed-forward (default ``4 * channels``, MultiEMO's).
+        attention_dropout: dropout on the attention weights (default 0, MultiEMO's).
 
     Example:
         >>> import torch
@@ -69,14 +82,15 @@ class MultiAttn(torch.nn.Module):
     """
 
     def __init__(self, channels: int, modalities: tuple[str, ...], num_layers: int = 2, heads: int = 8,
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, ffn_channels: int | None = None, attention_dropout: float = 0.0):
         super().__init__()
         unknown = [m for m in modalities if m not in ORDER]
         if unknown or not modalities:
             raise ValueError(f"MultiAttn fuses a non-empty subset of {tuple(ORDER)}, got {modalities}")
         self.sources = {m: tuple(s for s in ORDER[m] if s in modalities) for m in modalities}
         self.layers = torch.nn.ModuleList(
-            torch.nn.ModuleDict({m: _MultiAttnUnit(channels, len(self.sources[m]), heads, dropout)
+            torch.nn.ModuleDict({m: _MultiAttnUnit(channels, len(self.sources[m]), heads, dropout,
+                                                   ffn_channels or 4 * channels, attention_dropout)
                                  for m in modalities})
             for _ in range(num_layers))
 
