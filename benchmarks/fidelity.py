@@ -1,0 +1,344 @@
+"""dialoggraph's blocks against the authors' released modules, run as they are, in float64.
+
+    python benchmarks/fidelity.py --authors DIR [--markdown OUT.md]
+
+``DIR`` holds checkouts of the authors' repositories, each in a folder named as the repository:
+
+    DIR/AMB-DSGDN          github wys-ljq/AMB-DSGDN            (model.py)
+    DIR/MultiEMO-ACL2023   github TaoShi1998/MultiEMO-ACL2023  (Model/MultiAttn.py)
+
+e.g. ``git clone https://github.com/wys-ljq/AMB-DSGDN DIR/AMB-DSGDN``. A missing checkout makes
+its rows "no checkout". Each authors' file is imported from its path as it is: nothing of theirs
+is copied into dialoggraph. The only changes are made at run time, around the import and the
+calls: ``Tensor.cuda`` / ``Module.cuda`` return their input (the released code calls ``.cuda()``
+unconditionally in places), and nothing else.
+
+Per block, the authors' module and dialoggraph's are given the same weights (the mapping is in
+this file: ``copy_*``), run in float64 in evaluation mode on the same random dialogue, and
+compared: the largest absolute difference of the outputs and of every gradient (inputs and
+parameters, through a random linear read-out). A block passes within float64 rounding
+(``TOLERANCE``). Rules that are functions (``calcu_q``) are compared on many random inputs.
+Initialisations are compared by their distributions (standard deviation and bound), since the
+draws differ. One table is printed (and written as Markdown with ``--markdown``).
+
+The CI tests keep independent ports of these modules (tests/fidelity/test_authors_code.py): CI
+has no network to fetch the authors' code. tests/fidelity/test_against_authors_checkouts.py runs
+this comparison when ``DIALOGGRAPH_AUTHORS_CODE`` names such a folder.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import math
+import os
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch_geometric.utils import to_dense_adj
+
+from dialoggraph.graphs import speaker_window_edges
+from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
+from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
+from dialoggraph.nn.seq import DialogueTransformerEncoder
+
+#: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
+TOLERANCE = 1e-9
+MODALITIES = ("text", "audio", "visual")
+
+
+@dataclass
+class Row:
+    block: str
+    authors: str
+    forward: float | None = None
+    gradient: float | None = None
+    note: str = ""
+    deviation: float | None = None
+    """For a distribution: the largest relative deviation of a statistic (passes below 5%)."""
+
+    @property
+    def status(self) -> str:
+        if self.note.startswith("no checkout"):
+            return "not run"
+        if self.deviation is not None:
+            return "same distribution" if self.deviation < 0.05 else "DIFFERS"
+        worst = max(v for v in (self.forward, self.gradient) if v is not None)
+        return "equal" if worst <= TOLERANCE else "DIFFERS"
+
+
+@contextlib.contextmanager
+def cuda_is_identity():
+    """``.cuda()`` on tensors and modules returns them unchanged (the released code calls it)."""
+    saved = torch.Tensor.cuda, torch.nn.Module.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    torch.nn.Module.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda, torch.nn.Module.cuda = saved
+
+
+def load(path: str, name: str):
+    """Import the authors' file at ``path`` as module ``name``, unchanged."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(path))
+    try:
+        with cuda_is_identity():
+            spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(os.path.dirname(path))
+    return module
+
+
+def largest_difference(ours, theirs, inputs_ours, inputs_theirs, params_ours, params_theirs) -> tuple[float, float]:
+    """Forward and gradient differences through one random read-out ``sum(out * w)``."""
+    forward = (ours - theirs).abs().max().item()
+    w = torch.randn_like(ours)
+    g_ours = torch.autograd.grad((ours * w).sum(), inputs_ours + params_ours, allow_unused=True)
+    g_theirs = torch.autograd.grad((theirs * w).sum(), inputs_theirs + params_theirs, allow_unused=True)
+    gradient = 0.0
+    for a, b in zip(g_ours, g_theirs):
+        a = torch.zeros(()) if a is None else a
+        b = torch.zeros(()) if b is None else b
+        gradient = max(gradient, (a - b).abs().max().item())
+    return forward, gradient
+
+
+def randomise(module: torch.nn.Module, seed: int, std: float = 0.3) -> None:
+    """Move every parameter off its initial value (LayerNorms at 1 / 0 would hide a swap)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * std)
+
+
+def dialogue(seed: int, length: int, channels: int, speakers: int = 3):
+    g = torch.Generator().manual_seed(seed)
+    speaker = torch.randint(0, speakers, (length,), generator=g)
+    x = torch.randn(length, channels, generator=g, dtype=torch.float64)
+    return x, speaker
+
+
+# -- AMB-DSGDN (github wys-ljq/AMB-DSGDN, model.py) --------------------------------------------
+
+def copy_diff_attention_layer(theirs, conv: DiffRGATConv, head: int) -> None:
+    """Head ``head`` of our layer into the authors' DiffGraphAttentionLayer."""
+    C = conv.out_channels
+    with torch.no_grad():
+        theirs.W.copy_(conv.lin.weight[head * C:(head + 1) * C].t())
+        for b, branch in enumerate(("pos", "neg")):
+            getattr(theirs, f"a_left_{branch}").weight.copy_(conv.att_left[head, b].unsqueeze(0))
+            getattr(theirs, f"a_right_{branch}").weight.copy_(conv.att_right[head, b].unsqueeze(0))
+            getattr(theirs, f"a_rel_{branch}").weight.copy_(conv.relation_att[head, b].unsqueeze(0))
+        theirs.relation_embedding.weight[1:].copy_(conv.relation_emb[head])   # row 0: no edge (masked)
+        for i, name in enumerate(("lambda_left1", "lambda_right1", "lambda_left2", "lambda_right2")):
+            getattr(theirs, name).copy_(conv.lambdas[head, i])
+        theirs.layer_norm.weight.copy_(conv.norm_weight[head])
+        theirs.layer_norm.bias.copy_(conv.norm_bias[head])
+
+
+def amb_dsgdn_diff_rgcn(module) -> Row:
+    """DiffRGCN(d, d, nheads=2) against DiffRGATBlock(d, heads=2) on one dialogue's dense relations.
+
+    The authors compute lambda_1, lambda_2 in float32 (``torch.exp(...float()).type_as(Wh)``), so
+    with random lambda vectors the two agree to float32 rounding of lambda_full only; the row
+    compares with lambda vectors of zero (lambda_full = lambda_init exactly in both) and reports
+    the random-lambda difference in its note."""
+    d, heads = 8, 2
+
+    def run(zero_lambdas: bool):
+        torch.manual_seed(0)
+        ours = DiffRGATBlock(d, heads=heads).double().eval()
+        randomise(ours, 1)
+        if zero_lambdas:
+            with torch.no_grad():
+                ours.heads_layer.lambdas.zero_()
+                ours.out_layer.lambdas.zero_()
+        theirs = module.DiffRGCN(d, d, nheads=heads).double().eval()
+        for k, layer in enumerate(theirs.attentions):
+            copy_diff_attention_layer(layer, ours.heads_layer, k)
+        copy_diff_attention_layer(theirs.out_att, ours.out_layer, 0)
+        theirs.fc.load_state_dict(ours.linear.state_dict())
+        theirs.layer_norm.load_state_dict(ours.norm.state_dict())
+        x, speaker = dialogue(2, 9, d)
+        edge_index, edge_rel = speaker_window_edges(speaker, torch.zeros_like(speaker), 2, 2)
+        adj = to_dense_adj(edge_index, edge_attr=edge_rel + 1, max_num_nodes=x.size(0))[0].t().long()  # j -> i
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        out = ours(x1, edge_index, edge_rel)
+        ref = theirs(x2.unsqueeze(0), adj.unsqueeze(0))[0][0]
+        return largest_difference(out, ref, [x1], [x2], [], [])
+
+    forward, gradient = run(zero_lambdas=True)
+    random_forward, random_gradient = run(zero_lambdas=False)
+    return Row("DiffRGATBlock (eqs. 9-18)", "DiffRGCN", forward, gradient,
+               f"inputs' gradients; lambda vectors 0. Random lambda vectors: {random_forward:.1e} / "
+               f"{random_gradient:.1e} (theirs computes lambda in float32)")
+
+
+def amb_dsgdn_init(module) -> Row:
+    """Initial weights' distribution: DiffRGATConv against DiffGraphAttentionLayer (width 512)."""
+    torch.manual_seed(0)
+    ours = DiffRGATConv(512, 512, heads=1)
+    stds = {"W": [], "a": []}
+    for _ in range(3):
+        layer = module.DiffGraphAttentionLayer(512, 512, dropout=0.0, alpha=0.2)
+        stds["W"].append(layer.W.std().item())
+        stds["a"].append(torch.cat([layer.a_left_pos.weight, layer.a_right_neg.weight]).std().item())
+    ratio_w = ours.lin.weight.std().item() / (sum(stds["W"]) / 3)
+    ratio_a = torch.cat([ours.att_left.flatten(), ours.att_right.flatten()]).std().item() / (sum(stds["a"]) / 3)
+    return Row("DiffRGATConv initialisation", "DiffGraphAttentionLayer.__init__",
+               note=f"std ratio (ours / theirs): W {ratio_w:.3f}, score vectors {ratio_a:.3f}",
+               deviation=max(abs(ratio_w - 1), abs(ratio_a - 1)))
+
+
+def amb_dsgdn_transformer(module) -> Row:
+    """TransformerEncoder(layers=1) against DialogueTransformerEncoder on one dialogue."""
+    d, heads, speakers = 8, 2, 3
+    torch.manual_seed(0)
+    ours = DialogueTransformerEncoder(d, heads=heads, num_speakers=speakers).double().eval()
+    randomise(ours, 3)
+    theirs = module.TransformerEncoder(d, d, heads, 1, dropout=0.0).double().eval()
+    layer = theirs.transformer_inter[0]
+    attention = ours.attention
+    with torch.no_grad():
+        for name, W, b in zip(("q", "k", "v"), attention.in_proj_weight.chunk(3), attention.in_proj_bias.chunk(3)):
+            getattr(layer.self_attn, f"linear_{name}").weight.copy_(W)
+            getattr(layer.self_attn, f"linear_{name}").bias.copy_(b)
+        layer.self_attn.linear.load_state_dict(attention.out_proj.state_dict())
+        layer.feed_forward.w_1.load_state_dict(ours.ffn_in.state_dict())
+        layer.feed_forward.w_2.load_state_dict(ours.ffn_out.state_dict())
+        layer.feed_forward.layer_norm.load_state_dict(ours.norm_ffn.state_dict())
+    x, speaker = dialogue(4, 7, d, speakers)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out = ours(x1, torch.zeros(7, dtype=torch.long), speaker)
+    speaker_emb = ours.speaker.weight[speaker].unsqueeze(0)          # the model embeds speakers outside
+    mask = torch.ones(1, 7, dtype=torch.float64)
+    ref = theirs(x2.unsqueeze(0), mask, speaker_emb)[0][0]
+    forward, gradient = largest_difference(out, ref, [x1], [x2], [], [])
+    return Row("DialogueTransformerEncoder (eqs. 2-5)", "TransformerEncoder(layers=1)", forward, gradient,
+               "inputs' gradients")
+
+
+def amb_dsgdn_calcu_q(module) -> Row:
+    """dropout_probabilities(rule="released") against calcu_q on 3,000 random F1 triples and edge cases."""
+    g = torch.Generator().manual_seed(0)
+    cases = list(0.2 + 0.5 * torch.rand(3000, 3, generator=g, dtype=torch.float64))
+    cases += [torch.tensor(p, dtype=torch.float64) for p in ([0.55, 0.0, 0.30], [0.5, 0.5, 0.5], [0.0, 0.0, 0.4],
+                                                             [0.2, 0.7])]
+    worst = 0.0
+    for p in cases:
+        theirs = module.calcu_q(p.clone(), 0.3, 0.9).double()
+        worst = max(worst, (dropout_probabilities(p, 0.3, 0.9, rule="released") - theirs).abs().max().item())
+    return Row("dropout_probabilities (eqs. 20-24)", "calcu_q", worst, None, f"{len(cases)} performance vectors")
+
+
+# -- MultiEMO (github TaoShi1998/MultiEMO-ACL2023, Model/MultiAttn.py) -------------------------
+
+def copy_multi_attn(theirs, ours: MultiAttn) -> None:
+    """Our MultiAttn's weights into the authors' MultiAttnModel."""
+    targets = {"text": theirs.multiattn_text, "audio": theirs.multiattn_audio, "visual": theirs.multiattn_visual}
+    with torch.no_grad():
+        for m, stack in targets.items():
+            for layer, unit in zip(stack.multiattn_layers, (our_layer[m] for our_layer in ours.layers)):
+                for stage, (attention, add_norm) in enumerate(((layer.attn_1, layer.add_norm_1),
+                                                               (layer.attn_2, layer.add_norm_2))):
+                    mha = unit.attention[stage].attention
+                    dh = mha.head_dim
+                    weights, biases = mha.in_proj_weight.chunk(3), mha.in_proj_bias.chunk(3)
+                    for k, head in enumerate(attention.attention_heads):
+                        rows = slice(k * dh, (k + 1) * dh)
+                        for lin, W, b in zip((head.query_matrix, head.key_matrix, head.value_matrix), weights, biases):
+                            lin.weight.copy_(W[rows])
+                            lin.bias.copy_(b[rows])
+                    attention.projection_matrix.load_state_dict(mha.out_proj.state_dict())
+                    add_norm.layer_norm.load_state_dict(unit.attention_norm[stage].state_dict())
+                layer.ff.linear_W1.load_state_dict(unit.ffn[0].state_dict())
+                layer.ff.linear_W2.load_state_dict(unit.ffn[2].state_dict())
+                layer.add_norm_3.layer_norm.load_state_dict(unit.ffn_norm.state_dict())
+
+
+def multiemo_multi_attn(module) -> Row:
+    """MultiAttnModel(2 layers, d 8, 2 heads, hidden 4d) against MultiAttn on one dialogue."""
+    d, heads, layers = 8, 2, 2
+    torch.manual_seed(0)
+    ours = MultiAttn(d, MODALITIES, num_layers=layers, heads=heads, dropout=0.0).double().eval()
+    randomise(ours, 5)
+    theirs = module.MultiAttnModel(layers, d, heads, 4 * d, 0.0).double().eval()
+    copy_multi_attn(theirs, ours)
+    g = torch.Generator().manual_seed(6)
+    x = {m: torch.randn(7, d, generator=g, dtype=torch.float64) for m in MODALITIES}
+    x1 = {m: v.clone().requires_grad_() for m, v in x.items()}
+    x2 = {m: v.clone().requires_grad_() for m, v in x.items()}
+    out = ours(x1, torch.zeros(7, dtype=torch.long))
+    ref = theirs(*(x2[m].unsqueeze(0) for m in MODALITIES))
+    forward, gradient = largest_difference(torch.cat([out[m] for m in MODALITIES], -1),
+                                           torch.cat([r[0] for r in ref], -1),
+                                           [x1[m] for m in MODALITIES], [x2[m] for m in MODALITIES], [], [])
+    return Row("MultiAttn (MFCRE sec. 3.4)", "MultiAttnModel", forward, gradient,
+               "eval mode; feed-forward 4d; inputs' gradients")
+
+
+#: (repository folder, file, comparisons)
+CHECKS: list[tuple[str, str, list[Callable]]] = [
+    ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init]),
+    ("MultiEMO-ACL2023", "Model/MultiAttn.py", [multiemo_multi_attn]),
+]
+
+
+def compare(authors: str) -> list[Row]:
+    """Every comparison whose checkout is in ``authors``, with float64 as the default dtype (the
+    authors' code makes some tensors in the default dtype, e.g. ``calcu_q``'s ``q``)."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        return _compare(authors)
+    finally:
+        torch.set_default_dtype(default)
+
+
+def _compare(authors: str) -> list[Row]:
+    rows = []
+    for repository, path, checks in CHECKS:
+        file = os.path.join(authors, repository, path)
+        if not os.path.exists(file):
+            rows += [Row(check.__name__, f"{repository}/{path}", note=f"no checkout: {file}") for check in checks]
+            continue
+        module = load(file, f"authors_{repository.replace('-', '_')}_{os.path.basename(path)[:-3]}")
+        for check in checks:
+            row = check(module)
+            row.authors = f"{repository} `{path}`: {row.authors}"
+            rows.append(row)
+    return rows
+
+
+def markdown(rows: list[Row]) -> str:
+    def fmt(v):
+        return "" if v is None else f"{v:.1e}"
+    lines = ["| dialoggraph | authors' module | max abs. output diff | max abs. gradient diff | result | note |",
+             "| --- | --- | ---: | ---: | --- | --- |"]
+    lines += [f"| {r.block} | {r.authors} | {fmt(r.forward)} | {fmt(r.gradient)} | {r.status} | {r.note} |"
+              for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--authors", required=True, help="folder of the authors' checkouts")
+    parser.add_argument("--markdown", help="write the table here")
+    args = parser.parse_args()
+    rows = compare(args.authors)
+    table = markdown(rows)
+    print(table)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(table)
+    if any(r.status == "DIFFERS" for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
