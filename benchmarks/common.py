@@ -1,12 +1,15 @@
 """Helpers shared by the benchmarks: batch shapes, timing, peak memory in a fresh process."""
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib.util
 import os
 import statistics
 import subprocess
 import sys
 import time
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -94,3 +97,46 @@ def peak_memory(script: str, *what: str, options: tuple[str, ...] = ()) -> int |
     out = subprocess.run([sys.executable, script, "--memory-of", *what, *options], env=env,
                          capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def cuda_is_identity():
+    """``.cuda()`` on tensors and modules returns them unchanged (the authors' code calls it
+    unconditionally in places)."""
+    saved = torch.Tensor.cuda, torch.nn.Module.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    torch.nn.Module.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda, torch.nn.Module.cuda = saved
+
+
+def load_module(folder: str, name: str, stub_transformers: bool = False):
+    """Import ``folder/name.py`` (the authors' file, unchanged) with ``folder`` on the path; a
+    ``.cuda()`` call at import time returns its input (:func:`cuda_is_identity`).
+
+    ``stub_transformers``: DAG-ERC's ``model.py`` imports ``AutoModelWithLMHead``, which current
+    ``transformers`` releases no longer have, for its BERT variant only; the import then sees a
+    stand-in ``transformers`` module whose names are placeholders (the GNN model never uses them)."""
+    sys.path.insert(0, folder)
+    saved = sys.modules.get("transformers")
+    if stub_transformers:
+        stand_in = ModuleType("transformers")
+        for attribute in ("BertModel", "BertConfig", "AutoTokenizer", "AutoModelWithLMHead"):
+            setattr(stand_in, attribute, None)
+        sys.modules["transformers"] = stand_in
+    try:
+        spec = importlib.util.spec_from_file_location(f"original_{os.path.basename(folder)}_{name}",
+                                                      os.path.join(folder, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        with cuda_is_identity():
+            spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(folder)
+        if stub_transformers:
+            if saved is None:
+                sys.modules.pop("transformers", None)
+            else:
+                sys.modules["transformers"] = saved

@@ -28,9 +28,6 @@ this comparison when ``DIALOGGRAPH_AUTHORS_CODE`` names such a folder.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
-import math
 import os
 import sys
 from dataclasses import dataclass
@@ -39,10 +36,18 @@ from typing import Callable
 import torch
 from torch_geometric.utils import to_dense_adj
 
+from torch_geometric.data import Batch
+
+from common import load_module
+from dialoggraph.data.dialogue import NODE
+from dialoggraph.data.padding import to_padded
+from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs import speaker_window_edges
+from dialoggraph.models import DAGERC, DAGERCConfig
 from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
 from dialoggraph.nn.seq import DialogueTransformerEncoder
+from vs_original import dag_authors_args, dag_inputs
 
 #: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
 TOLERANCE = 1e-9
@@ -67,31 +72,6 @@ class Row:
             return "same distribution" if self.deviation < 0.05 else "DIFFERS"
         worst = max(v for v in (self.forward, self.gradient) if v is not None)
         return "equal" if worst <= TOLERANCE else "DIFFERS"
-
-
-@contextlib.contextmanager
-def cuda_is_identity():
-    """``.cuda()`` on tensors and modules returns them unchanged (the released code calls it)."""
-    saved = torch.Tensor.cuda, torch.nn.Module.cuda
-    torch.Tensor.cuda = lambda self, *args, **kwargs: self
-    torch.nn.Module.cuda = lambda self, *args, **kwargs: self
-    try:
-        yield
-    finally:
-        torch.Tensor.cuda, torch.nn.Module.cuda = saved
-
-
-def load(path: str, name: str):
-    """Import the authors' file at ``path`` as module ``name``, unchanged."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, os.path.dirname(path))
-    try:
-        with cuda_is_identity():
-            spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(os.path.dirname(path))
-    return module
 
 
 def largest_difference(ours, theirs, inputs_ours, inputs_theirs, params_ours, params_theirs) -> tuple[float, float]:
@@ -282,10 +262,61 @@ def multiemo_multi_attn(module) -> Row:
                "eval mode; feed-forward 4d; inputs' gradients")
 
 
+# -- DAG-ERC (github shenwzh3/DAG-ERC, model.py / model_utils.py) -----------------------------
+
+def copy_dag_erc(theirs, ours: DAGERC) -> None:
+    """Our DAG-ERC's weights into the authors' DAGERC_fushion (attn_type rgcn: GAT_dialoggcn_v1).
+
+    Their score is ``linear([H^{l-1}_i ; H^l_j])``, ours ``W_alpha [H^l_j ; H^{l-1}_i]``: the halves swap."""
+    C = ours.config.hidden
+    with torch.no_grad():
+        theirs.fc1.load_state_dict(ours.input.state_dict())
+        for gather, gru_c, gru_p, layer in zip(theirs.gather, theirs.grus_c, theirs.grus_p, ours.layers):
+            gather.linear.weight.copy_(torch.cat([layer.attention.weight[:, C:], layer.attention.weight[:, :C]], 1))
+            gather.linear.bias.copy_(layer.attention.bias)
+            gather.Wr0.load_state_dict(layer.relation_same.state_dict())          # s_mask 1: same speaker
+            gather.Wr1.load_state_dict(layer.relation_other.state_dict())
+            gru_c.load_state_dict(layer.gru_node.state_dict())                   # GRU(H^{l-1}_i, M_i)
+            gru_p.load_state_dict(layer.gru_context.state_dict())                # GRU(M_i, H^{l-1}_i)
+        theirs.out_mlp.load_state_dict(ours.classifier.state_dict())
+
+
+def dag_erc_whole_model(module) -> Row:
+    """DAGERC_fushion (2 layers, 2 MLP layers) against DAGERC on 4 dialogues, evaluation mode:
+    logits, and the gradients of the inputs and of the input map, relation maps and GRU weights."""
+    torch.manual_seed(0)
+    config = DAGERCConfig(hidden=8, num_layers=2, mlp_layers=2)
+    data = SyntheticDialogues(4, "train", seed=3, min_len=2, max_len=9, max_speakers=3, dims={"text": 6},
+                              pre_transform=DAGERC.required_transform(config))
+    batch = Batch.from_data_list(list(data))
+    x = batch[NODE].x_text.double().requires_grad_()
+    batch[NODE].x_text = x
+    ours = DAGERC({"text": 6}, 5, config).double().eval()
+    randomise(ours, 7)
+    theirs = module.DAGERC_fushion(dag_authors_args(config, 6), 5).double().eval()
+    copy_dag_erc(theirs, ours)
+    inputs = dag_inputs(batch)
+    flat = x.detach().clone().requires_grad_()
+    padded, mask = to_padded(flat, batch[NODE].batch)
+    out = ours(batch).logits
+    ref = theirs(**dict(inputs, features=padded))[mask]
+    params_ours = [ours.input.weight] + [p for layer in ours.layers
+                                         for p in (layer.relation_same.weight, layer.relation_other.weight,
+                                                   layer.gru_node.weight_ih, layer.gru_node.weight_hh,
+                                                   layer.gru_context.weight_ih, layer.gru_context.weight_hh)]
+    params_theirs = [theirs.fc1.weight] + [p for g, c, q in zip(theirs.gather, theirs.grus_c, theirs.grus_p)
+                                           for p in (g.Wr0.weight, g.Wr1.weight, c.weight_ih, c.weight_hh,
+                                                     q.weight_ih, q.weight_hh)]
+    forward, gradient = largest_difference(out, ref, [x], [flat], params_ours, params_theirs)
+    return Row("DAGERC (whole model, eqs. 4-11)", "DAGERC_fushion", forward, gradient,
+               "eval mode, 4 dialogues; gradients of inputs, input map, relation maps, GRU weights")
+
+
 #: (repository folder, file, comparisons)
 CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init]),
     ("MultiEMO-ACL2023", "Model/MultiAttn.py", [multiemo_multi_attn]),
+    ("DAG-ERC", "model.py", [dag_erc_whole_model]),
 ]
 
 
@@ -307,7 +338,8 @@ def _compare(authors: str) -> list[Row]:
         if not os.path.exists(file):
             rows += [Row(check.__name__, f"{repository}/{path}", note=f"no checkout: {file}") for check in checks]
             continue
-        module = load(file, f"authors_{repository.replace('-', '_')}_{os.path.basename(path)[:-3]}")
+        module = load_module(os.path.dirname(file), os.path.basename(path)[:-3],
+                             stub_transformers=repository == "DAG-ERC")
         for check in checks:
             row = check(module)
             row.authors = f"{repository} `{path}`: {row.authors}"

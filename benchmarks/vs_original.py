@@ -52,19 +52,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
-import os
 import statistics
-import sys
 import time
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch
 
-from common import peak_memory, peak_memory_here
+from common import load_module, peak_memory, peak_memory_here
 from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE
 from dialoggraph.data.padding import to_padded
 from dialoggraph.datasets import SyntheticDialogues
@@ -80,34 +77,6 @@ SHAPES = {"MELD": dict(num=16, min_len=1, max_len=24, speakers=9, audio=300),
 # 4 inter future, 5 inter past; 0 no edge).
 AUTHORS_RELATION = {Relation.SELF: 1, Relation.INTRA_PAST: 2, Relation.INTRA_FUTURE: 3,
                     Relation.INTER_FUTURE: 4, Relation.INTER_PAST: 5}
-
-
-def load_module(folder: str, name: str, stub_transformers: bool = False):
-    """Import ``folder/name.py`` (the authors' file, unchanged) with ``folder`` on the path.
-
-    ``stub_transformers``: DAG-ERC's ``model.py`` imports ``AutoModelWithLMHead``, which current
-    ``transformers`` releases no longer have, for its BERT variant only; the import then sees a
-    stand-in ``transformers`` module whose names are placeholders (the GNN model never uses them)."""
-    sys.path.insert(0, folder)
-    saved = sys.modules.get("transformers")
-    if stub_transformers:
-        stand_in = ModuleType("transformers")
-        for attribute in ("BertModel", "BertConfig", "AutoTokenizer", "AutoModelWithLMHead"):
-            setattr(stand_in, attribute, None)
-        sys.modules["transformers"] = stand_in
-    try:
-        spec = importlib.util.spec_from_file_location(f"original_{os.path.basename(folder)}_{name}",
-                                                      os.path.join(folder, f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(folder)
-        if stub_transformers:
-            if saved is None:
-                sys.modules.pop("transformers", None)
-            else:
-                sys.modules["transformers"] = saved
 
 
 def dialogues(shape: str, transform, dims: dict[str, int], seed: int = 0) -> Batch:
@@ -187,28 +156,37 @@ def amb_floor(ours: AMBDSGDN, batch: Batch):
 # -- DAG-ERC ----------------------------------------------------------------------------------
 
 
+def dag_inputs(batch: Batch) -> dict[str, torch.Tensor]:
+    """``DAGERC_fushion.forward``'s inputs for a batch: padded features, ``adj`` from our DAG edges
+    (row = target), ``s_mask`` (same speaker) and its one-hot, the lengths."""
+    features, mask = to_padded(batch[NODE].x_text, batch[NODE].batch)
+    speaker, _ = to_padded(batch[NODE].speaker, batch[NODE].batch, fill_value=-1)
+    b, length = mask.shape
+    position = torch.arange(batch[NODE].num_nodes) - batch[NODE].ptr[batch[NODE].batch]
+    src, dst = batch[DAG].edge_index
+    adj = torch.zeros(b, length, length, dtype=features.dtype)
+    adj[batch[NODE].batch[dst], position[dst], position[src]] = 1.0
+    s_mask = (speaker.unsqueeze(2) == speaker.unsqueeze(1)) & mask.unsqueeze(2) & mask.unsqueeze(1)
+    return dict(features=features, adj=adj, s_mask=s_mask.long(),
+                s_mask_onehot=F.one_hot(s_mask.long(), 2).to(features.dtype), lengths=mask.sum(1))
+
+
+def dag_authors_args(config, in_dim: int) -> SimpleNamespace:
+    """The ``args`` of the authors' ``run.py`` for a DAG-ERC config (``rgcn`` attention, no nodal attention)."""
+    return SimpleNamespace(dropout=config.dropout, gnn_layers=config.num_layers, no_rel_attn=False, attn_type="rgcn",
+                           hidden_dim=config.hidden, emb_dim=in_dim, nodal_att_type=None,
+                           mlp_layers=config.mlp_layers)
+
+
 def dag_pair(folder: str, shape: str, device: str):
     dims = {"text": 1024}
     config = DAGERC.preset("paper")
     batch = dialogues(shape, DAGERC.required_transform(config), dims)
     ours = DAGERC(dims, 7, config)
     model_py = load_module(folder, "model", stub_transformers=True)
-    args = SimpleNamespace(dropout=config.dropout, gnn_layers=config.num_layers, no_rel_attn=False, attn_type="rgcn",
-                           hidden_dim=config.hidden, emb_dim=dims["text"], nodal_att_type=None,
-                           mlp_layers=config.mlp_layers)
-    theirs = model_py.DAGERC_fushion(args, 7)
-    features, mask = to_padded(batch[NODE].x_text, batch[NODE].batch)
-    speaker, _ = to_padded(batch[NODE].speaker, batch[NODE].batch, fill_value=-1)
+    theirs = model_py.DAGERC_fushion(dag_authors_args(config, dims["text"]), 7)
     y, _ = to_padded(batch[NODE].y, batch[NODE].batch, fill_value=-1)
-    b, length = mask.shape
-    position = torch.arange(batch[NODE].num_nodes) - batch[NODE].ptr[batch[NODE].batch]
-    src, dst = batch[DAG].edge_index
-    adj = torch.zeros(b, length, length)
-    adj[batch[NODE].batch[dst], position[dst], position[src]] = 1.0
-    s_mask = (speaker.unsqueeze(2) == speaker.unsqueeze(1)) & mask.unsqueeze(2) & mask.unsqueeze(1)
-    inputs = dict(features=features, adj=adj, s_mask=s_mask.long(),
-                  s_mask_onehot=F.one_hot(s_mask.long(), 2).float(), lengths=mask.sum(1))
-    inputs = {k: v.to(device) for k, v in inputs.items()}
+    inputs = {k: v.to(device) for k, v in dag_inputs(batch).items()}
     y = y.to(device)
     return ours, batch, theirs, lambda model: F.cross_entropy(model(**inputs).permute(0, 2, 1), y, ignore_index=-1), \
         lambda model: model(**inputs)

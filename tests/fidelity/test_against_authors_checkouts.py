@@ -14,7 +14,9 @@ pytestmark = pytest.mark.skipif(not AUTHORS, reason="DIALOGGRAPH_AUTHORS_CODE na
 
 
 def fidelity():
-    path = Path(__file__).parents[2] / "benchmarks" / "fidelity.py"
+    benchmarks = Path(__file__).parents[2] / "benchmarks"
+    sys.path.insert(0, str(benchmarks))                   # it imports its neighbours (common, vs_original)
+    path = benchmarks / "fidelity.py"
     spec = importlib.util.spec_from_file_location("fidelity_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module                       # its dataclasses look themselves up there
