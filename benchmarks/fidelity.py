@@ -43,11 +43,12 @@ from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.padding import to_padded
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs import speaker_window_edges
-from dialoggraph.models import DAGERC, DAGERCConfig
+from dialoggraph.graphs.relation import Relation
+from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
 from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
 from dialoggraph.nn.seq import DialogueTransformerEncoder
-from vs_original import dag_authors_args, dag_inputs
+from vs_original import AUTHORS_RELATION, amb_inputs, dag_authors_args, dag_inputs
 
 #: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
 TOLERANCE = 1e-9
@@ -114,7 +115,8 @@ def copy_diff_attention_layer(theirs, conv: DiffRGATConv, head: int) -> None:
             getattr(theirs, f"a_left_{branch}").weight.copy_(conv.att_left[head, b].unsqueeze(0))
             getattr(theirs, f"a_right_{branch}").weight.copy_(conv.att_right[head, b].unsqueeze(0))
             getattr(theirs, f"a_rel_{branch}").weight.copy_(conv.relation_att[head, b].unsqueeze(0))
-        theirs.relation_embedding.weight[1:].copy_(conv.relation_emb[head])   # row 0: no edge (masked)
+        for relation, row in AUTHORS_RELATION.items():                     # row 0: no edge (masked)
+            theirs.relation_embedding.weight[row].copy_(conv.relation_emb[head, int(relation)])
         for i, name in enumerate(("lambda_left1", "lambda_right1", "lambda_left2", "lambda_right2")):
             getattr(theirs, name).copy_(conv.lambdas[head, i])
         theirs.layer_norm.weight.copy_(conv.norm_weight[head])
@@ -139,14 +141,11 @@ def amb_dsgdn_diff_rgcn(module) -> Row:
                 ours.heads_layer.lambdas.zero_()
                 ours.out_layer.lambdas.zero_()
         theirs = module.DiffRGCN(d, d, nheads=heads).double().eval()
-        for k, layer in enumerate(theirs.attentions):
-            copy_diff_attention_layer(layer, ours.heads_layer, k)
-        copy_diff_attention_layer(theirs.out_att, ours.out_layer, 0)
-        theirs.fc.load_state_dict(ours.linear.state_dict())
-        theirs.layer_norm.load_state_dict(ours.norm.state_dict())
+        copy_diff_rgcn(theirs, ours)
         x, speaker = dialogue(2, 9, d)
         edge_index, edge_rel = speaker_window_edges(speaker, torch.zeros_like(speaker), 2, 2)
-        adj = to_dense_adj(edge_index, edge_attr=edge_rel + 1, max_num_nodes=x.size(0))[0].t().long()  # j -> i
+        ids = torch.tensor([AUTHORS_RELATION[Relation(int(r))] for r in edge_rel])
+        adj = to_dense_adj(edge_index, edge_attr=ids, max_num_nodes=x.size(0))[0].t().long()  # adj[i, j]: j -> i
         x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
         out = ours(x1, edge_index, edge_rel)
         ref = theirs(x2.unsqueeze(0), adj.unsqueeze(0))[0][0]
@@ -157,6 +156,77 @@ def amb_dsgdn_diff_rgcn(module) -> Row:
     return Row("DiffRGATBlock (eqs. 9-18)", "DiffRGCN", forward, gradient,
                f"inputs' gradients; lambda vectors 0. Random lambda vectors: {random_forward:.1e} / "
                f"{random_gradient:.1e} (theirs computes lambda in float32)")
+
+
+def copy_diff_rgcn(theirs, ours: DiffRGATBlock) -> None:
+    """Our DiffRGATBlock's weights into the authors' DiffRGCN."""
+    for k, layer in enumerate(theirs.attentions):
+        copy_diff_attention_layer(layer, ours.heads_layer, k)
+    copy_diff_attention_layer(theirs.out_att, ours.out_layer, 0)
+    theirs.fc.load_state_dict(ours.linear.state_dict())
+    theirs.layer_norm.load_state_dict(ours.norm.state_dict())
+
+
+def copy_amb_dsgdn(theirs, ours: AMBDSGDN) -> None:
+    """Our AMB-DSGDN's weights into the authors' Transformer_Based_Model (text, visual, audio)."""
+    short = {"text": "t", "audio": "a", "visual": "v"}
+    with torch.no_grad():
+        for m, name in (("text", "textf"), ("audio", "acouf"), ("visual", "visuf")):
+            getattr(theirs, f"{name}_input").load_state_dict(ours.projection[m].state_dict())
+            getattr(theirs, f"{short[m]}_output_layer")[2].load_state_dict(ours.head[m][2].state_dict())
+            upper = short[m].upper()
+            copy_diff_rgcn(getattr(theirs, f"gat{upper}er"), ours.inter[m])      # inter-speaker first
+            copy_diff_rgcn(getattr(theirs, f"gat{upper}"), ours.intra[m])
+        for m in ("audio", "visual"):
+            copy_transformer_encoder(getattr(theirs, f"{short[m]}_{short[m]}"), ours.encoder[m])
+            getattr(theirs, f"{short[m]}gate").gate[0].load_state_dict(ours.gate[m].linear.state_dict())
+        speakers = ours.encoder["audio"].speaker.weight
+        theirs.speaker_embeddings.weight[:speakers.size(0)].copy_(speakers)
+
+
+def amb_dsgdn_whole_model(module) -> Row:
+    """Transformer_Based_Model against AMBDSGDN (text, audio, visual; 3 dialogues, MELD's 9 speakers),
+    evaluation mode: summed logits, and the gradients of every modality's inputs; lambda vectors 0
+    (see :func:`amb_dsgdn_diff_rgcn`), the random-lambda difference in the note."""
+
+    def run(zero_lambdas: bool):
+        torch.manual_seed(0)
+        dims = {"text": 6, "audio": 5, "visual": 4}
+        config = AMBDSGDNConfig(hidden=8, heads=2, graph_heads=2, window=2, num_speakers=10)
+        data = SyntheticDialogues(3, "train", seed=4, min_len=3, max_len=8, max_speakers=3, dims=dims,
+                                  pre_transform=AMBDSGDN.required_transform(config))
+        batch = Batch.from_data_list(list(data))
+        ours = AMBDSGDN(dims, 5, config).double().eval()
+        randomise(ours, 8)
+        if zero_lambdas:
+            with torch.no_grad():
+                for conv in ours.modules():
+                    if isinstance(conv, DiffRGATConv):
+                        conv.lambdas.zero_()
+        theirs = module.Transformer_Based_Model("MELD", dims["text"], dims["visual"], dims["audio"], config.heads, 5,
+                                                config.hidden, 9, 0.0).double().eval()
+        copy_amb_dsgdn(theirs, ours)
+        ours_inputs, theirs_inputs = [], []
+        for m in dims:
+            x = batch[NODE][f"x_{m}"].double()
+            batch[NODE][f"x_{m}"] = x.clone().requires_grad_()
+            ours_inputs.append(batch[NODE][f"x_{m}"])
+            theirs_inputs.append(x.clone().requires_grad_())
+            batch[NODE][f"theirs_{m}"] = theirs_inputs[-1]
+        out = ours(batch).logits
+        authors_batch = batch.clone()
+        for m in dims:
+            authors_batch[NODE][f"x_{m}"] = batch[NODE][f"theirs_{m}"]
+        inputs = amb_inputs(authors_batch, 9)
+        _, mask = to_padded(batch[NODE].speaker, batch[NODE].batch)
+        ref = theirs(**inputs)[3][mask]
+        return largest_difference(out, ref, ours_inputs, theirs_inputs, [], [])
+
+    forward, gradient = run(zero_lambdas=True)
+    random_forward, random_gradient = run(zero_lambdas=False)
+    return Row("AMBDSGDN (whole model, eval)", "Transformer_Based_Model", forward, gradient,
+               "3 dialogues, tri-modal; summed logits (eq. 29), every modality's inputs' gradients; lambda "
+               f"vectors 0. Random lambda vectors: {random_forward:.1e} / {random_gradient:.1e}")
 
 
 def amb_dsgdn_init(module) -> Row:
@@ -175,13 +245,8 @@ def amb_dsgdn_init(module) -> Row:
                deviation=max(abs(ratio_w - 1), abs(ratio_a - 1)))
 
 
-def amb_dsgdn_transformer(module) -> Row:
-    """TransformerEncoder(layers=1) against DialogueTransformerEncoder on one dialogue."""
-    d, heads, speakers = 8, 2, 3
-    torch.manual_seed(0)
-    ours = DialogueTransformerEncoder(d, heads=heads, num_speakers=speakers).double().eval()
-    randomise(ours, 3)
-    theirs = module.TransformerEncoder(d, d, heads, 1, dropout=0.0).double().eval()
+def copy_transformer_encoder(theirs, ours: DialogueTransformerEncoder) -> None:
+    """Our encoder's weights into the authors' TransformerEncoder(layers=1)."""
     layer = theirs.transformer_inter[0]
     attention = ours.attention
     with torch.no_grad():
@@ -192,6 +257,16 @@ def amb_dsgdn_transformer(module) -> Row:
         layer.feed_forward.w_1.load_state_dict(ours.ffn_in.state_dict())
         layer.feed_forward.w_2.load_state_dict(ours.ffn_out.state_dict())
         layer.feed_forward.layer_norm.load_state_dict(ours.norm_ffn.state_dict())
+
+
+def amb_dsgdn_transformer(module) -> Row:
+    """TransformerEncoder(layers=1) against DialogueTransformerEncoder on one dialogue."""
+    d, heads, speakers = 8, 2, 3
+    torch.manual_seed(0)
+    ours = DialogueTransformerEncoder(d, heads=heads, num_speakers=speakers).double().eval()
+    randomise(ours, 3)
+    theirs = module.TransformerEncoder(d, d, heads, 1, dropout=0.0).double().eval()
+    copy_transformer_encoder(theirs, ours)
     x, speaker = dialogue(4, 7, d, speakers)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
     out = ours(x1, torch.zeros(7, dtype=torch.long), speaker)
@@ -314,7 +389,8 @@ def dag_erc_whole_model(module) -> Row:
 
 #: (repository folder, file, comparisons)
 CHECKS: list[tuple[str, str, list[Callable]]] = [
-    ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init]),
+    ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init,
+                                  amb_dsgdn_whole_model]),
     ("MultiEMO-ACL2023", "Model/MultiAttn.py", [multiemo_multi_attn]),
     ("DAG-ERC", "model.py", [dag_erc_whole_model]),
 ]

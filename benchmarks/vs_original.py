@@ -104,6 +104,20 @@ def dense_relations(batch: Batch, store, length: int) -> torch.Tensor:
 # -- AMB-DSGDN --------------------------------------------------------------------------------
 
 
+def amb_inputs(batch: Batch, n_speakers: int) -> dict:
+    """``Transformer_Based_Model.forward``'s inputs for a batch: padded sequence-first features,
+    ``u_mask``, one-hot ``qmask``, lengths and the dense relation matrices of our subgraphs."""
+    padded = {m: to_padded(batch[NODE][f"x_{m}"], batch[NODE].batch)[0].transpose(0, 1).contiguous()
+              for m in ("text", "audio", "visual")}
+    speaker, mask = to_padded(batch[NODE].speaker, batch[NODE].batch)
+    length = mask.size(1)
+    return dict(textf=padded["text"], visuf=padded["visual"], acouf=padded["audio"], u_mask=mask.to(padded["text"].dtype),
+                qmask=F.one_hot(speaker, n_speakers).to(padded["text"].dtype),   # train.py permutes it to [B, L, S]
+                dia_len=mask.sum(1).tolist(), Self_semantic_adj=dense_relations(batch, INTRA, length),
+                Cross_semantic_adj=dense_relations(batch, INTER, length),
+                Semantic_adj=torch.zeros(batch.num_graphs, length, length, dtype=torch.long))
+
+
 def amb_pair(folder: str, shape: str, device: str):
     dims = {"text": 1024, "audio": SHAPES[shape]["audio"], "visual": 342}
     config = AMBDSGDN.preset("paper")
@@ -115,16 +129,8 @@ def amb_pair(folder: str, shape: str, device: str):
                                               dims["audio"], config.heads, 7, config.hidden, n_speakers,
                                               config.dropout)
     theirs.modality_drop.device = device
-    padded = {m: to_padded(batch[NODE][f"x_{m}"], batch[NODE].batch)[0].transpose(0, 1).contiguous() for m in dims}
-    speaker, mask = to_padded(batch[NODE].speaker, batch[NODE].batch)
     y, _ = to_padded(batch[NODE].y, batch[NODE].batch, fill_value=-1)
-    length = mask.size(1)
-    inputs = dict(textf=padded["text"], visuf=padded["visual"], acouf=padded["audio"], u_mask=mask.float(),
-                  qmask=F.one_hot(speaker, n_speakers).float(),          # train.py permutes it to [B, L, S]
-                  dia_len=mask.sum(1).tolist(), Self_semantic_adj=dense_relations(batch, INTRA, length),
-                  Cross_semantic_adj=dense_relations(batch, INTER, length),
-                  Semantic_adj=torch.zeros(batch.num_graphs, length, length, dtype=torch.long))
-    inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in inputs.items()}
+    inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in amb_inputs(batch, n_speakers).items()}
     y = y.to(device)
 
     def their_loss(model):

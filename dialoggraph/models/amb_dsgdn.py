@@ -106,7 +106,8 @@ class AMBDSGDN(DialogueModel):
 
     1. projection to the hidden size, :math:`\mathbf{x}^m = \mathbf{W}_m \mathbf{f}^m + \mathbf{b}_m` (eq. 1);
     2. audio and visual: sinusoidal positions + speaker embeddings and a one-layer
-       Transformer encoder per dialogue (eqs. 2-6; :class:`DialogueTransformerEncoder`);
+       Transformer encoder per dialogue (eqs. 2-6; :class:`DialogueTransformerEncoder`); the two
+       encoders share one speaker-embedding table, as the authors' ``speaker_embeddings``;
     3. a :class:`DiffRGATBlock` on the inter-speaker subgraph, then one on the
        intra-speaker subgraph (sec. 4.4-4.5), the subgraphs shared by all modalities;
     4. audio and visual: a sigmoid feature gate :math:`\mathbf{x} \odot \sigma(\mathbf{W}\mathbf{x})`
@@ -173,6 +174,8 @@ class AMBDSGDN(DialogueModel):
         self.encoder = torch.nn.ModuleDict({m: DialogueTransformerEncoder(h, config.heads,
                                                                           config.num_speakers, config.dropout)
                                             for m in sequential})
+        for m in sequential[1:]:            # one speaker table for both encoders (the authors' speaker_embeddings)
+            self.encoder[m].speaker = self.encoder[sequential[0]].speaker
         if config.graph_layer != "none":
             def block():
                 if config.graph_layer == "diffrgat":
