@@ -6,6 +6,8 @@
 
     DIR/AMB-DSGDN          github wys-ljq/AMB-DSGDN            (model.py)
     DIR/MultiEMO-ACL2023   github TaoShi1998/MultiEMO-ACL2023  (Model/MultiAttn.py)
+    DIR/DAG-ERC            github shenwzh3/DAG-ERC             (model.py)
+    DIR/xlstm              github NX-AI/xlstm                  (the vanilla sLSTM step)
 
 e.g. ``git clone https://github.com/wys-ljq/AMB-DSGDN DIR/AMB-DSGDN``. A missing checkout makes
 its rows "no checkout". Each authors' file is imported from its path as it is: nothing of theirs
@@ -47,7 +49,7 @@ from dialoggraph.graphs.relation import Relation
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
 from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
-from dialoggraph.nn.seq import DialogueTransformerEncoder
+from dialoggraph.nn.seq import DialogueTransformerEncoder, SLSTMCell
 from vs_original import AUTHORS_RELATION, amb_inputs, dag_authors_args, dag_inputs
 
 #: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
@@ -387,12 +389,42 @@ def dag_erc_whole_model(module) -> Row:
                "eval mode, 4 dialogues; gradients of inputs, input map, relation maps, GRU weights")
 
 
+# -- NX-AI xLSTM (github NX-AI/xlstm, xlstm/blocks/slstm/src/vanilla/slstm.py) -------------------
+
+def xlstm_slstm_steps(module) -> Row:
+    """The vanilla sLSTM pointwise step (``slstm_forward_pointwise``) stepped 6 times against
+    SLSTMCell, from the zero state, with gates large enough to move the stabiliser."""
+    torch.manual_seed(0)
+    ours = SLSTMCell(5, 4).double()
+    randomise(ours, 9, std=1.5)
+    xs = torch.randn(3, 6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(10))
+    x1, x2 = xs.clone().requires_grad_(), xs.clone().requires_grad_()
+    state = ours.initial_state(3, x1)
+    outputs = []
+    for t in range(6):
+        h, state = ours(x1[:, t], state)
+        outputs.append(h)
+    z, i, f, o = ours.input.weight.chunk(4)                                 # ours: z, i, f, o
+    bz, bi, bf, bo = ours.input.bias.chunk(4)
+    rz, ri, rf, ro = ours.recurrent.weight.chunk(4)
+    W, b, R = torch.cat([i, f, z, o]), torch.cat([bi, bf, bz, bo]), torch.cat([ri, rf, rz, ro])   # theirs: i, f, z, o
+    states = torch.zeros(4, 3, 4, dtype=torch.float64)                      # y, c, n, m
+    theirs = []
+    for t in range(6):
+        states, _ = module.slstm_forward_pointwise(x2[:, t] @ W.t(), states[0] @ R.t(), b.unsqueeze(0), states, {})
+        theirs.append(states[0])
+    forward, gradient = largest_difference(torch.stack(outputs, 1), torch.stack(theirs, 1), [x1], [x2], [], [])
+    return Row("SLSTMCell (xLSTM eqs. 8-17)", "slstm_forward_pointwise", forward, gradient,
+               "6 steps from the zero state; inputs' gradients")
+
+
 #: (repository folder, file, comparisons)
 CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init,
                                   amb_dsgdn_whole_model]),
     ("MultiEMO-ACL2023", "Model/MultiAttn.py", [multiemo_multi_attn]),
     ("DAG-ERC", "model.py", [dag_erc_whole_model]),
+    ("xlstm", "xlstm/blocks/slstm/src/vanilla/slstm.py", [xlstm_slstm_steps]),
 ]
 
 
