@@ -88,7 +88,7 @@ def assert_same_forward_and_gradients(module, inputs, ref_inputs, out, ref, atol
     equal values, equal gradients to the inputs and to every parameter of ``module``."""
     weight = torch.randn_like(out)
     params = [p for p in module.parameters() if p.requires_grad]
-    assert torch.allclose(out, ref, atol=atol), (out - ref).abs().max()
+    assert torch.allclose(out, ref, rtol=0.0, atol=atol), (out - ref).abs().max()
     grads = torch.autograd.grad((out * weight).sum(), inputs + params, retain_graph=True, allow_unused=True)
     ref_grads = torch.autograd.grad((ref * weight).sum(), ref_inputs + params, retain_graph=True,
                                     allow_unused=True)
@@ -96,7 +96,7 @@ def assert_same_forward_and_gradients(module, inputs, ref_inputs, out, ref, atol
         if a is None or b is None:
             assert (a is None or not a.any()) and (b is None or not b.any())
         else:
-            assert torch.allclose(a, b, atol=atol), (a - b).abs().max()
+            assert torch.allclose(a, b, rtol=0.0, atol=atol), (a - b).abs().max()
 
 
 def assert_modalities_match_reference(module, run, reference, modalities, batch, channels):

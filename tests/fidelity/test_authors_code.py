@@ -137,10 +137,11 @@ def original_transformer_encoder(enc: DialogueTransformerEncoder, x, speaker, sp
     """The authors' TransformerEncoder(layers=1).forward on one dialogue, eval mode; the speaker
     embeddings from ``speaker_table`` (default: the encoder's)."""
     L, d = x.shape
-    pe = torch.zeros(L, d, dtype=x.dtype)
-    position = torch.arange(L, dtype=x.dtype).unsqueeze(1)
-    div = torch.exp(torch.arange(0, d, 2, dtype=x.dtype) * -(math.log(10000.0) / d))
+    pe = torch.zeros(L, d, dtype=torch.float32)           # their PositionalEncoding buffer: float32
+    position = torch.arange(L, dtype=torch.float32).unsqueeze(1)
+    div = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * -(math.log(10000.0) / d))
     pe[:, 0::2], pe[:, 1::2] = torch.sin(position * div), torch.cos(position * div)
+    pe = pe.to(x.dtype)
     h = x + pe + (enc.speaker.weight if speaker_table is None else speaker_table)[speaker]
     Wq, Wk, Wv = enc.attention.in_proj_weight.chunk(3)
     bq, bk, bv = enc.attention.in_proj_bias.chunk(3)

@@ -3,16 +3,27 @@
 wrong order, or a classifier that loses one of its inputs fails here, where the blocks' own tests
 pass. AMB-DSGDN and DAG-ERC follow the authors' released models (github wys-ljq/AMB-DSGDN
 ``Transformer_Based_Model``, github shenwzh3/DAG-ERC ``DAGERC_fushion``), built from the block
-ports of test_authors_code.py; benchmarks/fidelity.py runs the authors' modules themselves."""
+ports of test_authors_code.py; benchmarks/fidelity.py runs the authors' modules themselves.
+MDGET-MER, LFVD and CMGFE have no released code: their references compose the papers'
+equations from the block references of tests/nn."""
+import sys
+from pathlib import Path
+
 import torch
 from torch_geometric.data import Batch
 from torch_geometric.utils import to_dense_adj
 
-from references import assert_same_forward_and_gradients, linear, per_dialogue, randomise, sigmoid
-from test_authors_code import original_diff_rgcn, original_transformer_encoder
-from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE
-from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
+sys.path.insert(0, str(Path(__file__).parents[1] / "nn"))          # the block references of tests/nn
+
+from references import (assert_same_forward_and_gradients, bigru, gelu, layer_norm, linear,  # noqa: E402
+                        per_dialogue, randomise, sigmoid)
+from test_authors_code import original_diff_rgcn, original_transformer_encoder  # noqa: E402
+from test_gated_family_references import acme_reference, gue_reference  # noqa: E402
+from test_sequence_family_references import lft_reference  # noqa: E402
+from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE  # noqa: E402
+from dialoggraph.datasets import SyntheticDialogues  # noqa: E402
+from dialoggraph.models import (AMBDSGDN, AMBDSGDNConfig, CMGFE, CMGFEConfig, DAGERC, DAGERCConfig,  # noqa: E402
+                                LFVD, LFVDConfig, MDGETMER, MDGETMERConfig)
 
 DIMS = {"text": 6, "audio": 5, "visual": 4}
 
@@ -90,28 +101,40 @@ def gru_cell(x, h, cell):
     return (1 - z) * n + z * h
 
 
-def dag_erc_reference(model, x, speaker, predecessors):
-    """DAGERC_fushion.forward (attn_type rgcn, eval) on one dialogue, utterance by utterance:
+def dag_layer_reference(layer, previous, speaker, predecessors):
+    """One DAG-ERC layer (DAGERC_fushion's loop body), utterance by utterance:
     alpha_ij = softmax_j Linear([H^{l-1}_i ; H^l_j]) over i's predecessors, M_i = sum_j alpha_ij
-    W_{same/other}(H^l_j), H^l_i = GRU_c(H^{l-1}_i, M_i) + GRU_p(M_i, H^{l-1}_i); the classifier reads
-    [H^0; ...; H^L; x]."""
-    C = model.config.hidden
+    W_{same/other}(H^l_j), H^l_i = GRU_c(H^{l-1}_i, M_i) + GRU_p(M_i, H^{l-1}_i)."""
+    C = previous.size(1)
+    W = layer.attention.weight[0]                     # ours: [H^l_j ; H^{l-1}_i]
+    current = []
+    for i in range(previous.size(0)):
+        message = torch.zeros(C, dtype=previous.dtype)
+        if predecessors[i]:
+            scores = torch.stack([W[C:] @ previous[i] + W[:C] @ current[j] + layer.attention.bias[0]
+                                  for j in predecessors[i]])
+            alpha = torch.softmax(scores, 0)
+            for a, j in zip(alpha, predecessors[i]):
+                relation = layer.relation_same if speaker[j] == speaker[i] else layer.relation_other
+                message = message + a * (relation.weight @ current[j])
+        current.append(gru_cell(previous[i], message, layer.gru_node) + gru_cell(message, previous[i],
+                                                                                layer.gru_context))
+    return torch.stack(current)
+
+
+def dag_predecessors(batch, nodes):
+    """Each utterance's DAG predecessors, as positions inside its dialogue."""
+    src, dst = batch[DAG].edge_index
+    start = int(nodes[0])
+    return [sorted(int(j) - start for j in src[dst == i]) for i in nodes.tolist()]
+
+
+def dag_erc_reference(model, x, speaker, predecessors):
+    """DAGERC_fushion.forward (attn_type rgcn, eval) on one dialogue: the input map, the DAG layers,
+    and the classifier on [H^0; ...; H^L; x]."""
     states = [torch.relu(linear(x, model.input))]
     for layer in model.layers:
-        W = layer.attention.weight[0]                 # ours: [H^l_j ; H^{l-1}_i]
-        previous, current = states[-1], []
-        for i in range(x.size(0)):
-            message = torch.zeros(C, dtype=x.dtype)
-            if predecessors[i]:
-                scores = torch.stack([W[C:] @ previous[i] + W[:C] @ current[j] + layer.attention.bias[0]
-                                      for j in predecessors[i]])
-                alpha = torch.softmax(scores, 0)
-                for a, j in zip(alpha, predecessors[i]):
-                    relation = layer.relation_same if speaker[j] == speaker[i] else layer.relation_other
-                    message = message + a * (relation.weight @ current[j])
-            current.append(gru_cell(previous[i], message, layer.gru_node) + gru_cell(message, previous[i],
-                                                                                    layer.gru_context))
-        states.append(torch.stack(current))
+        states.append(dag_layer_reference(layer, states[-1], speaker, predecessors))
     h = torch.cat(states + [x], dim=-1)
     for module in model.classifier:
         h = linear(h, module) if isinstance(module, torch.nn.Linear) else \
@@ -126,10 +149,121 @@ def test_dag_erc_is_the_authors_whole_model():
     model = randomise(DAGERC({"text": 6}, 5, config).double().eval(), seed=2)
     ours_inputs, x = leaf_inputs(batch, {"text": 6})
     out = model(batch).logits
-    store, (src, dst) = batch[NODE], batch[DAG].edge_index
-    refs = []
-    for nodes in per_dialogue(store.batch):
-        start = int(nodes[0])
-        predecessors = [sorted(int(j) - start for j in src[dst == i]) for i in nodes.tolist()]
-        refs.append(dag_erc_reference(model, x["text"][nodes], store.speaker[nodes], predecessors))
+    store = batch[NODE]
+    refs = [dag_erc_reference(model, x["text"][nodes], store.speaker[nodes], dag_predecessors(batch, nodes))
+            for nodes in per_dialogue(store.batch)]
     assert_same_forward_and_gradients(model, ours_inputs, [x["text"]], out, torch.cat(refs))
+
+
+# -- MDGET-MER (eqs. 1-29) ----------------------------------------------------------------------
+
+def mdget_mer_reference(model, x):
+    """One dialogue: per modality the input map and the shared GUE layers (eqs. 1-5); the ACME
+    layers over all modalities (eqs. 6-22); gated fusion (eqs. 23-25) of the modalities in the
+    model's order; the gated classifier (eqs. 26-29)."""
+    features = {m: linear(v, model.projection[m]) for m, v in x.items()}
+    for layer in model.gue:
+        features = {m: gue_reference(layer, v) for m, v in features.items()}
+    for layer in model.acme:
+        features = acme_reference(layer, features)
+    h = [features[m] for m in model.modalities]
+    g = sigmoid(linear(torch.cat(h, -1), model.fusion.gate))                            # eq. 23
+    gate_sum = sum(g[:, k:k + 1] * h[k] for k in range(len(h)))                         # eq. 24
+    hi = torch.cat(h + [gate_sum], -1)                                                  # eq. 25
+    gf = sigmoid(linear(hi, model.classifier.gate))                                     # eqs. 26-27
+    return linear(torch.relu(linear(gf * hi, model.classifier.hidden)), model.classifier.out)   # eqs. 28-29
+
+
+def test_mdget_mer_is_eqs_1_to_29_composed():
+    torch.manual_seed(0)
+    config = MDGETMERConfig(hidden=4, heads=2, gue_layers=2, acme_layers=2, classifier_hidden=6)
+    batch = float64_batch(config, MDGETMER)
+    model = randomise(MDGETMER(DIMS, 5, config).double().eval(), seed=3)
+    ours_inputs, x = leaf_inputs(batch, DIMS)
+    out = model(batch).logits
+    ref = torch.cat([mdget_mer_reference(model, {m: v[nodes] for m, v in x.items()})
+                     for nodes in per_dialogue(batch[NODE].batch)])
+    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+
+
+# -- LFVD (eqs. 2-18) ---------------------------------------------------------------------------
+
+def kl_mean(mu_q, logvar_q, mu_p, logvar_p):
+    """KL(N(mu_q, e^logvar_q) || N(mu_p, e^logvar_p)) per utterance, averaged over dimensions."""
+    per_dim = 0.5 * (logvar_p - logvar_q) + (torch.exp(logvar_q) + (mu_q - mu_p) ** 2) / (2 * torch.exp(logvar_p)) \
+        - 0.5
+    return per_dim.mean(-1)
+
+
+def lfvd_reference(model, x, speaker, predecessors):
+    """One dialogue: per modality a BiGRU (eq. 2) and the DAG layers (eq. 3); the language-focused
+    transformer with its atmosphere token (eqs. 4-9); in evaluation the variational fusion of the
+    means, z = mu_l + sum_m w_m mu_m with w_m = sigmoid((KL(l||m) + KL(m||l)) / 2) (eqs. 12-17);
+    the linear classifier (eq. 18)."""
+    features = {}
+    for m, v in x.items():
+        h = bigru(v, model.gru[m].gru)
+        for layer in model.dag[m]:
+            h = dag_layer_reference(layer, h, speaker, predecessors)
+        features[m] = h
+    features = lft_reference(model.lfa, features)
+    vd = model.vd
+    stats = {m: (linear(h, vd.mean[m]), linear(h, vd.logvar[m]).clamp(-10.0, 10.0)) for m, h in features.items()}
+    mu_l, logvar_l = stats["text"]
+    fused = mu_l
+    for m, (mu, logvar) in stats.items():
+        if m != "text":
+            weight = sigmoid(0.5 * (kl_mean(mu_l, logvar_l, mu, logvar) + kl_mean(mu, logvar, mu_l, logvar_l)))
+            fused = fused + weight.unsqueeze(-1) * mu
+    return linear(fused, model.classifier)
+
+
+def test_lfvd_is_eqs_2_to_18_composed():
+    torch.manual_seed(0)
+    config = LFVDConfig(hidden=4, heads=2, dag_layers=2)
+    batch = float64_batch(config, LFVD)
+    model = randomise(LFVD(DIMS, 5, config).double().eval(), seed=4)
+    ours_inputs, x = leaf_inputs(batch, DIMS)
+    out = model(batch).logits
+    store = batch[NODE]
+    ref = torch.cat([lfvd_reference(model, {m: v[nodes] for m, v in x.items()}, store.speaker[nodes],
+                                    dag_predecessors(batch, nodes)) for nodes in per_dialogue(store.batch)])
+    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+
+
+# -- CMGFE (our reading of its abstract) ---------------------------------------------------------
+
+def cmgfe_reference(model, x, speaker):
+    """One dialogue: per modality the input map and a one-layer transformer encoder with speaker
+    embeddings; the cross-modal guided gate x~_m = LN(x_m + sigmoid(W_m [x_m; mean of the others]) x_m);
+    per pair (a, b) with third modality c, b_ab = LN(sigmoid(W_g [x~_a; x~_b; x~_c]) GELU(W [x~_a; x~_b]));
+    the teacher GELU(W_t [b_ta; b_tv; b_av]) and its linear head."""
+    features = {}
+    for m, v in x.items():
+        features[m] = original_transformer_encoder(model.context[m], linear(v, model.projection[m]), speaker)
+    gated = {}
+    for m, v in features.items():
+        guide = sum(u for k, u in features.items() if k != m) / (len(features) - 1)
+        g = sigmoid(linear(torch.cat([v, guide], -1), model.guided_gate.gate[m]))
+        gated[m] = layer_norm(v + g * v, model.guided_gate.norm[m])
+    pairs = []
+    for a, b in model.pairs:
+        (c,) = [m for m in gated if m not in (a, b)]
+        fusion = model.bimodal[f"{a}+{b}"]
+        gate = sigmoid(linear(torch.cat([gated[a], gated[b], gated[c]], -1), fusion.gate))
+        pairs.append(layer_norm(gate * gelu(linear(torch.cat([gated[a], gated[b]], -1), fusion.fuse)), fusion.norm))
+    teacher = gelu(linear(torch.cat(pairs, -1), model.trimodal))
+    return linear(teacher, model.heads["all"][1])
+
+
+def test_cmgfe_is_its_reading_composed():
+    torch.manual_seed(0)
+    config = CMGFEConfig(hidden=4, heads=2)
+    batch = float64_batch(config, CMGFE)
+    model = randomise(CMGFE(DIMS, 5, config).double().eval(), seed=5)
+    ours_inputs, x = leaf_inputs(batch, DIMS)
+    out = model(batch).logits
+    store = batch[NODE]
+    ref = torch.cat([cmgfe_reference(model, {m: v[nodes] for m, v in x.items()}, store.speaker[nodes])
+                     for nodes in per_dialogue(store.batch)])
+    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
