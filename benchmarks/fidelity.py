@@ -7,7 +7,7 @@
     DIR/AMB-DSGDN          github wys-ljq/AMB-DSGDN            (model.py)
     DIR/MultiEMO-ACL2023   github TaoShi1998/MultiEMO-ACL2023  (Model/MultiAttn.py)
     DIR/DAG-ERC            github shenwzh3/DAG-ERC             (model.py)
-    DIR/xlstm              github NX-AI/xlstm                  (the vanilla sLSTM step)
+    DIR/xlstm              github NX-AI/xlstm                  (the vanilla sLSTM step, the mLSTM backends)
 
 e.g. ``git clone https://github.com/wys-ljq/AMB-DSGDN DIR/AMB-DSGDN``. A missing checkout makes
 its rows "no checkout". Each authors' file is imported from its path as it is: nothing of theirs
@@ -49,7 +49,7 @@ from dialoggraph.graphs.relation import Relation
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
 from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
-from dialoggraph.nn.seq import DialogueTransformerEncoder, SLSTMCell
+from dialoggraph.nn.seq import DialogueTransformerEncoder, MLSTMCell, SLSTMCell
 from vs_original import AUTHORS_RELATION, amb_inputs, dag_authors_args, dag_inputs
 
 #: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
@@ -418,6 +418,56 @@ def xlstm_slstm_steps(module) -> Row:
                "6 steps from the zero state; inputs' gradients")
 
 
+def xlstm_mlstm(module) -> Row:
+    """NX-AI's mLSTM backends (``recurrent_step_stabilized_simple`` stepped 5 times, and
+    ``parallel_stabilized_simple``) against MLSTMCell stepped and MLSTMCell.scan, from the zero
+    state, with their ``eps`` 0 (dialoggraph's normaliser has none); theirs gives h~, ours
+    sigmoid(o) h~, so theirs is multiplied by our output gate."""
+    torch.manual_seed(0)
+    ours = MLSTMCell(6, 8, heads=2).double()
+    randomise(ours, 11, std=1.0)
+    B, T, H, d = 2, 5, 2, 4
+    xs = torch.randn(B, T, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
+
+    def projections(x):
+        """q, k, v (unscaled: theirs divides k by sqrt(d)) and the gates' pre-activations, their layout."""
+        q, k, v = (t.unflatten(-1, (H, d)).transpose(1, 2) for t in ours.qkv(x).chunk(3, dim=-1))
+        i, f = (t.transpose(1, 2).unsqueeze(-1) for t in ours.gates(x).chunk(2, dim=-1))   # (B, H, T, 1)
+        return q, k, v, i, f, torch.sigmoid(ours.output_gate(x))
+
+    def ours_stepped(x):
+        state, out = ours.initial_state(B, x), []
+        for t in range(T):
+            h, state = ours(x[:, t], state)
+            out.append(h)
+        return torch.stack(out, 1)
+
+    def theirs_stepped(x):
+        q, k, v, i, f, gate = projections(x)
+        c = torch.zeros(B, H, d, d, dtype=torch.float64)
+        n, m = torch.zeros(B, H, d, 1, dtype=torch.float64), torch.zeros(B, H, 1, 1, dtype=torch.float64)
+        out = []
+        for t in range(T):
+            step = [u[:, :, t:t + 1].clone() for u in (q, k, v, i, f)]       # theirs squeezes q, k, v in place
+            h, (c, n, m) = module.recurrent_step_stabilized_simple(c, n, m, *step, eps=0.0)
+            out.append(h.squeeze(2).flatten(1))
+        return torch.stack(out, 1) * gate
+
+    def theirs_parallel(x):
+        q, k, v, i, f, gate = projections(x)
+        return module.parallel_stabilized_simple(q, k, v, i, f, eps=0.0).transpose(1, 2).flatten(2) * gate
+
+    x = [xs.clone().requires_grad_() for _ in range(4)]
+    step_forward, step_gradient = largest_difference(ours_stepped(x[0]), theirs_stepped(x[1]), [x[0]], [x[1]], [], [])
+    scan_forward, scan_gradient = largest_difference(ours.scan(x[2], ours.initial_state(B, x[2]))[0],
+                                                     theirs_parallel(x[3]), [x[2]], [x[3]], [], [])
+    return Row("MLSTMCell (xLSTM eqs. 19-27), stepped and scan",
+               "recurrent_step_stabilized_simple, parallel_stabilized_simple",
+               max(step_forward, scan_forward), max(step_gradient, scan_gradient),
+               f"5 steps from the zero state, eps 0; stepped {step_forward:.1e} / {step_gradient:.1e}, "
+               f"scan {scan_forward:.1e} / {scan_gradient:.1e}; inputs' gradients")
+
+
 #: (repository folder, file, comparisons)
 CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init,
@@ -425,6 +475,7 @@ CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("MultiEMO-ACL2023", "Model/MultiAttn.py", [multiemo_multi_attn]),
     ("DAG-ERC", "model.py", [dag_erc_whole_model]),
     ("xlstm", "xlstm/blocks/slstm/src/vanilla/slstm.py", [xlstm_slstm_steps]),
+    ("xlstm", "xlstm/blocks/mlstm/backends.py", [xlstm_mlstm]),
 ]
 
 
