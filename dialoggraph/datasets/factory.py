@@ -14,15 +14,16 @@ from dialoggraph.datasets.meld import MELD
 from dialoggraph.datasets.synthetic import SyntheticDialogues
 
 LABEL_SETS = {"iemocap": IEMOCAP_LABELS, "meld": MELD_LABELS}
+KINDS = ("synthetic", "meld", "iemocap", "folder", "pickle")
 
 
 @dataclass
 class DatasetConfig(TypedConfig):
     """Which data to load (``--dataset`` and its options on the command line, ``data:`` in a config file)."""
 
-    dataset: Literal["synthetic", "meld", "iemocap", "folder", "pickle"] = "synthetic"
+    dataset: Literal["synthetic", "meld", "iemocap", "folder", "pickle"] | None = None
     """The dataset kind: the embedded synthetic task, MELD's CSVs, the IEMOCAP release, your own folder, or
-    community feature files."""
+    community feature files (default: inferred from ``root``'s files, the synthetic task without a root)."""
     root: str | None = None
     """Data folder (meld, iemocap, folder) or feature file / folder (pickle)."""
     layout: Literal["mmgcn", "multiemo", "dagerc"] | None = None
@@ -46,6 +47,11 @@ class DatasetConfig(TypedConfig):
     """Where processed datasets are cached (default: ROOT/processed)."""
 
     def check(self) -> None:
+        if self.dataset is None:
+            object.__setattr__(self, "dataset", infer_dataset(self.root) if self.root is not None else "synthetic")
+        if self.dataset == "synthetic" and self.root is not None:
+            self.fail(f"root {self.root!r} is given but dataset 'synthetic' reads no files; "
+                      f"name the dataset kind ({', '.join(KINDS[1:])}) or drop root")
         if self.dataset != "synthetic" and self.root is None:
             self.fail(f"root is required for dataset {self.dataset!r}")
         if self.dataset == "pickle" and self.layout is None:
@@ -56,6 +62,22 @@ class DatasetConfig(TypedConfig):
             self.fail("labels must be 6 or 4 for dataset 'iemocap'")
         if (self.audio or self.visual) and not (self.dataset == "iemocap" or self.raw_root):
             self.fail("audio/visual features are made for dataset 'iemocap', or 'meld' with raw_root")
+
+
+def infer_dataset(root: str) -> str:
+    """The dataset kind of the files at ``root``: ``folder`` (a featurized folder: ``featurizers.json``
+    or ``train.csv``), ``meld`` (``train_sent_emo.csv``) or ``iemocap`` (``Session1/dialog``);
+    anything else is refused, naming what was looked for (``pickle`` files are never guessed)."""
+    if not os.path.exists(root):
+        raise DialogueValidationError(f"{root}: no such file or folder")
+    kinds = (("folder", ("featurizers.json", "train.csv")), ("meld", ("train_sent_emo.csv",)),
+             ("iemocap", (os.path.join("Session1", "dialog"),)))
+    for kind, files in kinds:
+        if any(os.path.exists(os.path.join(root, f)) for f in files):
+            return kind
+    raise DialogueValidationError(f"{root}: cannot tell the dataset kind (no featurizers.json or train.csv, "
+                                  f"train_sent_emo.csv, Session1/dialog); give --dataset "
+                                  f"({', '.join(KINDS[1:])})")
 
 
 def load_dataset(config: DatasetConfig, split: str, pre_transform=None):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import glob
 import io
 import os
-import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE, UNLABELED
 from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.data.labels import check_label_spellings
 from dialoggraph.datasets.base import DialogueDataset
 from dialoggraph.io import atomic_write, dev_holdout, read_csv
 from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
@@ -48,16 +48,12 @@ def _label_names(root: str) -> list[str]:
     train = os.path.join(root, "train.csv")
     if not os.path.exists(train):
         raise DialogueValidationError(f"{root}: no train.csv (needed to fix the label set)")
-    values = {row["label"].strip() for row in read_csv(train, COLUMNS)} - {""}
+    labels = [label for label in (row["label"].strip() for row in read_csv(train, COLUMNS)) if label]
+    values = set(labels)
     if values and all(_is_int(v) for v in values):
         return [str(i) for i in range(max(int(v) for v in values) + 1)]
-    by_form: dict[str, list[str]] = {}
-    for value in values:
-        by_form.setdefault(" ".join(value.lower().split()), []).append(value)
-    for forms in by_form.values():
-        if len(forms) > 1:
-            warnings.warn(f"{train}: labels {', '.join(repr(f) for f in sorted(forms))} differ only by case or "
-                          f"spaces and become separate classes; fix the CSV or give labels.txt", stacklevel=2)
+    check_label_spellings(labels, train, how_to_accept="fix the CSV, or list each spelling in labels.txt to keep "
+                                                       "them as classes")
     return sorted(values)
 
 

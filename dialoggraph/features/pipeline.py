@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 import dialoggraph
 from dialoggraph.config import TypedConfig, to_dict
 from dialoggraph.data.errors import DialogueValidationError
+from dialoggraph.data.labels import check_label_spellings
 from dialoggraph.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
 from dialoggraph.features.contextual import ContextualTextEncoder
 from dialoggraph.features.media import MediaError
@@ -359,6 +360,12 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
         label_names = previous["label_names"]
     config = config or FeaturizeConfig()
     emotions = sorted({u.emotion for u in utterances} - {""})
+    if not previous:
+        if not any(u.emotion for u in utterances if u.split == "train"):
+            raise DialogueValidationError(f"{source}: no train utterance has an emotion label (the column is "
+                                          f"'emotion'); a model cannot be trained on these features")
+        check_label_spellings([u.emotion for u in utterances if u.emotion], source, label_names or (),
+                              "fix the transcript, or list each spelling in --labels to keep them as classes")
     label_names = list(label_names or emotions)
     unknown = sorted(set(emotions) - set(label_names))
     if unknown:

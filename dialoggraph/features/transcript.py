@@ -12,6 +12,7 @@ whole file). Every problem names the file, line, dialogue and utterance.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import os
 from dataclasses import dataclass
@@ -109,6 +110,19 @@ def _utterance(row: dict[str, str], path: str, has_split: bool) -> Utterance:
                      start, end, int(row["_row"]))
 
 
+def check_columns(row: dict[str, str], path: str) -> None:
+    """Refuse a column the transcript format does not have (a misspelled ``emotion`` would otherwise
+    leave every utterance unlabelled), suggesting the closest known name."""
+    known = COLUMNS + OPTIONAL_COLUMNS
+    unknown = [c for c in row if c is not None and c != "_row" and c not in known]
+    if unknown:
+        column = unknown[0]
+        close = difflib.get_close_matches(column, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DialogueValidationError(f"{path}: unknown column {column!r}{hint}; the columns are "
+                                      f"{', '.join(known)}")
+
+
 def check_order(utterances: Sequence[Utterance], source: str) -> None:
     """Refuse a dialogue whose rows are not contiguous, whose ``utterance_id`` does not increase,
     or that spans two splits; ``source`` names the file in messages."""
@@ -136,6 +150,7 @@ def read_transcript(path: str) -> list[Utterance]:
     rows = read_csv(path, COLUMNS)
     if not rows:
         raise DialogueValidationError(f"{path}: no utterances")
+    check_columns(rows[0], path)
     has_split = "split" in rows[0]
     utterances = [_utterance(row, path, has_split) for row in rows]
     check_order(utterances, path)

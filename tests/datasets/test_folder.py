@@ -157,9 +157,10 @@ def test_utterance_id_orders_the_rows_of_each_dialogue(tmp_path):
         DialogueFolder(str(root), "train", force_reload=True)
 
 
-def test_labels_differing_by_case_or_spaces_warn_and_nan_rows_name_the_line(tmp_path):
+def test_labels_differing_by_case_or_spaces_are_refused_and_nan_rows_name_the_line(tmp_path):
     root = _folder(tmp_path, 'dialogue,speaker,label\na,A,joy\na,B,"Joy "\nb,A,sad\nb,B,sad\n')
-    with pytest.warns(UserWarning, match=r"labels 'Joy', 'joy' differ only by case or spaces"):
+    with pytest.raises(DialogueValidationError, match=r"train.csv: labels 'Joy' \(1\) and 'joy' \(1\) differ only "
+                                                      r"by case or spaces; .* list each spelling in labels.txt"):
         DialogueFolder(str(root), "train")
     text = np.zeros((4, 2), dtype=np.float32)
     text[2, 1] = np.nan

@@ -1,0 +1,79 @@
+"""A user's mistake never becomes a run on other data than the one named: the real CLI on real
+files, exit code 2, one line naming the cause, and nothing written."""
+import csv
+import os
+
+import pytest
+
+from conftest import write_folder
+from dialoggraph.cli import main
+
+HEADER = ["dialogue_id", "utterance_id", "speaker", "text", "emotion", "split"]
+
+
+def write_transcript(path, header=HEADER, emotions=("joy", "sad")):
+    rows = [header]
+    for d, split in enumerate(["train"] * 4 + ["test"]):
+        for u in range(3):
+            rows.append([f"d{d}", u, "AB"[u % 2], f"words {d} {u} here", emotions[(d + u) % len(emotions)], split])
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return str(path)
+
+
+def one_line_error(argv, capsys):
+    capsys.readouterr()
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2, (argv, err)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_misspelled_column_is_refused_with_the_closest_name(tmp_path, capsys):
+    header = [("emotoin" if c == "emotion" else c) for c in HEADER]
+    transcript = write_transcript(tmp_path / "t.csv", header)
+    err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(tmp_path / "out"), "--quiet"],
+                         capsys)
+    assert "unknown column 'emotoin' (did you mean 'emotion'?)" in err and "t.csv" in err
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_a_train_split_without_labels_is_refused_at_featurize(tmp_path, capsys):
+    transcript = write_transcript(tmp_path / "t.csv", emotions=("",))
+    err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(tmp_path / "out"), "--quiet"],
+                         capsys)
+    assert "no train utterance has an emotion label" in err
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_two_spellings_of_one_label_are_refused_unless_listed(tmp_path, capsys):
+    transcript = write_transcript(tmp_path / "t.csv", emotions=("joy", "Joy", "joy", "sad"))
+    out = tmp_path / "out"
+    err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(out), "--quiet"], capsys)
+    assert "labels 'Joy' (4) and 'joy' (8) differ only by case or spaces" in err and "--labels" in err
+    assert not os.path.exists(out)
+    assert main(["featurize", "--transcripts", transcript, "--out", str(out), "--quiet",
+                 "--labels", "joy,Joy,sad"]) == 0                           # listed on purpose: three classes
+    with open(out / "labels.txt") as f:
+        assert f.read().split() == ["joy", "Joy", "sad"]
+
+
+def test_a_root_is_never_ignored(tmp_path, capsys):
+    folder = tmp_path / "features"
+    write_folder(folder, splits=("train", "dev", "test"))
+    run = tmp_path / "run"
+    assert main(["train", "--model", "mlp", "--root", str(folder), "--epochs", "1", "--out", str(run),
+                 "--quiet"]) == 0                                           # the folder, inferred
+    with open(run / "config.yaml") as f:
+        assert "dataset: folder" in f.read()
+    err = one_line_error(["train", "--model", "mlp", "--root", str(tmp_path), "--out", str(tmp_path / "r2")],
+                         capsys)
+    assert "cannot tell the dataset kind" in err and "--dataset" in err
+    err = one_line_error(["train", "--model", "mlp", "--dataset", "synthetic", "--root", str(folder),
+                          "--out", str(tmp_path / "r3")], capsys)
+    assert "dataset 'synthetic' reads no files" in err
+    assert not os.path.exists(tmp_path / "r2") and not os.path.exists(tmp_path / "r3")
