@@ -51,7 +51,8 @@ def raw_input(args: argparse.Namespace, tmp: str):
     fitted = featurizers_of(args.checkpoint, state)
     utterances = [dataclasses.replace(u, split="test") for u in read_transcript(args.transcripts)]
     media_root = args.media_root or os.path.dirname(os.path.abspath(args.transcripts))
-    record = featurize(utterances, os.path.join(tmp, "features"), media_root, fitted=fitted, progress=False)
+    record = featurize(utterances, os.path.join(tmp, "features"), media_root, fitted=fitted, progress=False,
+                       source=args.transcripts)
     if record["label_names"] != list(state["label_names"]):
         raise CLIError(f"{fitted}: its labels {record['label_names']} are not the checkpoint's "
                        f"{state['label_names']}")

@@ -327,7 +327,8 @@ def read_record(folder: str) -> dict[str, Any]:
 
 def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str | None = None,
               config: FeaturizeConfig | None = None, label_names: Sequence[str] | None = None,
-              fitted: str | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+              fitted: str | None = None, overwrite: bool = False, progress: bool = True,
+              source: str | None = None) -> dict[str, Any]:
     """Featurize a transcript (a CSV path or :class:`Utterance` rows) into the folder ``out``.
 
     Args:
@@ -341,6 +342,7 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
             config replaces ``config``; nothing is fitted) - how predictions on raw input are made.
         overwrite: replace a folder that is already featurized.
         progress: show progress bars.
+        source: the transcript's name in messages (default: its path; ``transcript`` for rows).
 
     Returns:
         the record written to ``featurizers.json``.
@@ -348,9 +350,9 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
     if isinstance(transcript, str):
         if media_root is None:
             media_root = os.path.dirname(os.path.abspath(transcript))
-        source, utterances = os.path.abspath(transcript), read_transcript(transcript)
+        source, utterances = source or os.path.abspath(transcript), read_transcript(transcript)
     else:
-        source, utterances = "<rows>", list(transcript)
+        source, utterances = source or "transcript", list(transcript)
         check_order(utterances, "transcript")
         if not utterances:
             raise DialogueValidationError("transcript: no utterances")
@@ -369,8 +371,10 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
     label_names = list(label_names or emotions)
     unknown = sorted(set(emotions) - set(label_names))
     if unknown:
-        raise DialogueValidationError(f"{source}: emotion(s) {', '.join(map(repr, unknown))} not among the "
-                                      f"labels {', '.join(label_names)}")
+        first = next(u for u in utterances if u.emotion in unknown)
+        raise DialogueValidationError(f"{source}, line {first.line} ({first.where}): emotion {first.emotion!r} "
+                                      f"is not among the labels {', '.join(label_names)}"
+                                      + (f" (nor are {', '.join(map(repr, unknown[1:]))})" if unknown[1:] else ""))
     utterances = _assign_dev(utterances)
     wanted = [m for m in MEDIA if getattr(config, m)]
     if config.text == "none" and not wanted:

@@ -77,3 +77,16 @@ def test_a_root_is_never_ignored(tmp_path, capsys):
                           "--out", str(tmp_path / "r3")], capsys)
     assert "dataset 'synthetic' reads no files" in err
     assert not os.path.exists(tmp_path / "r2") and not os.path.exists(tmp_path / "r3")
+
+
+def test_predict_names_the_file_and_line_of_a_label_the_model_has_not(tmp_path, capsys):
+    transcript = write_transcript(tmp_path / "t.csv")
+    folder, run = tmp_path / "features", tmp_path / "run"
+    assert main(["featurize", "--transcripts", transcript, "--out", str(folder), "--quiet"]) == 0
+    assert main(["train", "--model", "mlp", "--root", str(folder), "--epochs", "1", "--out", str(run),
+                 "--quiet"]) == 0
+    new = write_transcript(tmp_path / "new.csv", emotions=("joy", "fear"))
+    err = one_line_error(["predict", "--checkpoint", str(run / "best.pt"), "--transcripts", new,
+                          "--out", str(tmp_path / "p.csv")], capsys)
+    assert "new.csv, line 3 (dialogue 'd0', utterance 1): emotion 'fear' is not among the labels joy, sad" in err
+    assert not os.path.exists(tmp_path / "p.csv")
