@@ -85,21 +85,43 @@ def compare_runs(runs: dict[str, list[SeedPredictions]], num_classes: int, metri
         p = min(1.0, 2.0 * min(float((delta <= 0).mean()), float((delta >= 0).mean())))
         row["vs_reference"] = {"metric": metric, "difference": row[metric]["mean"] - base,
                                "ci": np.quantile(delta, [0.025, 0.975]).tolist(), "p_value": p,
+                               "resamples": bootstrap, "dialogues": len(reference.lengths),
                                "test": f"paired bootstrap over test dialogues ({bootstrap} resamples)"}
     return rows
 
 
+#: Fewer test dialogues than this and the comparison says it has little power.
+FEW_DIALOGUES = 30
+
+
+def p_value_text(p: float, resamples: int) -> str:
+    """``p`` as text: below the resolution of ``resamples`` resamples, ``< 1/resamples``.
+
+    Example:
+        >>> p_value_text(0.0, 200), p_value_text(0.04, 200)
+        ('< 0.005', '0.040')
+    """
+    return f"< {1 / resamples:.3g}" if p == 0 else f"{p:.3f}"
+
+
 def comparison_markdown(rows: Sequence[dict], metric: str = "weighted_f1") -> str:
-    """The comparison as a Markdown table (percentages)."""
+    """The comparison as a Markdown table (percentages): mean ± sample standard deviation over the
+    seeds (``(n = 1)`` for one seed, which has none); below it, a warning when the test split has
+    fewer than :data:`FEW_DIALOGUES` dialogues."""
     def cell(r, key):
-        return f"{100 * r[key]['mean']:.2f} ± {100 * r[key]['std']:.2f}"
+        spread = f"± {100 * r[key]['std']:.2f}" if r["seeds"] > 1 else "(n = 1)"
+        return f"{100 * r[key]['mean']:.2f} {spread}"
     lines = [f"| run | seeds | test accuracy | test weighted F1 | test macro F1 | Δ {metric.replace('_', ' ')} vs "
              f"{rows[0]['name']} [95% CI] | p |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         versus = r.get("vs_reference")
         diff = (f"{100 * versus['difference']:+.2f} [{100 * versus['ci'][0]:+.2f}, {100 * versus['ci'][1]:+.2f}]"
                 if versus else "reference")
-        p = f"{versus['p_value']:.3f}" if versus else ""
+        p = p_value_text(versus["p_value"], versus["resamples"]) if versus else ""
         lines.append(f"| {r['name']} | {r['seeds']} | {cell(r, 'accuracy')} | {cell(r, 'weighted_f1')} | "
                      f"{cell(r, 'macro_f1')} | {diff} | {p} |")
+    dialogues = rows[1]["vs_reference"]["dialogues"] if len(rows) > 1 else None
+    if dialogues is not None and dialogues < FEW_DIALOGUES:
+        lines.append(f"\nWarning: only {dialogues} test dialogues; the bootstrap resamples dialogues, so with so "
+                     f"few the test has little power and its interval is rough.")
     return "\n".join(lines)

@@ -47,3 +47,15 @@ def test_runs_on_other_dialogues_are_refused():
         compare_runs({"a": seeds(0.6, 1), "b": other}, 4)
     with pytest.raises(ValueError, match="metric must be"):
         compare_runs({"a": seeds(0.6, 1)}, 4, metric="f1")
+
+
+def test_one_seed_p_below_resolution_and_few_dialogues_are_said():
+    rows = compare_runs({"weak": seeds(0.3, 1), "strong": seeds(0.95, 1, offset=3)}, 4, bootstrap=200)
+    assert rows[1]["vs_reference"]["p_value"] == 0.0
+    table = comparison_markdown(rows)
+    assert "(n = 1)" in table and "± 0.00" not in table
+    assert "| < 0.005 |" in table and "0.000" not in table
+    assert "Warning" not in table                                      # 80 dialogues
+    few = comparison_markdown(compare_runs({"a": seeds(0.5, 2, dialogues=6), "b": seeds(0.7, 2, offset=1,
+                                                                                      dialogues=6)}, 4))
+    assert "Warning: only 6 test dialogues" in few and "± " in few
