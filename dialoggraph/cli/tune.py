@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
@@ -17,12 +18,23 @@ from dialoggraph.train.tune import BEST_FILE, tune
 TRIAL_SCHEDULE = {"epochs": 30, "patience": 6}
 
 
-def tuned_model(argv: Sequence[str]) -> type[DialogueModel]:
-    """The model named right after ``tune`` (whose options the parser shows)."""
+def model_name(argv: Sequence[str]) -> str | None:
+    """The model of a ``tune`` command line: ``--model NAME`` (as ``train`` takes it) or the word
+    right after ``tune``."""
     argv = list(argv)
-    if "tune" in argv and argv.index("tune") + 1 < len(argv):
+    if "--model" in argv and argv.index("--model") + 1 < len(argv):
+        return argv[argv.index("--model") + 1]
+    if "tune" in argv and argv.index("tune") + 1 < len(argv) and not argv[argv.index("tune") + 1].startswith("-"):
+        return argv[argv.index("tune") + 1]
+    return None
+
+
+def tuned_model(argv: Sequence[str]) -> type[DialogueModel]:
+    """The model the command line names (whose options the parser shows)."""
+    name = model_name(argv)
+    if name is not None:
         try:
-            return resolve_model(argv[argv.index("tune") + 1])
+            return resolve_model(name)
         except ConfigError:             # run() reports the bad name; show some model's options meanwhile
             pass
     return resolve_model("amb_dsgdn")
@@ -36,7 +48,9 @@ def add_parser(sub, argv: Sequence[str]) -> None:
                                    "best trial is written as OUT/best.yaml for 'dialoggraph train --config'. The "
                                    "test split is never read. Options given are fixed, not searched. Needs the "
                                    "tune extra (optuna).")
-    p.add_argument("model", help=f"a registered model ({', '.join(sorted(MODELS))}) or package.module:Class")
+    p.add_argument("model", nargs="?", help=f"a registered model ({', '.join(sorted(MODELS))}) or "
+                                            f"package.module:Class (or --model NAME, as train takes it)")
+    p.add_argument("--model", dest="model_option", metavar="NAME", help="the model, as train takes it")
     p.add_argument("--trials", type=int, default=20, help="finished trials the study should have (default: 20)")
     p.add_argument("--timeout", type=float, help="stop starting new trials after this many seconds")
     p.add_argument("--out", required=True, help="the study's folder (run again with the same --out to resume)")
@@ -48,7 +62,11 @@ def add_parser(sub, argv: Sequence[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    cls = resolve_model(args.model)
+    if args.model and args.model_option and args.model != args.model_option:
+        raise CLIError(f"two models named: {args.model!r} and --model {args.model_option!r}")
+    if not (args.model or args.model_option):
+        raise CLIError("name the model to tune: dialoggraph tune --model NAME ...")
+    cls = resolve_model(args.model or args.model_option)
     if args.trials < 1:
         raise CLIError("--trials must be >= 1")
     data = from_dict(DatasetConfig, given(args, "data"), "data options")
@@ -60,3 +78,6 @@ def run(args: argparse.Namespace) -> None:
           f"{best['trials']} trials in {os.path.join(args.out, 'study.db')}): "
           + ", ".join(f"{k} {v}" for k, v in searched.items()))
     print(f"train it: dialoggraph train --config {os.path.join(args.out, BEST_FILE)} --seeds 0 1 2 3 4")
+    if best["dev_weighted_f1"] <= 0:
+        print(f"warning: nothing learned: every trial scored 0.00 dev weighted F1; check the data "
+              f"(dialoggraph inspect) and the search before training this", file=sys.stderr)

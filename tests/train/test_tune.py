@@ -86,6 +86,12 @@ def test_command_line(tmp_path, capsys, monkeypatch):
                  "--out", str(tmp_path / "s")]) == 0
     said = capsys.readouterr().out
     assert "best dev weighted F1" in said and f"dialoggraph train --config {tmp_path / 's' / 'best.yaml'}" in said
+    capsys.readouterr()
+    assert main(["tune", "--model", "bigru", "--num-dialogues", "24", "--trials", "2", "--epochs", "1",
+                 "--hidden", "16", "--out", str(tmp_path / "s")]) == 0          # as train names it; resumed
+    assert "best dev weighted F1" in capsys.readouterr().out
+    assert main(["tune", "mlp", "--model", "bigru", "--out", str(tmp_path / "t")]) == 2
+    assert "two models named: 'mlp' and --model 'bigru'" in capsys.readouterr().err
     assert main(["tune", "bigru", "--trials", "0", "--out", str(tmp_path / "t")]) == 2
     assert "--trials must be >= 1" in capsys.readouterr().err
     assert main(["tune", "nosuchmodel", "--out", str(tmp_path / "t")]) == 2
@@ -128,3 +134,11 @@ def test_the_speaker_window_is_searched_and_each_trial_reads_its_own_graphs(tmp_
     best = max((r for r in rows if r["state"] == "complete"), key=lambda r: float(r["dev_weighted_f1"]))
     run = yaml.safe_load((tmp_path / "study" / "best.yaml").read_text())
     assert run["model_config"]["window"] == int(best["window"])
+
+
+def test_a_study_where_nothing_learned_says_so(tmp_path, capsys, monkeypatch):
+    import dialoggraph.cli.tune as command
+    best = {"dev_weighted_f1": 0.0, "trial": 0, "trials": 3, "train": {"lr": 1e-3}, "model_config": {}}
+    monkeypatch.setattr(command, "tune", lambda *args, **kwargs: best)
+    assert main(["tune", "--model", "mlp", "--out", str(tmp_path / "s")]) == 0
+    assert "warning: nothing learned: every trial scored 0.00" in capsys.readouterr().err
