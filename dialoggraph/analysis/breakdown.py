@@ -36,7 +36,8 @@ def scores_from_confusion(confusion: np.ndarray) -> dict[str, np.ndarray]:
     confusion matrices ``[..., C, C]`` (rows true), as scikit-learn defines them with
     ``zero_division=0``: :math:`F_1 = 2\,TP / (2\,TP + FP + FN)`, 0 where a class is neither
     present nor predicted; the macro mean runs over all ``C`` classes, the weighted one by
-    support. Leading dimensions (bootstrap samples) are kept."""
+    support; ``macro_f1_supported`` is the macro mean over the classes with support (a class
+    absent from the split has no F1 to average). Leading dimensions (bootstrap samples) are kept."""
     confusion = np.asarray(confusion, dtype=float)
     tp = np.diagonal(confusion, axis1=-2, axis2=-1)
     support, predicted = confusion.sum(-1), confusion.sum(-2)
@@ -47,7 +48,8 @@ def scores_from_confusion(confusion: np.ndarray) -> dict[str, np.ndarray]:
     f1 = ratio(2 * tp, support + predicted)
     return {"accuracy": ratio(tp.sum(-1), total), "precision": ratio(tp, predicted), "recall": ratio(tp, support),
             "f1": f1, "support": support, "weighted_f1": ratio((f1 * support).sum(-1), total),
-            "macro_f1": f1.mean(-1)}
+            "macro_f1": f1.mean(-1),
+            "macro_f1_supported": ratio((f1 * (support > 0)).sum(-1), (support > 0).sum(-1).astype(float))}
 
 
 def bootstrap_weights(num_dialogues: int, samples: int = 1000, seed: int = 0) -> np.ndarray:

@@ -47,7 +47,8 @@ def evaluation_report(model, dataset, label_names: Sequence[str], *, device: str
         robustness: run the noise and missing-modality passes (one pass over the split each).
 
     Returns:
-        ``overall`` (accuracy, weighted / macro F1, each with ``*_ci``), ``per_class``
+        ``overall`` (accuracy, weighted / macro F1, each with ``*_ci``; ``macro_f1_supported``: the
+        macro F1 over the classes with support in the split), ``per_class``
         (precision, recall, F1 with intervals, support), ``confusion`` (counts and
         row-normalised), ``emotion_shift``, ``length``, ``position``, ``modality_heads`` (scores of
         the per-modality heads, where the model has two or more), ``robustness`` (``noise``: scores per
@@ -65,6 +66,7 @@ def evaluation_report(model, dataset, label_names: Sequence[str], *, device: str
     precision, recall, f1, support = precision_recall_fscore_support(y[keep], pred[keep], labels=labels,
                                                                      zero_division=0)
     overall = _scores(classification_metrics(y, pred, names))
+    overall["macro_f1_supported"] = float(f1[support > 0].mean()) if (support > 0).any() else 0.0
     ci = bootstrap_scores(confusion_by_dialogue(y, pred, dialogue, len(lengths), len(names)), bootstrap, seed)
     for k in list(overall):
         overall[f"{k}_ci"] = ci[k].tolist()
@@ -129,11 +131,17 @@ def _interval(value: float, ci: Sequence[float]) -> str:
 def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     """The report's tables as ``(title, header, rows)`` of strings, shared by Markdown and HTML."""
     o = report["overall"]
+    absent = [n for n, c in report["per_class"].items() if c["support"] == 0]
+    macro = [["macro F1, all classes", _interval(o["macro_f1"], o["macro_f1_ci"])],
+             [f"macro F1 without {', '.join(absent)} (no test support)",
+              _interval(o["macro_f1_supported"], o["macro_f1_supported_ci"])]] if absent else \
+        [["macro f1", _interval(o["macro_f1"], o["macro_f1_ci"])]]
     tables = [("Overall (95% bootstrap interval over dialogues)", ["score", "value"],
-               [[k.replace("_", " "), _interval(o[k], o[f"{k}_ci"])] for k in ("accuracy", "weighted_f1", "macro_f1")]
+               [[k.replace("_", " "), _interval(o[k], o[f"{k}_ci"])] for k in ("accuracy", "weighted_f1")] + macro
                + [["utterances / dialogues", f"{o['num_utterances']} / {o['num_dialogues']}"]]),
               ("Per class", ["class", "precision", "recall", "F1 [95% interval]", "support"],
                [[n, _pct(c["precision"]), _pct(c["recall"]), _interval(c["f1"], c["f1_ci"]), str(c["support"])]
+                if c["support"] else [n, "", "", "no test support", "0"]
                 for n, c in report["per_class"].items()])]
     shift = report["emotion_shift"]
     tables.append(("Emotion shift (accuracy; the previous labelled utterance of the same speaker, or of "

@@ -9,6 +9,7 @@ import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from dialoggraph.analysis import GaussianNoise, evaluation_report, removed, write_report, zeroed
+from dialoggraph.analysis.report import report_tables
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, MDGETMER
 from dialoggraph.train import TrainConfig, Trainer
@@ -111,3 +112,27 @@ def test_a_model_that_needs_every_modality_is_refused_in_one_line():
     text_only = AMBDSGDN({"text": 8}, 3, AMBDSGDNConfig(modalities=("text",), hidden=8, graph_heads=1, heads=1))
     with pytest.raises(ValueError, match="reads only 'text'"):
         removed(text_only, "text")
+
+
+def test_a_class_without_test_support_is_marked_and_left_out_of_one_macro_f1(trained):
+    model, test = trained
+    names = test.label_names
+    out = predict(model, test)
+    y, pred = out["y"], out["probs"].argmax(-1)
+    absent = names.index("disgust")
+    keep = [d for d in test if not (d["utterance"].y == absent).any()]
+    report = evaluation_report(model, keep, names, bootstrap=100, robustness=False)
+    overall = report["overall"]
+    assert report["per_class"]["disgust"]["support"] == 0
+    out = predict(model, keep)
+    y, pred = out["y"], out["probs"].argmax(-1)
+    present = sorted(set(y.tolist()))
+    assert overall["macro_f1"] == pytest.approx(f1_score(y, pred, labels=range(7), average="macro", zero_division=0))
+    assert overall["macro_f1_supported"] == pytest.approx(f1_score(y, pred, labels=present, average="macro",
+                                                                   zero_division=0))
+    low, high = overall["macro_f1_supported_ci"]
+    assert low <= overall["macro_f1_supported"] <= high
+    tables = {title: rows for title, _, rows in report_tables(report)}
+    overall_rows = dict((r[0], r[1]) for r in tables["Overall (95% bootstrap interval over dialogues)"])
+    assert any(k.startswith("macro F1 without disgust (no test support)") for k in overall_rows)
+    assert ["disgust", "", "", "no test support", "0"] in tables["Per class"]
