@@ -66,27 +66,54 @@ def atomic_write_yaml(path: str, obj: Any) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def read_csv(path: str, required: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of a CSV file as dicts; raises naming the file when columns are missing.
+def read_csv(path: str, required: Sequence[str], encoding: str = "utf-8") -> list[dict[str, str]]:
+    """Rows of a comma-separated file as dicts; raises naming the file when columns are missing
+    (saying so when the header looks separated by another delimiter) and the line of the first
+    byte that is not ``encoding`` text (UTF-8 may start with a byte-order mark).
 
     Each row gets ``"_row"``: its 1-based line number in the file (header = 1)
     for error messages.
     """
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
+        with open(path, newline="", encoding=codec) as f:
             reader = csv.DictReader(f)
             header = reader.fieldnames or []
             missing = [c for c in required if c not in header]
             if missing:
-                raise DialogueValidationError(
-                    f"{path}: missing column(s) {', '.join(missing)} (has: {', '.join(header)})")
+                raise DialogueValidationError(f"{path}: missing column(s) {', '.join(missing)} (has: "
+                                              f"{', '.join(header)}){_delimiter_hint(header)}")
             rows = []
             for row in reader:
                 row["_row"] = str(reader.line_num)
                 rows.append(row)
     except UnicodeDecodeError as exc:
-        raise DialogueValidationError(f"{path}: not UTF-8 text ({exc})") from None
+        raise DialogueValidationError(f"{path}, line {_undecodable_line(path, codec)}: not {encoding} text "
+                                      f"({exc.reason}, byte {exc.object[exc.start]:#04x}); give the file's "
+                                      f"encoding (--encoding, e.g. latin-1)") from None
+    except LookupError:
+        raise DialogueValidationError(f"{path}: unknown encoding {encoding!r}") from None
     return rows
+
+
+def _delimiter_hint(header: Sequence[str]) -> str:
+    """``"; it looks separated by ';'"`` when a one-column header holds another delimiter."""
+    if len(header) == 1:
+        for delimiter in (";", "\t", "|"):
+            if delimiter in header[0]:
+                return f"; it looks separated by {delimiter!r}: dialoggraph reads comma-separated files"
+    return ""
+
+
+def _undecodable_line(path: str, codec: str) -> int:
+    """The 1-based line of the first line of ``path`` that ``codec`` cannot decode."""
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                line.decode(codec)
+            except UnicodeDecodeError:
+                return number
+    return 1
 
 
 class _RestrictedUnpickler(pickle.Unpickler):

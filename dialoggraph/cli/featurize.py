@@ -16,6 +16,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
                                    "--dataset folder reads, with featurizers.json recording what made them. An "
                                    "interrupted run resumes from its cache when started again.")
     p.add_argument("--transcripts", required=True, help="the transcript CSV")
+    p.add_argument("--encoding", default="utf-8", help="the transcript's text encoding (default: utf-8)")
     p.add_argument("--media-root", help="folder the media paths are relative to (default: the CSV's folder)")
     p.add_argument("--out", required=True, help="the folder to write")
     p.add_argument("--labels", help="comma-separated label names in id order (default: the sorted emotions)")
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> None:
     config = from_dict(FeaturizeConfig, given(args, "featurize"), "featurize")
     labels = [name.strip() for name in args.labels.split(",")] if args.labels else None
     record = featurize(args.transcripts, args.out, args.media_root, config, labels, overwrite=args.overwrite,
-                       progress=not args.quiet)
+                       progress=not args.quiet, encoding=args.encoding)
     splits = ", ".join(f"{split} {n}" for split, n in record["splits"].items())
     print(f"{record['transcript']['utterances']} utterances in {record['transcript']['dialogues']} dialogues "
           f"({splits}); labels {', '.join(record['label_names'])}")

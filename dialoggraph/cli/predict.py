@@ -27,6 +27,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     add_checkpoint_arguments(p, "the CSV to write", True)
     p.add_argument("--transcripts", help="predict on this transcript table (and its media) instead of a data "
                                          "split: featurized with the featurizers the model was trained with")
+    p.add_argument("--encoding", default="utf-8", help="with --transcripts: its text encoding (default: utf-8)")
     p.add_argument("--media-root", help="with --transcripts: the folder media paths are relative to "
                                         "(default: the CSV's folder)")
     p.set_defaults(run=run)
@@ -49,7 +50,7 @@ def raw_input(args: argparse.Namespace, tmp: str):
     training data was, and the utterances in the order of the dataset's rows."""
     model, state = model_from_checkpoint(args.checkpoint, args.device)
     fitted = featurizers_of(args.checkpoint, state)
-    utterances = [dataclasses.replace(u, split="test") for u in read_transcript(args.transcripts)]
+    utterances = [dataclasses.replace(u, split="test") for u in read_transcript(args.transcripts, args.encoding)]
     media_root = args.media_root or os.path.dirname(os.path.abspath(args.transcripts))
     record = featurize(utterances, os.path.join(tmp, "features"), media_root, fitted=fitted, progress=False,
                        source=args.transcripts)

@@ -328,7 +328,7 @@ def read_record(folder: str) -> dict[str, Any]:
 def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str | None = None,
               config: FeaturizeConfig | None = None, label_names: Sequence[str] | None = None,
               fitted: str | None = None, overwrite: bool = False, progress: bool = True,
-              source: str | None = None) -> dict[str, Any]:
+              source: str | None = None, encoding: str = "utf-8") -> dict[str, Any]:
     """Featurize a transcript (a CSV path or :class:`Utterance` rows) into the folder ``out``.
 
     Args:
@@ -343,6 +343,7 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
         overwrite: replace a folder that is already featurized.
         progress: show progress bars.
         source: the transcript's name in messages (default: its path; ``transcript`` for rows).
+        encoding: the transcript CSV's text encoding.
 
     Returns:
         the record written to ``featurizers.json``.
@@ -350,7 +351,7 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
     if isinstance(transcript, str):
         if media_root is None:
             media_root = os.path.dirname(os.path.abspath(transcript))
-        source, utterances = source or os.path.abspath(transcript), read_transcript(transcript)
+        source, utterances = source or os.path.abspath(transcript), read_transcript(transcript, encoding)
     else:
         source, utterances = source or "transcript", list(transcript)
         check_order(utterances, "transcript")

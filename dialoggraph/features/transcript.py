@@ -143,11 +143,11 @@ def check_order(utterances: Sequence[Utterance], source: str) -> None:
         seen.setdefault(current.dialogue, current)
 
 
-def read_transcript(path: str) -> list[Utterance]:
-    """The validated utterances of a transcript CSV, in file order."""
+def read_transcript(path: str, encoding: str = "utf-8") -> list[Utterance]:
+    """The validated utterances of a transcript CSV (text in ``encoding``), in file order."""
     if not os.path.isfile(path):
         raise DialogueValidationError(f"{path}: no such transcript file")
-    rows = read_csv(path, COLUMNS)
+    rows = read_csv(path, COLUMNS, encoding)
     if not rows:
         raise DialogueValidationError(f"{path}: no utterances")
     check_columns(rows[0], path)

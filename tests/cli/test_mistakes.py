@@ -90,3 +90,28 @@ def test_predict_names_the_file_and_line_of_a_label_the_model_has_not(tmp_path, 
                           "--out", str(tmp_path / "p.csv")], capsys)
     assert "new.csv, line 3 (dialogue 'd0', utterance 1): emotion 'fear' is not among the labels joy, sad" in err
     assert not os.path.exists(tmp_path / "p.csv")
+
+
+def test_a_non_utf8_transcript_names_its_line_and_reads_with_encoding(tmp_path, capsys):
+    transcript = write_transcript(tmp_path / "t.csv")
+    lines = open(transcript, encoding="utf-8").read().splitlines()
+    lines[4] = lines[4].replace("words", "café")
+    with open(transcript, "w", encoding="latin-1", newline="") as f:
+        f.write("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(out), "--quiet"], capsys)
+    assert "t.csv, line 5: not utf-8 text" in err and "--encoding" in err
+    assert not os.path.exists(out)
+    assert main(["featurize", "--transcripts", transcript, "--out", str(out), "--quiet",
+                 "--encoding", "latin-1"]) == 0
+    written = "".join(open(out / f"{split}.csv", encoding="utf-8").read() for split in ("train", "dev", "test"))
+    assert "café 1 0" in written
+
+
+def test_another_delimiter_is_named(tmp_path, capsys):
+    transcript = write_transcript(tmp_path / "t.csv")
+    text = open(transcript).read().replace(",", ";")
+    open(transcript, "w").write(text)
+    err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(tmp_path / "out"), "--quiet"],
+                         capsys)
+    assert "missing column(s)" in err and "it looks separated by ';'" in err
