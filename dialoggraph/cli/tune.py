@@ -61,6 +61,14 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.set_defaults(run=run)
 
 
+def print_trial(trial: dict) -> None:
+    """One line per finished trial: its result and the best so far."""
+    result = f"dev weighted F1 {100 * trial['value']:.2f}" if trial["value"] is not None else trial["state"]
+    best = f"best {100 * trial['best']:.2f} (trial {trial['best_trial']})" if trial["best"] is not None else "none yet"
+    print(f"trial {trial['trial']} ({trial['finished']}/{trial['trials']}): {result} after {trial['epochs']} "
+          f"epochs; {best}", flush=True)
+
+
 def run(args: argparse.Namespace) -> None:
     if args.model and args.model_option and args.model != args.model_option:
         raise CLIError(f"two models named: {args.model!r} and --model {args.model_option!r}")
@@ -71,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
         raise CLIError("--trials must be >= 1")
     data = from_dict(DatasetConfig, given(args, "data"), "data options")
     best = tune(cls, data, args.out, args.trials, args.timeout, fixed_model=given(args, "model"),
-                fixed_train={**TRIAL_SCHEDULE, **given(args, "train")})
+                fixed_train={**TRIAL_SCHEDULE, **given(args, "train")}, on_trial=print_trial)
     searched = {k: v for k, v in {**best["train"], **best["model_config"]}.items()
                 if k in ("lr", "weight_decay", "batch_size", "scheduler", "hidden", "dropout")}
     print(f"best dev weighted F1 {best['dev_weighted_f1'] * 100:.2f} (trial {best['trial']}, "

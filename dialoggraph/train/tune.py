@@ -62,7 +62,8 @@ def sample(trial, cls: type[DialogueModel], fixed_model: dict[str, Any],
 
 def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, timeout: float | None = None,
          fixed_model: dict[str, Any] | None = None, fixed_train: dict[str, Any] | None = None,
-         startup_trials: int = 5, warmup_epochs: int = 2) -> dict[str, Any]:
+         startup_trials: int = 5, warmup_epochs: int = 2,
+         on_trial: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Search ``cls``'s hyper-parameters on ``data``'s dev split; returns the best trial's run.
 
     Args:
@@ -75,6 +76,9 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
             ``patience``, ``seed``, ``device`` ... and any searched one given).
         startup_trials: trials before the pruner may prune.
         warmup_epochs: a trial may be pruned from this epoch on (1-based epochs are the steps).
+        on_trial: called as each trial ends with ``trial``, ``state`` (complete, pruned, fail),
+            ``value`` (dev weighted F1 or ``None``), ``epochs``, ``best`` and ``best_trial`` (so far,
+            ``None`` before a trial completes) and ``finished`` / ``trials`` (the study's count and target).
 
     Returns:
         the run written to ``best.yaml``: model, seeds, data, model_config, train, and
@@ -121,8 +125,19 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
         sampler=optuna.samplers.TPESampler(seed=base_train.seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs))
     done = [t for t in study.trials if t.state.is_finished()]
+    def finished(study, trial) -> None:
+        if on_trial is None:
+            return
+        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        best = max(complete, key=lambda t: t.value) if complete else None
+        on_trial({"trial": trial.number, "state": trial.state.name.lower(), "value": trial.value,
+                  "epochs": len(trial.intermediate_values), "best": best.value if best else None,
+                  "best_trial": best.number if best else None,
+                  "finished": sum(t.state.is_finished() for t in study.trials), "trials": trials})
+
     if len(done) < trials:
-        study.optimize(objective, n_trials=trials - len(done), timeout=timeout, catch=(ConfigError,))
+        study.optimize(objective, n_trials=trials - len(done), timeout=timeout, catch=(ConfigError,),
+                       callbacks=[finished])
     _write_trials(study, os.path.join(out, "trials.csv"))
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:

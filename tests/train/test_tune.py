@@ -85,6 +85,7 @@ def test_command_line(tmp_path, capsys, monkeypatch):
     assert main(["tune", "bigru", "--num-dialogues", "24", "--trials", "2", "--epochs", "1", "--hidden", "16",
                  "--out", str(tmp_path / "s")]) == 0
     said = capsys.readouterr().out
+    assert "trial 0 (1/2): dev weighted F1 " in said and "trial 1 (2/2): " in said and "; best " in said
     assert "best dev weighted F1" in said and f"dialoggraph train --config {tmp_path / 's' / 'best.yaml'}" in said
     capsys.readouterr()
     assert main(["tune", "--model", "bigru", "--num-dialogues", "24", "--trials", "2", "--epochs", "1",
