@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Sequence
 
 from dialoggraph.analysis.compare import METRICS, SeedPredictions, compare_runs, comparison_markdown
@@ -44,18 +45,39 @@ def seed_checkpoints(run_dir: str) -> list[str]:
     return paths
 
 
-def run_predictions(run_dir: str, split: str, device: str) -> tuple[list[SeedPredictions], list[str]]:
-    """Each seed's predictions on ``split`` of the data it was trained on, and the label names."""
-    seeds, names = [], None
+def run_predictions(run_dir: str, split: str, device: str) -> tuple[list[SeedPredictions], list[str], dict]:
+    """Each seed's predictions on ``split`` of the data it was trained on, the label names, and what
+    the run was trained on (``data``: the dataset options; ``modalities``)."""
+    seeds, names, trained_on = [], None, None
     for path in seed_checkpoints(run_dir):
         model, state, dataset = load_checkpoint_split(path, split, device)
         if names is not None and list(state["label_names"]) != names:
             raise CLIError(f"{path}: labels {state['label_names']} differ from the run's other seeds")
         names = list(state["label_names"])
+        trained_on = {"data": {k: v for k, v in ((state.get("run") or {}).get("data") or {}).items()
+                               if k not in ("cache_dir",)},
+                      "modalities": list(model.modalities)}
         out = predict(model, dataset, device=device)
         seeds.append(SeedPredictions(out["dialogues"], [len(s) for s in out["speakers"]], out["y"],
                                      out["probs"].argmax(-1)))
-    return seeds, names
+    return seeds, names, trained_on
+
+
+def check_same_data(trained_on: dict[str, dict]) -> list[str]:
+    """Refuse runs trained on other data than the first (dataset options differ); the warnings to
+    show when their modalities differ."""
+    (first, reference), *others = trained_on.items()
+    for name, other in others:
+        if other["data"] and reference["data"] and other["data"] != reference["data"]:
+            changed = sorted(k for k in set(other["data"]) | set(reference["data"])
+                             if other["data"].get(k) != reference["data"].get(k))
+            raise CLIError(f"{name} was trained on other data than {first} ("
+                           + "; ".join(f"{k}: {reference['data'].get(k)!r} vs {other['data'].get(k)!r}"
+                                       for k in changed) + "): a comparison needs the same data")
+    modalities = {name: ", ".join(t["modalities"]) for name, t in trained_on.items()}
+    if len(set(modalities.values())) > 1:
+        return ["the runs use different modalities: " + "; ".join(f"{n} {m}" for n, m in modalities.items())]
+    return []
 
 
 def run(args: argparse.Namespace) -> None:
@@ -66,22 +88,25 @@ def run(args: argparse.Namespace) -> None:
         raise CLIError(f"{len(names)} names for {len(args.runs)} runs")
     if len(set(names)) != len(names):
         raise CLIError("run names must differ (give --names)")
-    runs, labels = {}, None
+    runs, labels, trained_on = {}, None, {}
     for name, run_dir in zip(names, args.runs):
-        runs[name], run_labels = run_predictions(run_dir, args.split, args.device)
+        runs[name], run_labels, trained_on[name] = run_predictions(run_dir, args.split, args.device)
         if labels is not None and run_labels != labels:
             raise CLIError(f"{run_dir}: labels {run_labels} differ from {args.runs[0]}'s {labels}")
         labels = run_labels
+    warnings = check_same_data(trained_on)
     try:
         rows = compare_runs(runs, len(labels), args.metric, args.bootstrap)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    table = comparison_markdown(rows, args.metric)
+    table = comparison_markdown(rows, args.metric) + "".join(f"\n\nWarning: {w}." for w in warnings)
+    for warning in warnings:
+        print(f"dialoggraph: warning: {warning}", file=sys.stderr)
     print(table)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         atomic_write_json(os.path.join(args.out, "compare.json"),
                           {"split": args.split, "metric": args.metric, "runs": dict(zip(names, args.runs)),
-                           "rows": rows})
+                           "trained_on": trained_on, "warnings": warnings, "rows": rows})
         atomic_write(os.path.join(args.out, "compare.md"), lambda f: f.write((table + "\n").encode()))
         save_figure(comparison_figure(rows, args.metric), os.path.join(args.out, "compare"))

@@ -154,9 +154,12 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
     resolved = {"model": model_spec(cls), "seeds": seeds, "data": to_dict(data), "model_config": to_dict(config),
                 "train": to_dict(train)}
     if main:
+        header = run_header(cls, config, data, splits, train)
         if not train.quiet:
             print(f"dialoggraph: writing the run to {out}", file=sys.stderr)
+            print(header_line(header), file=sys.stderr)
         write_run_file(os.path.join(out, "config.yaml"), resolved)
+        atomic_write_json(os.path.join(out, HEADER), header)
         if data.dataset == "folder":
             keep_featurizers(data.root, out)
     results = []
@@ -177,12 +180,44 @@ def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: Data
     return results
 
 
+#: What a run was trained on (:func:`run_header`), beside its config.yaml.
+HEADER = "header.json"
+
+
+def run_header(cls: type[DialogueModel], config, data: DatasetConfig, splits: list, train: TrainConfig) -> dict:
+    """What a run trains on, said before it starts and kept in ``OUT/header.json``: the data and
+    its splits' sizes, the modalities used and those the data has, the labels, the feature widths,
+    the model and its parameter count, the device."""
+    first = splits[0]
+    model = cls(first.meta["feature_dims"], first.num_classes, config)
+    return {"data": {"dataset": data.dataset, "root": data.root},
+            "splits": {name: {"dialogues": len(split), "utterances": sum(d["utterance"].num_nodes for d in split)}
+                       for name, split in zip(("train", "dev", "test"), splits)},
+            "modalities": list(config.modalities), "data_modalities": list(first.modalities),
+            "labels": list(first.label_names),
+            "feature_dims": {m: first.meta["feature_dims"][m] for m in config.modalities},
+            "model": model_spec(cls), "parameters": sum(p.numel() for p in model.parameters()),
+            "device": train.device}
+
+
+def header_line(header: dict) -> str:
+    """The header as one line for the console."""
+    data = header["data"]["dataset"] + (f" {header['data']['root']}" if header["data"]["root"] else "")
+    splits = ", ".join(f"{n} {s['dialogues']} dialogues / {s['utterances']} utterances"
+                       for n, s in header["splits"].items())
+    unused = [m for m in header["data_modalities"] if m not in header["modalities"]]
+    modalities = ", ".join(f"{m} {header['feature_dims'][m]}-d" for m in header["modalities"]) + \
+        (f" (not used: {', '.join(unused)})" if unused else "")
+    return (f"dialoggraph: data {data}: {splits}; modalities {modalities}; labels {', '.join(header['labels'])}; "
+            f"model {header['model']}, {header['parameters']:,} parameters; device {header['device']}")
+
+
 def check_out(out: str, overwrite: bool) -> None:
     """Refuse an ``OUT`` that holds an earlier run (its config.yaml, summary, checkpoints or seed
     folders) or that cannot be written; ``overwrite`` removes the earlier run."""
     seeds = [f for f in os.listdir(out) if f.startswith("seed")] if os.path.isdir(out) else []
     prepare_out_dir(out, overwrite, resuming=False,
-                    names=("config.yaml", "summary.json", RECORD, STATE, *RUN_FILES, *seeds))
+                    names=("config.yaml", "summary.json", HEADER, RECORD, STATE, *RUN_FILES, *seeds))
 
 
 def print_results(results: list[dict]) -> None:

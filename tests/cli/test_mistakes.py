@@ -1,6 +1,7 @@
 """A user's mistake never becomes a run on other data than the one named: the real CLI on real
 files, exit code 2, one line naming the cause, and nothing written."""
 import csv
+import json
 import os
 
 import pytest
@@ -115,3 +116,38 @@ def test_another_delimiter_is_named(tmp_path, capsys):
     err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(tmp_path / "out"), "--quiet"],
                          capsys)
     assert "missing column(s)" in err and "it looks separated by ';'" in err
+
+
+def test_compare_refuses_other_data_and_flags_other_modalities(tmp_path, capsys):
+    tiny = ["--num-dialogues", "16", "--epochs", "1", "--batch-size", "8", "--quiet"]
+    assert main(["train", "--model", "mlp", "--out", str(tmp_path / "text"), *tiny]) == 0
+    assert main(["train", "--model", "mlp", "--modalities", "text,audio,visual", "--out", str(tmp_path / "all"),
+                 *tiny]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "text"), str(tmp_path / "all"), "--bootstrap", "50"]) == 0
+    said = capsys.readouterr()
+    assert "warning: the runs use different modalities: text text; all text, audio, visual" in said.err
+    assert "Warning: the runs use different modalities" in said.out
+    folder = tmp_path / "features"
+    write_folder(folder, splits=("train", "dev", "test"))
+    copy = tmp_path / "copy"
+    write_folder(copy, splits=("train", "dev", "test"))
+    for root, out in ((folder, "a"), (copy, "b")):
+        assert main(["train", "--model", "mlp", "--root", str(root), "--epochs", "1", "--out", str(tmp_path / out),
+                     "--quiet"]) == 0
+    err = one_line_error(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")],
+                         capsys)
+    assert "b was trained on other data than a (root:" in err
+    assert not os.path.exists(tmp_path / "cmp")
+
+
+def test_every_run_says_what_it_trains_on_and_keeps_it(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "mlp", "--num-dialogues", "16", "--epochs", "1", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert ("dialoggraph: data synthetic: train 16 dialogues / " in err
+            and "modalities text 128-d (not used: audio, visual); labels neutral, surprise" in err
+            and "model mlp, " in err and " parameters; device cpu" in err)
+    header = json.load(open(out / "header.json"))
+    assert header["modalities"] == ["text"] and header["data_modalities"] == ["text", "audio", "visual"]
+    assert header["splits"]["train"]["dialogues"] == 16 and header["parameters"] > 0
