@@ -14,9 +14,9 @@ from typing import Sequence
 import numpy as np
 import torch
 from sklearn.metrics import f1_score
-from tqdm.auto import tqdm
 
 from dialoggraph.io import atomic_folder, atomic_write
+from dialoggraph.progress import progress as show_progress
 from dialoggraph.extras import pretrained, require
 
 HEAD_FILE = "dialoggraph_head.pt"
@@ -167,8 +167,7 @@ class ContextualTextEncoder:
             order = train_rows[torch.randperm(len(train_rows), generator=generator).numpy()]
             total = 0.0
             batches = range(0, len(order), self.batch_size)
-            for b in tqdm(batches, desc=f"fine-tune epoch {epoch + 1}/{self.epochs}", disable=not progress,
-                          leave=False):
+            for b in show_progress(batches, f"fine-tune epoch {epoch + 1}/{self.epochs}", progress, leave=False):
                 rows = order[b:b + self.batch_size]
                 logits = self.head(self._pooled([pairs[r] for r in rows]))
                 loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels[rows]).to(self.device))
@@ -207,8 +206,7 @@ class ContextualTextEncoder:
     def _features(self, pairs: list[tuple[str, str]], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         self.encoder.eval()
         out = [self._pooled(pairs[b:b + batch_size]).float().cpu().numpy()
-               for b in tqdm(range(0, len(pairs), batch_size), desc="text features", disable=not progress,
-                             leave=False)]
+               for b in show_progress(range(0, len(pairs), batch_size), "text features", progress, leave=False)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
     def transform(self, texts: Sequence[str], speakers: Sequence[str], dialogues: Sequence[str],

@@ -36,12 +36,12 @@ import shutil
 from typing import Any, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import dialoggraph
 from dialoggraph.config import TypedConfig, to_dict
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.data.labels import check_label_spellings
+from dialoggraph.progress import progress as show_progress
 from dialoggraph.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
 from dialoggraph.features.contextual import ContextualTextEncoder
 from dialoggraph.features.media import MediaError
@@ -173,8 +173,8 @@ def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], me
         _WORKER["featurizer"] = featurizer
         results = map(_extract, jobs)
     try:
-        for row, vector, cut, error in tqdm(results, total=len(jobs), desc=f"{modality} ({spec})",
-                                            disable=not progress or not jobs):
+        for row, vector, cut, error in show_progress(results, f"{modality} ({spec})", progress and bool(jobs),
+                                                     total=len(jobs)):
             if error:
                 errors.append(f"{utterances[row].where}: {error}")
                 continue
