@@ -9,32 +9,31 @@ of a user error too).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import Sequence
 
-import dialoggraph
-from dialoggraph.cli import compare, evaluate, explain, featurize, inspect, models, predict, reproduce, train, tune
-from dialoggraph.cli.errors import USER_ERRORS, Parser
-from dialoggraph.train import distributed
-
-COMMANDS = (featurize, train, tune, evaluate, compare, explain, predict, models, inspect, reproduce)
+from dialoggraph.cli.parser import COMMANDS, top_parser
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; ``argv`` is read first for what decides the options (``--model``, ``--config``)."""
-    parser = Parser(prog="dialoggraph", description="dialoggraph: graph neural networks for multimodal emotion "
-                                                    "recognition in conversation. Featurize, train, evaluate, "
-                                                    "predict, inspect graphs and reproduce the papers' settings.")
-    parser.add_argument("--version", action="version", version=f"dialoggraph {dialoggraph.__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of user errors too")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
-        command.add_parser(sub, argv)
+    parser, sub = top_parser()
+    for name in COMMANDS:
+        importlib.import_module(f"dialoggraph.cli.{name}").add_parser(sub, argv)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(word in COMMANDS for word in argv):
+        # No command (--version, --help, or one missing): answered without importing torch or PyG.
+        parser, sub = top_parser()
+        for name, summary in COMMANDS.items():
+            sub.add_parser(name, help=summary)
+        parser.parse_args(argv)
+    from dialoggraph.cli.errors import USER_ERRORS
+    from dialoggraph.train import distributed
     debug = "--debug" in argv
     try:
         parser = build_parser(argv)

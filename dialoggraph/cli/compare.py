@@ -11,12 +11,13 @@ from dialoggraph.analysis.compare import METRICS, SeedPredictions, compare_runs,
 from dialoggraph.analysis.figures import comparison_figure, save_figure
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import load_checkpoint_split
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.io import atomic_write, atomic_write_json
 from dialoggraph.train.engine import predict
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("compare", help="runs side by side: mean +- std over seeds, paired bootstrap test, chart")
+    p = sub.add_parser("compare", help=COMMANDS["compare"])
     p.add_argument("runs", nargs="+", metavar="RUN_DIR",
                    help="folders written by train (with --seeds: seed*/best.pt; without: best.pt); the first "
                         "is the reference of the significance test")

@@ -1,9 +1,7 @@
 """What the command line reports as a user error (one line, exit 2)."""
 from __future__ import annotations
 
-import argparse
-import sys
-
+from dialoggraph.cli.parser import Parser  # noqa: F401  (the parser class, re-exported)
 from dialoggraph.config import ConfigError
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.extras import MissingExtraError
@@ -17,11 +15,3 @@ class CLIError(Exception):
 #: Errors caused by the user's input; anything else is a bug and keeps its traceback.
 USER_ERRORS = (CLIError, ConfigError, DialogueValidationError, CheckpointError, FileNotFoundError,
                FileExistsError, PermissionError, FloatingPointError, MissingExtraError)
-
-
-class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit code 2."""
-
-    def error(self, message: str):
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)

@@ -12,6 +12,7 @@ from dialoggraph.analysis.report import SNRS, evaluation_report, write_report
 from dialoggraph.analysis.robustness import removed
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import from_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.io import atomic_write_json
@@ -32,7 +33,7 @@ def add_checkpoint_arguments(p: argparse.ArgumentParser, out_help: str, out_requ
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("evaluate", help="metrics of a checkpoint on a split, or a whole report with figures")
+    p = sub.add_parser("evaluate", help=COMMANDS["evaluate"])
     add_checkpoint_arguments(p, "write the metrics to this JSON file", False)
     p.add_argument("--report", metavar="DIR", help="write report.md, report.html, metrics.json and figures "
                                                    "(PNG, SVG) to DIR: per class with bootstrap intervals, "

@@ -10,11 +10,11 @@ from dialoggraph.analysis.explain import explain_dialogue, explanation_figure, s
 from dialoggraph.analysis.figures import save_figure
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_data
+from dialoggraph.cli.parser import COMMANDS
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("explain", help="a dialogue's graph with the learned attention weights (or gates), "
-                                       "gold and predicted labels")
+    p = sub.add_parser("explain", help=COMMANDS["explain"])
     add_checkpoint_arguments(p, "the figure to write (FILE.png, and FILE.svg beside it; default: "
                                 "explain-<dialogue>.png)", False)
     p.add_argument("--dialogue", required=True, help="the dialogue's id (as predict writes it)")

@@ -5,12 +5,13 @@ import argparse
 from typing import Sequence
 
 from dialoggraph.cli.options import add_config_options, given
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import from_dict
 from dialoggraph.features.pipeline import FeaturizeConfig, featurize
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("featurize", help="transcripts + audio/video -> features in the folder format",
+    p = sub.add_parser("featurize", help=COMMANDS["featurize"],
                        description="Make text, audio and face features of a transcript table (one row per "
                                    "utterance; docs/data_format.md) and its media, in the folder format that "
                                    "--dataset folder reads, with featurizers.json recording what made them. An "

@@ -7,6 +7,7 @@ from typing import Sequence
 from torch_geometric.transforms import Compose
 
 from dialoggraph.cli.options import add_config_options, given
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import from_dict
 from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
@@ -18,7 +19,7 @@ RELATION_MARK = {Relation.SELF: "o", Relation.INTRA_PAST: "s", Relation.INTRA_FU
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("inspect", help="build and print the dialogue graphs of a dataset")
+    p = sub.add_parser("inspect", help=COMMANDS["inspect"])
     p.add_argument("--split", default="train", choices=["train", "dev", "test"])
     p.add_argument("--num", type=int, default=2, help="how many dialogues to print")
     p.add_argument("--past", type=int, default=5, help="speaker window: earlier utterances")

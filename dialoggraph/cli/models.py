@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.models import MODELS
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("models", help="list the registered models and their presets")
+    p = sub.add_parser("models", help=COMMANDS["models"])
     p.set_defaults(run=run)
 
 

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_data
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.folder import DialogueFolder
 from dialoggraph.io import atomic_write
@@ -23,7 +24,7 @@ from dialoggraph.train.engine import check_split, model_from_checkpoint, predict
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("predict", help="per-utterance predictions to a CSV (a data split, or raw transcripts)")
+    p = sub.add_parser("predict", help=COMMANDS["predict"])
     add_checkpoint_arguments(p, "the CSV to write", True)
     p.add_argument("--transcripts", help="predict on this transcript table (and its media) instead of a data "
                                          "split: featurized with the featurizers the model was trained with")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.cli.train import fit_seeds
 from dialoggraph.config import from_dict
 from dialoggraph.datasets.factory import DatasetConfig
@@ -19,7 +20,7 @@ from dialoggraph.train.metrics import summarize_seeds
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
-    p = sub.add_parser("reproduce", help="run a paper's setting over its feature files (5 seeds) and compare",
+    p = sub.add_parser("reproduce", help=COMMANDS["reproduce"],
                        description="Run MODEL's paper setting for DATASET (its preset and training schedule) on "
                                    "the community feature files it trains on, over 5 seeds selected on dev, and "
                                    "print the paper's test figure beside the measured mean +- std.")

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import ConfigError, from_dict, to_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.io import atomic_write_json
@@ -41,7 +42,7 @@ def model_from_argv(argv: Sequence[str]) -> type[DialogueModel]:
 
 def add_parser(sub, argv: Sequence[str]) -> None:
     cls = model_from_argv(argv)
-    p = sub.add_parser("train", help="train a model (several seeds: mean +- std)",
+    p = sub.add_parser("train", help=COMMANDS["train"],
                        description="Train a model; options come from its typed configs (run "
                                    "'dialoggraph train --model NAME --help' for that model's).")
     p.add_argument("--config", help="a run file (YAML, or JSON): model, preset, seeds, out, data, model_config, "

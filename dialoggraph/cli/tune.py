@@ -8,6 +8,7 @@ from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, given
+from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import ConfigError, from_dict
 from dialoggraph.datasets.factory import DatasetConfig
 from dialoggraph.models import MODELS, DialogueModel, resolve_model
@@ -42,7 +43,7 @@ def tuned_model(argv: Sequence[str]) -> type[DialogueModel]:
 
 def add_parser(sub, argv: Sequence[str]) -> None:
     cls = tuned_model(argv)
-    p = sub.add_parser("tune", help="search hyper-parameters on the dev split (Optuna)",
+    p = sub.add_parser("tune", help=COMMANDS["tune"],
                        description="Search a model's hyper-parameters on the dev split: TPE sampling, median "
                                    "pruning on dev weighted F1 per epoch, a resumable study in OUT/study.db; the "
                                    "best trial is written as OUT/best.yaml for 'dialoggraph train --config'. The "

@@ -105,3 +105,15 @@ def test_sequence_family_trains_and_reloads_from_the_cli(tmp_path, capsys, model
     # the checkpoint rebuilds the model with its ablation settings (and LFVD's DAG pre_transform)
     assert main(["evaluate", "--checkpoint", str(out / "best.pt"), "--num-dialogues", "16", "--split", "test"]) == 0
     assert json.loads(capsys.readouterr().out)["test"]["weighted_f1"] == pytest.approx(metrics["test"]["weighted_f1"])
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_import_neither_torch_nor_pyg(flag):
+    import subprocess
+    import sys
+    code = ("import sys\nfrom dialoggraph.cli import main\ntry:\n    main([%r])\nexcept SystemExit as exc:\n"
+            "    assert exc.code == 0\nprint(sorted(m for m in ('torch', 'torch_geometric') if m in sys.modules))"
+            % flag)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert ("dialoggraph 0." in done.stdout) if flag == "--version" else ("featurize" in done.stdout)
