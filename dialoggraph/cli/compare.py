@@ -22,11 +22,11 @@ def add_parser(sub, argv: Sequence[str]) -> None:
                    help="folders written by train (with --seeds: seed*/best.pt; without: best.pt); the first "
                         "is the reference of the significance test")
     p.add_argument("--names", nargs="+", help="a name per run (default: the folder names)")
-    p.add_argument("--split", default="test", choices=["dev", "test"])
+    p.add_argument("--split", default="test", choices=["dev", "test"], help="the split the runs are compared on")
     p.add_argument("--metric", default="weighted_f1", choices=METRICS, help="the metric tested")
     p.add_argument("--bootstrap", type=int, default=1000, help="resamples of the dialogues")
     p.add_argument("--out", metavar="DIR", help="write compare.md, compare.json and compare.png/.svg here")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="where the models run (cpu, cuda, ...)")
     p.set_defaults(run=run)
 
 

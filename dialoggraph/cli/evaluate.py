@@ -25,8 +25,8 @@ from dialoggraph.train.metrics import classification_metrics
 def add_checkpoint_arguments(p: argparse.ArgumentParser, out_help: str, out_required: bool) -> None:
     """The options evaluate and predict share: checkpoint, data, split, device, output."""
     p.add_argument("--checkpoint", required=True, help="a best.pt / last.pt written by train")
-    p.add_argument("--split", default="test", choices=["train", "dev", "test"])
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="the split to use")
+    p.add_argument("--device", default="cpu", help="where the model runs (cpu, cuda, cuda:1, ...)")
     p.add_argument("--out", required=out_required, help=out_help)
     add_config_options(p, DatasetConfig, "data", "data (DatasetConfig; default: the data the checkpoint was "
                                                  "trained on, with its featurizers)")

@@ -20,7 +20,7 @@ RELATION_MARK = {Relation.SELF: "o", Relation.INTRA_PAST: "s", Relation.INTRA_FU
 
 def add_parser(sub, argv: Sequence[str]) -> None:
     p = sub.add_parser("inspect", help=COMMANDS["inspect"])
-    p.add_argument("--split", default="train", choices=["train", "dev", "test"])
+    p.add_argument("--split", default="train", choices=["train", "dev", "test"], help="the split whose dialogues are shown")
     p.add_argument("--num", type=int, default=2, help="how many dialogues to print")
     p.add_argument("--past", type=int, default=5, help="speaker window: earlier utterances")
     p.add_argument("--future", type=int, default=5, help="speaker window: later utterances")

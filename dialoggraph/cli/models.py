@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Sequence
 
 from dialoggraph.cli.parser import COMMANDS
@@ -13,10 +14,21 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.set_defaults(run=run)
 
 
+def first_sentence(doc: str) -> str:
+    r"""The first sentence of a docstring's first paragraph, whole even when it wraps.
+
+    Example:
+        >>> first_sentence("MFCRE on any non-empty subset of text / audio / visual,\n    with SWFC. More.")
+        'MFCRE on any non-empty subset of text / audio / visual, with SWFC.'
+    """
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    found = re.match(r"(.*?[.!?])(?=\s+[A-Z(]|$)", paragraph)
+    return found.group(1) if found else paragraph
+
+
 def run(args: argparse.Namespace) -> None:
     for name in sorted(MODELS):
         cls = MODELS[name]
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
-        print(f"{name:12} {cls.__name__:14} {doc}")
+        print(f"{name:12} {cls.__name__:14} {first_sentence(cls.__doc__ or '')}")
         for preset, setting in cls.presets.items():
             print(f"{'':12} --preset {preset}: {setting.description}")

@@ -22,8 +22,25 @@ COMMANDS = {
 }
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that ends with the option's default where the text does not already say it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if action.option_strings and default not in (None, False, argparse.SUPPRESS) and "default" not in text:
+            shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+            text = f"{text} (default: {str(shown).replace('%', '%%')})"
+        return text
+
+
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit code 2."""
+    """An argument parser whose errors are one line and exit code 2, and whose help gives each
+    option's default."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         print(f"{self.prog}: error: {message}", file=sys.stderr)

@@ -28,13 +28,13 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.add_argument("dataset", nargs="?", help="iemocap or meld")
     p.add_argument("--list", action="store_true", help="every (model, dataset) pair with the paper's figure")
     p.add_argument("--root", help="folder holding the feature files (default: data/DATASET)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="the seeds of the runs")
     p.add_argument("--out", help="folder for the runs and reproduce.json (default: runs/reproduce/MODEL-DATASET)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier reproduction in --out")
     p.add_argument("--epochs", type=int, help="change the paper's number of epochs (the report says so)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="where the models train (cpu, cuda, ...)")
     p.add_argument("--cache-dir", help="where processed datasets are cached")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     p.set_defaults(run=run)
 
 

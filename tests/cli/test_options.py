@@ -201,3 +201,19 @@ def test_an_internal_error_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(command, "run", broken)
     with pytest.raises(KeyError, match="a bug"):
         main(["models"])
+
+
+def test_every_option_of_every_command_has_help_and_its_default():
+    import argparse
+    from dialoggraph.cli.parser import COMMANDS
+    for name in COMMANDS:
+        parser = build_parser([name, "--model", "mlp"] if name in ("train", "tune") else [name])
+        command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        text = " ".join(command.format_help().split())
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, (name, action.option_strings or action.dest)
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+                assert "default" in command._get_formatter()._get_help_string(action), (name, action.option_strings)
+        assert "(default: " in text or len(command._actions) == 1, name      # models has no option
