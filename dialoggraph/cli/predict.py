@@ -46,6 +46,18 @@ def featurizers_of(checkpoint: str, state: dict) -> str:
                    f"trained on a folder made by dialoggraph featurize")
 
 
+def media_cache(state: dict, tmp: str) -> str:
+    """Where predict keeps media vectors: the featurized data folder's ``.cache`` when the model was
+    trained on one that can be written (recordings featurized there are not decoded again), else a
+    folder in ``tmp``."""
+    data = (state.get("run") or {}).get("data") or {}
+    if data.get("dataset") == "folder" and data.get("root"):
+        cache = os.path.join(data["root"], ".cache")
+        if os.path.isdir(cache) and os.access(cache, os.W_OK):
+            return cache
+    return os.path.join(tmp, "cache-media")
+
+
 def raw_input(args: argparse.Namespace, tmp: str):
     """The model, its checkpoint, the transcripts featurized (in the folder ``tmp``) as the model's
     training data was, and the utterances in the order of the dataset's rows."""
@@ -53,8 +65,8 @@ def raw_input(args: argparse.Namespace, tmp: str):
     fitted = featurizers_of(args.checkpoint, state)
     utterances = [dataclasses.replace(u, split="test") for u in read_transcript(args.transcripts, args.encoding)]
     media_root = args.media_root or os.path.dirname(os.path.abspath(args.transcripts))
-    record = featurize(utterances, os.path.join(tmp, "features"), media_root, fitted=fitted, progress=False,
-                       source=args.transcripts)
+    record = featurize(utterances, os.path.join(tmp, "features"), media_root, fitted=fitted,
+                       source=args.transcripts, cache=media_cache(state, tmp))
     if record["label_names"] != list(state["label_names"]):
         raise CLIError(f"{fitted}: its labels {record['label_names']} are not the checkpoint's "
                        f"{state['label_names']}")

@@ -328,7 +328,7 @@ def read_record(folder: str) -> dict[str, Any]:
 def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str | None = None,
               config: FeaturizeConfig | None = None, label_names: Sequence[str] | None = None,
               fitted: str | None = None, overwrite: bool = False, progress: bool = True,
-              source: str | None = None, encoding: str = "utf-8") -> dict[str, Any]:
+              source: str | None = None, encoding: str = "utf-8", cache: str | None = None) -> dict[str, Any]:
     """Featurize a transcript (a CSV path or :class:`Utterance` rows) into the folder ``out``.
 
     Args:
@@ -344,6 +344,9 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
         progress: show progress bars.
         source: the transcript's name in messages (default: its path; ``transcript`` for rows).
         encoding: the transcript CSV's text encoding.
+        cache: the folder of the per-utterance media cache (default: ``out/.cache``); its entries
+            are keyed by the featurizer, the file's path, size and modification time and the window,
+            so a folder featurized earlier lends its cache to predictions on the same recordings.
 
     Returns:
         the record written to ``featurizers.json``.
@@ -387,7 +390,7 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
             if not any(u.emotion for u in utterances if u.split == split):
                 raise DialogueValidationError(f"{source}: --text finetune needs labelled {split} utterances")
     _prepare_out(out, overwrite)
-    cache, staging = os.path.join(out, ".cache"), os.path.join(out, ".staging")
+    cache, staging = cache or os.path.join(out, ".cache"), os.path.join(out, ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(os.path.join(staging, STATE))
 

@@ -49,8 +49,9 @@ def test_featurize_train_and_predict_on_a_new_raw_dialogue(media, tmp_path, caps
         assert probs.sum() == pytest.approx(1.0, abs=1e-5)
 
 
-def test_predict_on_raw_input_uses_the_features_the_model_was_trained_on(media, tmp_path, capsys):
-    """Predicting the training transcript itself gives the probabilities predict gives on the folder."""
+def test_predict_on_raw_input_uses_the_features_the_model_was_trained_on(media, tmp_path, capsys, monkeypatch):
+    """Predicting the training transcript itself gives the probabilities predict gives on the folder,
+    without decoding again the recordings featurize cached."""
     transcript = write_rows(tmp_path / "talks.csv", conversation_rows(video_dialogue=False))
     features, run = str(tmp_path / "features"), str(tmp_path / "run")
     main(["featurize", "--transcripts", transcript, "--media-root", str(media), "--out", features, "--audio",
@@ -60,8 +61,13 @@ def test_predict_on_raw_input_uses_the_features_the_model_was_trained_on(media, 
     test_only = write_rows(tmp_path / "test.csv", [r for r in conversation_rows(video_dialogue=False)
                                                     if r[5] == "test"])
     raw, folder = str(tmp_path / "raw.csv"), str(tmp_path / "folder.csv")
+    import dialoggraph.features.pipeline as pipeline
+    decoded = []
+    extract = pipeline._extract
+    monkeypatch.setattr(pipeline, "_extract", lambda job: decoded.append(job) or extract(job))
     assert main(["predict", "--checkpoint", f"{run}/best.pt", "--transcripts", test_only, "--media-root",
                  str(media), "--out", raw]) == 0
+    assert decoded == []                                   # every window came from the folder's cache
     assert main(["predict", "--checkpoint", f"{run}/best.pt", "--split", "test", "--out", folder]) == 0
 
     def probabilities(path):
