@@ -55,6 +55,21 @@ def leaf_inputs(batch, dims):
     return ours, dict(zip(dims, theirs))
 
 
+def assert_matches_reference(model_class, config, reference, dims=DIMS, num=3, seed=4, weights=0):
+    """The model (float64, eval, parameters randomised with seed ``weights``) on a batch of ``num``
+    synthetic dialogues against ``reference(model, x, batch, nodes)``, dialogue by dialogue, with
+    ``x`` the dialogue's features per modality: logits, and the gradients of the inputs and of
+    every parameter."""
+    torch.manual_seed(0)
+    batch = float64_batch(config, model_class, num, seed, dims)
+    model = randomise(model_class(dims, 5, config).double().eval(), seed=weights)
+    ours_inputs, x = leaf_inputs(batch, dims)
+    out = model(batch).logits
+    ref = torch.cat([reference(model, {m: v[nodes] for m, v in x.items()}, batch, nodes)
+                     for nodes in per_dialogue(batch[NODE].batch)])
+    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+
+
 # -- AMB-DSGDN --------------------------------------------------------------------------------
 
 def amb_dsgdn_reference(model, x, speaker, rel_inter, rel_intra):
@@ -77,17 +92,10 @@ def amb_dsgdn_reference(model, x, speaker, rel_inter, rel_intra):
 
 
 def test_amb_dsgdn_is_the_authors_whole_model():
-    torch.manual_seed(0)
-    config = AMBDSGDNConfig(hidden=8, heads=2, graph_heads=2, window=2)
-    batch = float64_batch(config, AMBDSGDN)
-    model = randomise(AMBDSGDN(DIMS, 5, config).double().eval(), seed=1)
-    ours_inputs, x = leaf_inputs(batch, DIMS)
-    out = model(batch).logits
-    store = batch[NODE]
-    ref = torch.cat([amb_dsgdn_reference(model, {m: v[nodes] for m, v in x.items()}, store.speaker[nodes],
-                                         dense_relations(batch, INTER, nodes), dense_relations(batch, INTRA, nodes))
-                     for nodes in per_dialogue(store.batch)])
-    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+    assert_matches_reference(AMBDSGDN, AMBDSGDNConfig(hidden=8, heads=2, graph_heads=2, window=2),
+                             lambda model, x, batch, nodes: amb_dsgdn_reference(
+                                 model, x, batch[NODE].speaker[nodes], dense_relations(batch, INTER, nodes),
+                                 dense_relations(batch, INTRA, nodes)), weights=1)
 
 
 # -- DAG-ERC ----------------------------------------------------------------------------------
@@ -143,16 +151,10 @@ def dag_erc_reference(model, x, speaker, predecessors):
 
 
 def test_dag_erc_is_the_authors_whole_model():
-    torch.manual_seed(0)
-    config = DAGERCConfig(hidden=8, num_layers=2, mlp_layers=2)
-    batch = float64_batch(config, DAGERC, num=4, seed=3, dims={"text": 6})
-    model = randomise(DAGERC({"text": 6}, 5, config).double().eval(), seed=2)
-    ours_inputs, x = leaf_inputs(batch, {"text": 6})
-    out = model(batch).logits
-    store = batch[NODE]
-    refs = [dag_erc_reference(model, x["text"][nodes], store.speaker[nodes], dag_predecessors(batch, nodes))
-            for nodes in per_dialogue(store.batch)]
-    assert_same_forward_and_gradients(model, ours_inputs, [x["text"]], out, torch.cat(refs))
+    assert_matches_reference(DAGERC, DAGERCConfig(hidden=8, num_layers=2, mlp_layers=2),
+                             lambda model, x, batch, nodes: dag_erc_reference(
+                                 model, x["text"], batch[NODE].speaker[nodes], dag_predecessors(batch, nodes)),
+                             dims={"text": 6}, num=4, seed=3, weights=2)
 
 
 # -- MDGET-MER (eqs. 1-29) ----------------------------------------------------------------------
@@ -175,15 +177,9 @@ def mdget_mer_reference(model, x):
 
 
 def test_mdget_mer_is_eqs_1_to_29_composed():
-    torch.manual_seed(0)
-    config = MDGETMERConfig(hidden=4, heads=2, gue_layers=2, acme_layers=2, classifier_hidden=6)
-    batch = float64_batch(config, MDGETMER)
-    model = randomise(MDGETMER(DIMS, 5, config).double().eval(), seed=3)
-    ours_inputs, x = leaf_inputs(batch, DIMS)
-    out = model(batch).logits
-    ref = torch.cat([mdget_mer_reference(model, {m: v[nodes] for m, v in x.items()})
-                     for nodes in per_dialogue(batch[NODE].batch)])
-    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+    assert_matches_reference(MDGETMER, MDGETMERConfig(hidden=4, heads=2, gue_layers=2, acme_layers=2,
+                                                      classifier_hidden=6),
+                             lambda model, x, batch, nodes: mdget_mer_reference(model, x), weights=3)
 
 
 # -- LFVD (eqs. 2-18) ---------------------------------------------------------------------------
@@ -219,16 +215,9 @@ def lfvd_reference(model, x, speaker, predecessors):
 
 
 def test_lfvd_is_eqs_2_to_18_composed():
-    torch.manual_seed(0)
-    config = LFVDConfig(hidden=4, heads=2, dag_layers=2)
-    batch = float64_batch(config, LFVD)
-    model = randomise(LFVD(DIMS, 5, config).double().eval(), seed=4)
-    ours_inputs, x = leaf_inputs(batch, DIMS)
-    out = model(batch).logits
-    store = batch[NODE]
-    ref = torch.cat([lfvd_reference(model, {m: v[nodes] for m, v in x.items()}, store.speaker[nodes],
-                                    dag_predecessors(batch, nodes)) for nodes in per_dialogue(store.batch)])
-    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+    assert_matches_reference(LFVD, LFVDConfig(hidden=4, heads=2, dag_layers=2),
+                             lambda model, x, batch, nodes: lfvd_reference(
+                                 model, x, batch[NODE].speaker[nodes], dag_predecessors(batch, nodes)), weights=4)
 
 
 # -- CMGFE (our reading of its abstract) ---------------------------------------------------------
@@ -257,13 +246,6 @@ def cmgfe_reference(model, x, speaker):
 
 
 def test_cmgfe_is_its_reading_composed():
-    torch.manual_seed(0)
-    config = CMGFEConfig(hidden=4, heads=2)
-    batch = float64_batch(config, CMGFE)
-    model = randomise(CMGFE(DIMS, 5, config).double().eval(), seed=5)
-    ours_inputs, x = leaf_inputs(batch, DIMS)
-    out = model(batch).logits
-    store = batch[NODE]
-    ref = torch.cat([cmgfe_reference(model, {m: v[nodes] for m, v in x.items()}, store.speaker[nodes])
-                     for nodes in per_dialogue(store.batch)])
-    assert_same_forward_and_gradients(model, ours_inputs, list(x.values()), out, ref)
+    assert_matches_reference(CMGFE, CMGFEConfig(hidden=4, heads=2),
+                             lambda model, x, batch, nodes: cmgfe_reference(model, x, batch[NODE].speaker[nodes]),
+                             weights=5)
