@@ -20,5 +20,6 @@ SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--heads", "4", "--epoc
 
 if __name__ == "__main__":
     extra = sys.argv[1:]
-    real_data = "--dataset" in extra and extra[extra.index("--dataset") + 1] != "synthetic"
+    named = extra[extra.index("--dataset") + 1] if "--dataset" in extra else None
+    real_data = "--root" in extra or named not in (None, "synthetic")
     sys.exit(main(["train", "--model", "lfvd", *([] if real_data else SYNTHETIC), *extra]))

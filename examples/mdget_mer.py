@@ -19,5 +19,6 @@ SYNTHETIC = ["--dataset", "synthetic", "--hidden", "64", "--classifier-hidden", 
 
 if __name__ == "__main__":
     extra = sys.argv[1:]
-    real_data = "--dataset" in extra and extra[extra.index("--dataset") + 1] != "synthetic"
+    named = extra[extra.index("--dataset") + 1] if "--dataset" in extra else None
+    real_data = "--root" in extra or named not in (None, "synthetic")
     sys.exit(main(["train", "--model", "mdget_mer", *([] if real_data else SYNTHETIC), *extra]))
