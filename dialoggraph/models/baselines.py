@@ -25,8 +25,9 @@ class BaselineConfig(ModelConfig):
     """Hidden width (the MLP's layer, the GRU's state)."""
     dropout: float = 0.3
     """Dropout on the input and before the classifier."""
-    modalities: tuple[str, ...] = ("text",)
-    """The modalities read, concatenated."""
+    modalities: tuple[str, ...] = ("text", "audio", "visual")
+    """The modalities read, concatenated (default: those of the three the data has, as the
+    published models read them)."""
 
     renamed = {"lr": None, "weight_decay": None}
 
@@ -130,8 +131,9 @@ class LogisticRegressionConfig(ModelConfig):
     """Class weights of the loss: none, or scikit-learn's ``"balanced"`` (inverse class frequency)."""
     max_iter: int = 1000
     """Most L-BFGS iterations of each fit."""
-    modalities: tuple[str, ...] = ("text",)
-    """The modalities read, concatenated."""
+    modalities: tuple[str, ...] = ("text", "audio", "visual")
+    """The modalities read, concatenated (default: those of the three the data has, as the
+    published models read them)."""
 
     def check(self) -> None:
         super().check()

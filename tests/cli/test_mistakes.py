@@ -120,9 +120,8 @@ def test_another_delimiter_is_named(tmp_path, capsys):
 
 def test_compare_refuses_other_data_and_flags_other_modalities(tmp_path, capsys):
     tiny = ["--num-dialogues", "16", "--epochs", "1", "--batch-size", "8", "--quiet"]
-    assert main(["train", "--model", "mlp", "--out", str(tmp_path / "text"), *tiny]) == 0
-    assert main(["train", "--model", "mlp", "--modalities", "text,audio,visual", "--out", str(tmp_path / "all"),
-                 *tiny]) == 0
+    assert main(["train", "--model", "mlp", "--modalities", "text", "--out", str(tmp_path / "text"), *tiny]) == 0
+    assert main(["train", "--model", "mlp", "--out", str(tmp_path / "all"), *tiny]) == 0     # every modality
     capsys.readouterr()
     assert main(["compare", str(tmp_path / "text"), str(tmp_path / "all"), "--bootstrap", "50"]) == 0
     said = capsys.readouterr()
@@ -143,7 +142,8 @@ def test_compare_refuses_other_data_and_flags_other_modalities(tmp_path, capsys)
 
 def test_every_run_says_what_it_trains_on_and_keeps_it(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--model", "mlp", "--num-dialogues", "16", "--epochs", "1", "--out", str(out)]) == 0
+    assert main(["train", "--model", "mlp", "--num-dialogues", "16", "--epochs", "1", "--out", str(out),
+                 "--modalities", "text"]) == 0
     err = capsys.readouterr().err
     assert ("dialoggraph: data synthetic: train 16 dialogues / " in err
             and "modalities text 128-d (not used: audio, visual); labels neutral, surprise" in err
@@ -151,3 +151,10 @@ def test_every_run_says_what_it_trains_on_and_keeps_it(tmp_path, capsys):
     header = json.load(open(out / "header.json"))
     assert header["modalities"] == ["text"] and header["data_modalities"] == ["text", "audio", "visual"]
     assert header["splits"]["train"]["dialogues"] == 16 and header["parameters"] > 0
+
+
+@pytest.mark.parametrize("floor", ["logreg", "mlp", "bigru"])
+def test_the_floors_read_every_modality_the_data_has(floor, tmp_path, capsys):
+    assert main(["train", "--model", floor, "--num-dialogues", "16", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert "modalities text 128-d, audio 64-d, visual 64-d;" in capsys.readouterr().err
+    assert json.load(open(tmp_path / "header.json"))["modalities"] == ["text", "audio", "visual"]
