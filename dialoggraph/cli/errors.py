@@ -1,7 +1,6 @@
 """What the command line reports as a user error (one line, exit 2)."""
 from __future__ import annotations
 
-from dialoggraph.cli.parser import Parser  # noqa: F401  (the parser class, re-exported)
 from dialoggraph.config import ConfigError
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.extras import MissingExtraError

@@ -88,5 +88,5 @@ def run(args: argparse.Namespace) -> None:
           + ", ".join(f"{k} {v}" for k, v in searched.items()))
     print(f"train it: dialoggraph train --config {os.path.join(args.out, BEST_FILE)} --seeds 0 1 2 3 4")
     if best["dev_weighted_f1"] <= 0:
-        print(f"warning: nothing learned: every trial scored 0.00 dev weighted F1; check the data "
-              f"(dialoggraph inspect) and the search before training this", file=sys.stderr)
+        print("warning: nothing learned: every trial scored 0.00 dev weighted F1; check the data "
+              "(dialoggraph inspect) and the search before training this", file=sys.stderr)
