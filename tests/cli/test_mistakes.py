@@ -158,3 +158,29 @@ def test_the_floors_read_every_modality_the_data_has(floor, tmp_path, capsys):
     assert main(["train", "--model", floor, "--num-dialogues", "16", "--epochs", "1", "--out", str(tmp_path)]) == 0
     assert "modalities text 128-d, audio 64-d, visual 64-d;" in capsys.readouterr().err
     assert json.load(open(tmp_path / "header.json"))["modalities"] == ["text", "audio", "visual"]
+
+
+def test_a_hub_model_without_a_hub_fails_at_once_naming_it(tmp_path, capsys, monkeypatch):
+    import socket
+    import time
+    from dialoggraph.extras import pretrained
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr(socket, "create_connection", no_network)        # nothing here reaches out
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    loaded = []
+    with pytest.raises(FileNotFoundError, match=r"'someone/some-model': .* hub is unavailable \(huggingface.co "
+                                                r"cannot be reached\)"):
+        pretrained(loaded.append, "someone/some-model")
+    assert loaded == []
+    with pytest.raises(FileNotFoundError, match="'/no/such/model': no such folder"):
+        pretrained(loaded.append, "/no/such/model")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    transcript = write_transcript(tmp_path / "t.csv")
+    start = time.perf_counter()
+    err = one_line_error(["featurize", "--transcripts", transcript, "--out", str(tmp_path / "out"), "--quiet",
+                          "--text", "sbert:someone/some-model"], capsys)
+    assert time.perf_counter() - start < 30
+    assert "cannot load the model 'someone/some-model'" in err and "HF_HUB_OFFLINE is set" in err
+    assert not os.path.exists(tmp_path / "out" / "featurizers.json")
