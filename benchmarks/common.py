@@ -112,20 +112,37 @@ def cuda_is_identity():
         torch.Tensor.cuda, torch.nn.Module.cuda = saved
 
 
-def load_module(folder: str, name: str, stub_transformers: bool = False):
+#: DAG-ERC's ``model.py`` imports ``AutoModelWithLMHead``, which current ``transformers`` releases no
+#: longer have, for its BERT variant only: the import sees placeholders (the GNN never uses them).
+TRANSFORMERS_PLACEHOLDERS = {"transformers": {n: None for n in ("BertModel", "BertConfig", "AutoTokenizer",
+                                                                 "AutoModelWithLMHead")}}
+
+
+def _scatter_add(src, index, dim=0, dim_size=None):
+    """torch_scatter's ``scatter_add`` through PyG's ``scatter`` (torch-scatter is optional here)."""
+    from torch_geometric.utils import scatter
+    return scatter(src, index, dim, dim_size=dim_size, reduce="sum")
+
+
+#: DialogueCRN's (and MFCRE's) ``model.py`` import ``torch_scatter.scatter_add``.
+TORCH_SCATTER = {"torch_scatter": {"scatter_add": _scatter_add}}
+
+
+def load_module(folder: str, name: str, stand_ins: dict[str, dict] | None = None):
     """Import ``folder/name.py`` (the authors' file, unchanged) with ``folder`` on the path; a
     ``.cuda()`` call at import time returns its input (:func:`cuda_is_identity`).
 
-    ``stub_transformers``: DAG-ERC's ``model.py`` imports ``AutoModelWithLMHead``, which current
-    ``transformers`` releases no longer have, for its BERT variant only; the import then sees a
-    stand-in ``transformers`` module whose names are placeholders (the GNN model never uses them)."""
+    ``stand_ins``: modules the import sees instead of the installed ones (name -> attributes),
+    for imports the environment lacks or that moved (:data:`TRANSFORMERS_PLACEHOLDERS`,
+    :data:`TORCH_SCATTER`); the real modules are restored afterwards."""
+    stand_ins = stand_ins or {}
     sys.path.insert(0, folder)
-    saved = sys.modules.get("transformers")
-    if stub_transformers:
-        stand_in = ModuleType("transformers")
-        for attribute in ("BertModel", "BertConfig", "AutoTokenizer", "AutoModelWithLMHead"):
-            setattr(stand_in, attribute, None)
-        sys.modules["transformers"] = stand_in
+    saved = {module: sys.modules.get(module) for module in stand_ins}
+    for module, attributes in stand_ins.items():
+        stand_in = ModuleType(module)
+        for attribute, value in attributes.items():
+            setattr(stand_in, attribute, value)
+        sys.modules[module] = stand_in
     try:
         spec = importlib.util.spec_from_file_location(f"original_{os.path.basename(folder)}_{name}",
                                                       os.path.join(folder, f"{name}.py"))
@@ -135,8 +152,8 @@ def load_module(folder: str, name: str, stub_transformers: bool = False):
         return module
     finally:
         sys.path.remove(folder)
-        if stub_transformers:
-            if saved is None:
-                sys.modules.pop("transformers", None)
+        for module, real in saved.items():
+            if real is None:
+                sys.modules.pop(module, None)
             else:
-                sys.modules["transformers"] = saved
+                sys.modules[module] = real

@@ -8,6 +8,7 @@
     DIR/MultiEMO-ACL2023   github TaoShi1998/MultiEMO-ACL2023  (Model/MultiAttn.py)
     DIR/DAG-ERC            github shenwzh3/DAG-ERC             (model.py)
     DIR/xlstm              github NX-AI/xlstm                  (the vanilla sLSTM step, the mLSTM backends)
+    DIR/DialogueCRN        github zerohd4869/DialogueCRN       (code/model.py: the retrieval)
 
 e.g. ``git clone https://github.com/wys-ljq/AMB-DSGDN DIR/AMB-DSGDN``. A missing checkout makes
 its rows "no checkout". Each authors' file is imported from its path as it is: nothing of theirs
@@ -40,7 +41,7 @@ from torch_geometric.utils import to_dense_adj
 
 from torch_geometric.data import Batch
 
-from common import load_module
+from common import TORCH_SCATTER, TRANSFORMERS_PLACEHOLDERS, load_module
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.padding import to_padded
 from dialoggraph.datasets import SyntheticDialogues
@@ -49,7 +50,7 @@ from dialoggraph.graphs.relation import Relation
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
 from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
-from dialoggraph.nn.seq import DialogueTransformerEncoder, MLSTMCell, SLSTMCell
+from dialoggraph.nn.seq import DialogueTransformerEncoder, MLSTMCell, SLSTMCell, memory_retrieval
 from vs_original import AUTHORS_RELATION, amb_inputs, dag_authors_args, dag_inputs
 
 #: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
@@ -468,6 +469,31 @@ def xlstm_mlstm(module) -> Row:
                f"scan {scan_forward:.1e} / {scan_gradient:.1e}; inputs' gradients")
 
 
+# -- DialogueCRN (github zerohd4869/DialogueCRN, code/model.py) ---------------------------------
+
+def dialogue_crn_retrieval(module) -> Row:
+    """ReasonModule(processing_steps=1): its query q from its own LSTM, then its retrieval
+    r_b = sum_j softmax_j(x_j . q_b) x_j over dialogue b; memory_retrieval given the same q against
+    that r, for 3 dialogues of 2-6 utterances."""
+    torch.manual_seed(0)
+    n, lengths = 4, [3, 6, 2]
+    theirs = module.ReasonModule(in_channels=n, processing_steps=1).double()
+    randomise(theirs, 13, std=0.8)
+    batch = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    g = torch.Generator().manual_seed(14)
+    x = torch.randn(len(batch), n, dtype=torch.float64, generator=g)
+    q_star = torch.randn(len(lengths), 2 * n, dtype=torch.float64, generator=g)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out = theirs(x1, batch, q_star)                                     # [B, 2n] = [q; r]
+    h = (x.new_zeros(1, len(lengths), n), x.new_zeros(1, len(lengths), n))
+    q = theirs.lstm(q_star.unsqueeze(0), h)[0].view(len(lengths), n).detach()
+    ours = memory_retrieval(q[batch], x2, batch)                        # every utterance of b asks with q_b
+    first = torch.cumsum(torch.tensor([0] + lengths[:-1]), 0)
+    forward, gradient = largest_difference(ours[first], out[:, n:], [x2], [x1], [], [])
+    return Row("memory_retrieval (MFCRE eq. 2, DialogueCRN)", "ReasonModule", forward, gradient,
+               "one reasoning turn, 3 dialogues; the memory's gradients")
+
+
 #: (repository folder, file, comparisons)
 CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init,
@@ -476,6 +502,7 @@ CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("DAG-ERC", "model.py", [dag_erc_whole_model]),
     ("xlstm", "xlstm/blocks/slstm/src/vanilla/slstm.py", [xlstm_slstm_steps]),
     ("xlstm", "xlstm/blocks/mlstm/backends.py", [xlstm_mlstm]),
+    ("DialogueCRN", "code/model.py", [dialogue_crn_retrieval]),
 ]
 
 
@@ -497,8 +524,8 @@ def _compare(authors: str) -> list[Row]:
         if not os.path.exists(file):
             rows += [Row(check.__name__, f"{repository}/{path}", note=f"no checkout: {file}") for check in checks]
             continue
-        module = load_module(os.path.dirname(file), os.path.basename(path)[:-3],
-                             stub_transformers=repository == "DAG-ERC")
+        stand_ins = {"DAG-ERC": TRANSFORMERS_PLACEHOLDERS, "DialogueCRN": TORCH_SCATTER}.get(repository)
+        module = load_module(os.path.dirname(file), os.path.basename(path)[:-3], stand_ins)
         for check in checks:
             row = check(module)
             row.authors = f"{repository} `{path}`: {row.authors}"

@@ -61,7 +61,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch
 
-from common import load_module, peak_memory, peak_memory_here
+from common import TRANSFORMERS_PLACEHOLDERS, load_module, peak_memory, peak_memory_here
 from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE
 from dialoggraph.data.padding import to_padded
 from dialoggraph.datasets import SyntheticDialogues
@@ -189,7 +189,7 @@ def dag_pair(folder: str, shape: str, device: str):
     config = DAGERC.preset("paper")
     batch = dialogues(shape, DAGERC.required_transform(config), dims)
     ours = DAGERC(dims, 7, config)
-    model_py = load_module(folder, "model", stub_transformers=True)
+    model_py = load_module(folder, "model", TRANSFORMERS_PLACEHOLDERS)
     theirs = model_py.DAGERC_fushion(dag_authors_args(config, dims["text"]), 7)
     y, _ = to_padded(batch[NODE].y, batch[NODE].batch, fill_value=-1)
     inputs = {k: v.to(device) for k, v in dag_inputs(batch).items()}
