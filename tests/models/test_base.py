@@ -74,7 +74,7 @@ def test_the_trainer_takes_a_class_or_a_name_and_seeds_the_weights(data):
     a, b = Trainer(TinyGRU, train, dev, config), Trainer(TinyGRU, train, dev, config)
     assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
     by_name = Trainer("mlp", train, dev, config)
-    assert by_name.model_spec == "mlp" and by_name.model.modalities == ("text",)
+    assert by_name.model_spec == "mlp" and by_name.model.modalities == ("text", "audio", "visual")   # all it has
     assert by_name.config.lr == MODELS["mlp"].optimizer["lr"]         # the model's recommendation
     with pytest.raises(TypeError, match="not a dialoggraph.models.DialogueModel"):
         Trainer(torch.nn.Linear(2, 2), train, dev, config)
