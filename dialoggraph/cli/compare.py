@@ -13,6 +13,7 @@ from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import load_checkpoint_split
 from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.io import atomic_write, atomic_write_json
+from dialoggraph.train.checkpoint import load_checkpoint
 from dialoggraph.train.engine import predict
 
 
@@ -46,22 +47,30 @@ def seed_checkpoints(run_dir: str) -> list[str]:
     return paths
 
 
-def run_predictions(run_dir: str, split: str, device: str) -> tuple[list[SeedPredictions], list[str], dict]:
-    """Each seed's predictions on ``split`` of the data it was trained on, the label names, and what
-    the run was trained on (``data``: the dataset options; ``modalities``)."""
-    seeds, names, trained_on = [], None, None
+def run_predictions(run_dir: str, split: str, device: str) -> tuple[list[SeedPredictions], list[str]]:
+    """Each seed's predictions on ``split`` of the data it was trained on, and the label names."""
+    seeds, names = [], None
     for path in seed_checkpoints(run_dir):
         model, state, dataset = load_checkpoint_split(path, split, device)
         if names is not None and list(state["label_names"]) != names:
             raise CLIError(f"{path}: labels {state['label_names']} differ from the run's other seeds")
         names = list(state["label_names"])
-        trained_on = {"data": {k: v for k, v in ((state.get("run") or {}).get("data") or {}).items()
-                               if k not in ("cache_dir",)},
-                      "modalities": list(model.modalities)}
         out = predict(model, dataset, device=device)
         seeds.append(SeedPredictions(out["dialogues"], [len(s) for s in out["speakers"]], out["y"],
                                      out["probs"].argmax(-1)))
-    return seeds, names, trained_on
+    return seeds, names
+
+
+def trained_on(run_dir: str) -> dict:
+    """What a run was trained on, from its first seed's checkpoint: ``data`` (the dataset options,
+    paths resolved, the cache folder left out) and ``modalities``."""
+    state = load_checkpoint(seed_checkpoints(run_dir)[0])
+    data = dict((state.get("run") or {}).get("data") or {})
+    data.pop("cache_dir", None)
+    for key in ("root", "raw_root"):
+        if data.get(key):
+            data[key] = os.path.realpath(data[key])
+    return {"data": data, "modalities": list(state["model_config"].get("modalities") or [])}
 
 
 def check_same_data(trained_on: dict[str, dict]) -> list[str]:
@@ -89,13 +98,14 @@ def run(args: argparse.Namespace) -> None:
         raise CLIError(f"{len(names)} names for {len(args.runs)} runs")
     if len(set(names)) != len(names):
         raise CLIError("run names must differ (give --names)")
-    runs, labels, trained_on = {}, None, {}
+    data = {name: trained_on(run_dir) for name, run_dir in zip(names, args.runs)}
+    warnings = check_same_data(data)                    # before any prediction is made
+    runs, labels = {}, None
     for name, run_dir in zip(names, args.runs):
-        runs[name], run_labels, trained_on[name] = run_predictions(run_dir, args.split, args.device)
+        runs[name], run_labels = run_predictions(run_dir, args.split, args.device)
         if labels is not None and run_labels != labels:
             raise CLIError(f"{run_dir}: labels {run_labels} differ from {args.runs[0]}'s {labels}")
         labels = run_labels
-    warnings = check_same_data(trained_on)
     try:
         rows = compare_runs(runs, len(labels), args.metric, args.bootstrap)
     except ValueError as exc:
@@ -108,6 +118,6 @@ def run(args: argparse.Namespace) -> None:
         os.makedirs(args.out, exist_ok=True)
         atomic_write_json(os.path.join(args.out, "compare.json"),
                           {"split": args.split, "metric": args.metric, "runs": dict(zip(names, args.runs)),
-                           "trained_on": trained_on, "warnings": warnings, "rows": rows})
+                           "trained_on": data, "warnings": warnings, "rows": rows})
         atomic_write(os.path.join(args.out, "compare.md"), lambda f: f.write((table + "\n").encode()))
         save_figure(comparison_figure(rows, args.metric), os.path.join(args.out, "compare"))

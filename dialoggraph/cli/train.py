@@ -8,6 +8,8 @@ import time
 from dataclasses import replace
 from typing import Any, Sequence
 
+import torch
+
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
 from dialoggraph.cli.parser import COMMANDS
@@ -190,7 +192,8 @@ def run_header(cls: type[DialogueModel], config, data: DatasetConfig, splits: li
     its splits' sizes, the modalities used and those the data has, the labels, the feature widths,
     the model and its parameter count, the device."""
     first = splits[0]
-    model = cls(first.meta["feature_dims"], first.num_classes, config)
+    with torch.device("meta"):          # counted, not allocated or initialised
+        model = cls(first.meta["feature_dims"], first.num_classes, config)
     return {"data": {"dataset": data.dataset, "root": data.root},
             "splits": {name: {"dialogues": len(split), "utterances": sum(d["utterance"].num_nodes for d in split)}
                        for name, split in zip(("train", "dev", "test"), splits)},

@@ -125,11 +125,15 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
         sampler=optuna.samplers.TPESampler(seed=base_train.seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs))
     done = [t for t in study.trials if t.state.is_finished()]
+
+    def best_trial(study):
+        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        return max(complete, key=lambda t: t.value) if complete else None
+
     def finished(study, trial) -> None:
         if on_trial is None:
             return
-        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-        best = max(complete, key=lambda t: t.value) if complete else None
+        best = best_trial(study)
         on_trial({"trial": trial.number, "state": trial.state.name.lower(), "value": trial.value,
                   "epochs": len(trial.intermediate_values), "best": best.value if best else None,
                   "best_trial": best.number if best else None,
@@ -139,10 +143,9 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
         study.optimize(objective, n_trials=trials - len(done), timeout=timeout, catch=(ConfigError,),
                        callbacks=[finished])
     _write_trials(study, os.path.join(out, "trials.csv"))
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not complete:
+    best = best_trial(study)
+    if best is None:
         raise RuntimeError(f"no trial of the study in {out} finished (all pruned or failed; see trials.csv)")
-    best = max(complete, key=lambda t: t.value)
     run = {"model": model_spec(cls), "seeds": [base_train.seed], "data": to_dict(data),
            "model_config": best.user_attrs["model_config"], "train": best.user_attrs["train"]}
     atomic_write_yaml(os.path.join(out, BEST_FILE), run)

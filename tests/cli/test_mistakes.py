@@ -118,7 +118,7 @@ def test_another_delimiter_is_named(tmp_path, capsys):
     assert "missing column(s)" in err and "it looks separated by ';'" in err
 
 
-def test_compare_refuses_other_data_and_flags_other_modalities(tmp_path, capsys):
+def test_compare_refuses_other_data_and_flags_other_modalities(tmp_path, capsys, monkeypatch):
     tiny = ["--num-dialogues", "16", "--epochs", "1", "--batch-size", "8", "--quiet"]
     assert main(["train", "--model", "mlp", "--modalities", "text", "--out", str(tmp_path / "text"), *tiny]) == 0
     assert main(["train", "--model", "mlp", "--out", str(tmp_path / "all"), *tiny]) == 0     # every modality
@@ -138,6 +138,9 @@ def test_compare_refuses_other_data_and_flags_other_modalities(tmp_path, capsys)
                          capsys)
     assert "b was trained on other data than a (root:" in err
     assert not os.path.exists(tmp_path / "cmp")
+    monkeypatch.chdir(tmp_path)                          # the same folder named by a relative path
+    assert main(["train", "--model", "mlp", "--root", "features", "--epochs", "1", "--out", "c", "--quiet"]) == 0
+    assert main(["compare", "a", "c", "--bootstrap", "20"]) == 0
 
 
 def test_every_run_says_what_it_trains_on_and_keeps_it(tmp_path, capsys):
