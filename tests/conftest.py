@@ -16,7 +16,7 @@ TINY_MODELS = [
     (AMBDSGDN, AMBDSGDNConfig(hidden=16, graph_heads=2, heads=2, window=2)),
     (DAGERC, DAGERCConfig(hidden=16, num_layers=2, modalities=("text",))),
     (MDGETMER, MDGETMERConfig(hidden=32, heads=2)),
-    (MFCRE, MFCREConfig(channels=32, crn_hidden=16, heads=2)),
+    (MFCRE, MFCREConfig(channels=32, ffn_channels=64, encoder_ffn_channels=32, classifier_hidden=32, heads=2)),
     (LFVD, LFVDConfig(hidden=32, heads=2)),
     (CMGFE, CMGFEConfig(hidden=32)),
     (BiGRU, BaselineConfig()),

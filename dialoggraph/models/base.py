@@ -163,7 +163,9 @@ class DialogueModel(torch.nn.Module):
         """Fit the weights outright from ``train_set`` (choosing any setting on ``val_set``), for a
         model that is not trained by gradient steps (the logistic-regression floor). Returns facts
         about the fit for the run's log (``train_loss`` among them), or ``None`` (the default): the
-        trainer then runs its epochs; otherwise the fit is the run's one and only epoch."""
+        trainer then runs its epochs; otherwise the fit is the run's one and only epoch. A model
+        that needs statistics of its training data (MFCRE's class counts) records them here and
+        returns ``None``."""
         return None
 
     def no_weight_decay(self) -> list[torch.nn.Parameter]:

@@ -21,27 +21,20 @@ from dialoggraph.nn.fusion.modality_encoder import ModalityEncoder
 from dialoggraph.nn.fusion.multi_attn import MultiAttn
 from dialoggraph.nn.losses.soft_hgr import SoftHGRLoss
 from dialoggraph.nn.losses.swfc import SampleWeightedFocalContrastiveLoss
-from dialoggraph.nn.seq.dialogue_crn import DialogueCRNReasoning
+from dialoggraph.nn.seq.dialogue_crn import DialogueCRN
 from dialoggraph.nn.dropout import dropout
 
 
 @dataclass
 class MFCREConfig(ModelConfig):
-    """MFCRE's hyper-parameters. From the paper (sec. 4.2, MELD): dropout 0.1, 2 MultiAttn layers,
-    SWFC tau 0.9 / alpha 0.8 / gamma 3, mu1 0.4, mu2 0.3, L2 1e-5, Adam lr 1e-5
-    (batch 100, 200 epochs, lr x 0.95 every 10 epochs: the presets' training schedule).
-    Preset ``iemocap``: 6 MultiAttn layers (batch 64); preset ``paper``: sec. 4.2's model and
-    lr with dialoggraph 0.2's widths. dialoggraph's defaults (chosen on MELD's dev split,
-    docs/results.md "Defaults"): widths 128 (``channels``, classifier) and 64 (``crn_hidden``),
-    input dropout 0.3, optimizer lr 3e-4 (at 1e-3 it did not learn: dev wF1 25-44). Not in the paper (ours):
-    the widths, ``turns`` 2, sLSTM reasoning cell, eq. 2's retrieval
-    as DialogueCRN's attention (``retrieval="attention"``, the released code; ``"simam"``
-    is the SimAM-gate reading, see :class:`DialogueCRNReasoning`), an mLSTM
-    block for the context, ``channels`` 256, 8 heads, one transformer layer per
-    modality-encoder stack, Conv1d width 1, classifier hidden 256; SWFC on
-    L2-normalised z with class weights summing to 1 (``swfc_normalize``,
-    ``swfc_normalize_weights``: MultiEMO's code does both; eqs. 11-12 as
-    written let SWFC swamp the cross-entropy in our runs, docs/mfcre.md).
+    """MFCRE's hyper-parameters. The defaults are the authors' MELD script (github rhoqwomda/MFCRE,
+    ``Train/TrainMultiEMO_MELD.sh`` over ``train.py``'s defaults): widths 256 (``channels``, the
+    release's ``model_dim``) and 1024 (MultiAttn's feed-forward, its ``hidden_dim``), 4 heads,
+    2 MultiAttn layers, dropout 0, SWFC tau 1.4 / alpha 1.2 / gamma 3, loss weights SWFC 0.3,
+    Soft-HGR 0.3, cross-entropy 0.4, Adam lr 1e-4 with L2 1e-5. Preset ``iemocap`` is the authors'
+    IEMOCAP script, ``paper`` sec. 4.2's text (dropout 0.1, mu1 0.4, mu2 0.3, tau 0.9, alpha 0.8,
+    lr 1e-5). Not in the paper or the code (ours): ``turns`` 2 (the release passes no reasoning
+    steps; DialogueCRN searched 0-4).
 
     Table 4 ablations: ``use_dialogue_crn=False`` (w/o DialogueCRN),
     ``simam_attention=False`` (w/o simAM attention), ``use_modality_encoder=False``
@@ -50,54 +43,54 @@ class MFCREConfig(ModelConfig):
     ``mu2=0`` (w/o Soft-HGR).
     """
 
-    crn_hidden: int = 64
-    """DialogueCRN's hidden size 2 d_u; its output is 4 d_u (ours)."""
-    turns: int = 2
-    """Reasoning turns T of DialogueCRN (ours)."""
-    reasoning_cell: Literal["s", "m"] = "s"
-    """The reasoning cell: an sLSTM ("s") or an mLSTM ("m") cell."""
-    context_blocks: str = "m"
-    """Cell kinds of the context xLSTM, one letter per block ("m", "s"; "" for a projection)."""
-    channels: int = 128
-    """Width of the shared space of the modality encoder and MultiAttn (ours)."""
-    heads: int = 8
+    channels: int = 256
+    """Width of DialogueCRN, the modality encoder and MultiAttn (the release's ``model_dim``)."""
+    ffn_channels: int = 1024
+    """MultiAttn's feed-forward width (the release's ``hidden_dim``)."""
+    encoder_ffn_channels: int = 256
+    """The modality encoder's feed-forward width (the release passes ``d_ff = model_dim``)."""
+    heads: int = 4
     """Attention heads of the modality encoder and MultiAttn."""
-    encoder_layers: int = 1
-    """Transformer layers per modality-encoder stack (ours)."""
-    kernel_size: int = 1
-    """Width of the modality encoder's Conv1d (eq. 4; ours)."""
+    turns: int = 2
+    """Reasoning turns of each DialogueCRN level (ours: the release passes none)."""
+    reasoning_cell: Literal["vil", "s", "m"] = "vil"
+    """The reasoning cell: the ViL block (the release), an sLSTM or an mLSTM cell."""
+    encoder_layers: int = 2
+    """Transformer layers of each modality encoder (2 in the release)."""
     multiattn_layers: int = 2
-    """Stacked MultiAttn layers (sec. 4.2: 2 on MELD; Table 9: 6 on IEMOCAP)."""
-    classifier_hidden: int = 128
-    """Hidden width of the classifier (eq. 8; ours)."""
-    dropout: float = 0.1
-    """Dropout after each stage."""
-    input_dropout: float = 0.3
-    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
+    """Stacked MultiAttn layers (2 on MELD, 6 on IEMOCAP)."""
+    classifier_hidden: int = 512
+    """Hidden width of the MLP classifier (the release: 2 x model_dim on MELD, model_dim on IEMOCAP)."""
+    dropout: float = 0.0
+    """Dropout of DialogueCRN, the modality encoder, MultiAttn and the classifier's logits."""
+    input_dropout: float = 0.0
+    """Dropout on the input features of every modality (ours; 0 is the release)."""
     use_dialogue_crn: bool = True
-    """Use the xLSTM DialogueCRN context reasoning (False: Table 4's w/o DialogueCRN)."""
+    """Use DialogueCRN's context reasoning (False: Table 4's w/o DialogueCRN)."""
     simam_attention: bool = True
-    """Retrieve from the context in eq. 2 (False: Table 4's w/o simAM attention)."""
-    retrieval: Literal["attention", "simam"] = "attention"
-    """Eq. 2's retrieval: DialogueCRN's attention (the released code) or the SimAM-gate reading."""
+    """SimAM on the reasoning queries (False: Table 4's w/o simAM attention)."""
     use_modality_encoder: bool = True
-    """Use the modality encoder (eqs. 4-5; False: a linear map to ``channels``)."""
+    """Use the modality encoder (eq. 4; False: a linear map)."""
     fusion: Literal["multiattn", "concat"] = "multiattn"
     """Fusion: MultiAttn (sec. 3.4) or concatenation (Table 4's ablation)."""
-    mu1: float = 0.4
+    mu1: float = 0.3
     """Weight of the SWFC loss (eq. 15); mu1 + mu2 < 1."""
     mu2: float = 0.3
     """Weight of the Soft-HGR loss (eq. 15)."""
-    swfc_temperature: float = 0.9
+    swfc_temperature: float = 1.4
     """SWFC's temperature tau (eq. 11)."""
-    swfc_alpha: float = 0.8
+    swfc_alpha: float = 1.2
     """SWFC's sample-weight exponent alpha (eq. 12)."""
     swfc_gamma: float = 3.0
     """SWFC's focal exponent gamma (eq. 11)."""
     swfc_normalize: bool = True
-    """L2-normalise z before SWFC (MultiEMO's code)."""
+    """L2-normalise z before SWFC (the authors' code)."""
     swfc_normalize_weights: bool = True
-    """Make SWFC's class weights sum to 1 (MultiEMO's code)."""
+    """Make SWFC's class weights sum to 1 (the authors' code)."""
+    swfc_counts: Literal["train", "batch"] = "train"
+    """SWFC's class counts n_c: the training set's (the authors' code) or each batch's (eq. 12)."""
+    soft_hgr: Literal["released", "paper"] = "released"
+    """Soft-HGR as the authors' code computes it, or eq. 13 (:class:`~dialoggraph.nn.SoftHGRLoss`)."""
 
     renamed = {"swfc_tau": "swfc_temperature", "lr": None, "weight_decay": None}
 
@@ -105,40 +98,53 @@ class MFCREConfig(ModelConfig):
         super().check()
         if not (self.mu1 >= 0 and self.mu2 >= 0 and self.mu1 + self.mu2 < 1):
             self.fail(f"mu1, mu2 must be >= 0 with mu1 + mu2 < 1 (eq. 15), got {self.mu1}, {self.mu2}")
-        if set(self.context_blocks) - {"m", "s"}:
-            self.fail(f"context_blocks must be letters 'm' / 's', got {self.context_blocks!r}")
+        if self.turns < 0:
+            self.fail(f"turns must be >= 0, got {self.turns}")
 
 
-PAPER = {"crn_hidden": 128, "channels": 256, "classifier_hidden": 256, "dropout": 0.1, "input_dropout": 0.0}
-"""Sec. 4.2's dropout and dialoggraph 0.2's widths (the paper gives none), for the presets."""
+PAPER = {"dropout": 0.1, "mu1": 0.4, "mu2": 0.3, "swfc_temperature": 0.9, "swfc_alpha": 0.8, "swfc_gamma": 3.0}
+"""Sec. 4.2's text: dropout 0.1, mu1 0.4, mu2 0.3, SWFC tau 0.9 / alpha 0.8 / gamma 3."""
+PAPER_TRAIN = {"lr": 1e-5, "weight_decay": 1e-5, "epochs": 200, "scheduler": "step", "lr_step_epochs": 10,
+               "lr_gamma": 0.95}
+"""Sec. 4.2's schedule: Adam lr 1e-5, L2 1e-5, 200 epochs, lr x 0.95 every 10 epochs."""
+IEMOCAP = {"multiattn_layers": 6, "classifier_hidden": 256, "mu1": 0.4, "mu2": 0.4, "swfc_temperature": 0.9,
+           "swfc_alpha": 1.1, "swfc_gamma": 2.4}
+"""The authors' IEMOCAP script: 6 MultiAttn layers, MLP hidden model_dim, SWFC 0.4 / Soft-HGR 0.4 / CE 0.2,
+alpha 1.1, gamma 2.4 (tau: ``train.py``'s 0.9)."""
 
 
 @register("mfcre")
 class MFCRE(DialogueModel):
-    r"""MFCRE on any non-empty subset of text / audio / visual.
+    r"""MFCRE on any non-empty subset of text / audio / visual, as the authors' code computes it
+    (github rhoqwomda/MFCRE, ``Model/model.py``), with the readings its modules state where the
+    released code cannot run as published.
 
-    Per modality :math:`m`: :class:`DialogueCRNReasoning` (eqs. 1-3) gives the
-    context-reasoned features; :class:`ModalityEncoder` (eqs. 4-5) maps them to
-    a shared space of size ``channels`` with intra- and inter-modal
-    transformers; :class:`MultiAttn` (sec. 3.4) fuses them into
-    :math:`\mathbf{f}^t, \mathbf{f}^a, \mathbf{f}^v`; then
+    Per modality :math:`m`: a linear map to ``channels``, :class:`DialogueCRN`
+    (eqs. 1-3), :class:`ModalityEncoder` (eq. 4); :class:`MultiAttn` (sec. 3.4)
+    fuses them into :math:`\mathbf{f}^t, \mathbf{f}^a, \mathbf{f}^v`; then
 
     .. math::
-        \mathbf{f}_i = \mathbf{f}_i^t \oplus \mathbf{f}_i^a \oplus \mathbf{f}_i^v \ \text{(eq. 6)},\quad
-        \mathbf{z}_i = \mathbf{W}^z \mathbf{f}_i + \mathbf{b}_z \ \text{(eq. 7)},\quad
-        \mathbf{l}_i = \max(0, \mathbf{W}^l \mathbf{z}_i + \mathbf{b}_l) \ \text{(eq. 8)},\quad
-        \mathrm{logits}_i = \mathbf{W}^{smax} \mathbf{l}_i + \mathbf{b}_{smax} \ \text{(eq. 9)}
+        \mathbf{z}_i = \mathbf{W}^z [\mathbf{f}_i^t; \mathbf{f}_i^a; \mathbf{f}_i^v] + \mathbf{b}_z
+            \ \text{(eqs. 6-7)},\qquad
+        \mathrm{logits}_i = \mathrm{Dropout}\big(\mathbf{W}^{smax} \max(0, \mathbf{W}^l \mathbf{z}_i
+            + \mathbf{b}_l) + \mathbf{b}_{smax}\big) \ \text{(eqs. 8-9)}
 
-    Training loss, eq. 15: :math:`\frac1N(\mu_1 L_{SWFC}(\mathbf{z}) + \mu_2 L_{Soft-HGR}(\mathbf{f}^t,
-    \mathbf{f}^a, \mathbf{f}^v) + (1 - \mu_1 - \mu_2) L_{CE})` over the batch's
-    :math:`N` utterances. :math:`L_{SWFC}` and :math:`L_{CE}` are sums over
-    utterances (eqs. 12, 14), so they become means; :math:`L_{Soft-HGR}` is
-    already an expectation (eq. 13), so it is divided by :math:`N` (as
-    MultiEMO's code does; without it, weighted 0.3, it collapsed training in
-    our runs: docs/mfcre.md). The trainer's cross-entropy is weighted by
-    ``ModelOutput.ce_weight``; :math:`\lambda \lVert\theta\rVert^2` is the
-    optimiser's weight decay. With one modality there is no Soft-HGR term
-    and the cross-entropy weighs :math:`1 - \mu_1`. Dropout follows each stage.
+    with :math:`\mathbf{z}` as wide as ``channels`` (the release's ``fc``) and
+    the dropout on the logits (its ``MLP``). Training loss, eq. 15:
+    :math:`\mu_1 L_{SWFC}(\mathbf{z}) + \mu_2 L_{Soft-HGR}(\mathbf{f}^t,
+    \mathbf{f}^a, \mathbf{f}^v) + (1 - \mu_1 - \mu_2) L_{CE}` over the
+    batch's :math:`N` utterances, as ``train.py`` weights the three losses, with
+    its forms of both: SWFC's class weights from the training set's label counts
+    (counted before the first epoch, :meth:`fit_outright`) and its Soft-HGR
+    (``soft_hgr="released"``; ``"paper"``: eq. 13, divided by :math:`N`). The trainer's cross-entropy is
+    weighted by ``ModelOutput.ce_weight``; :math:`\lambda \lVert\theta\rVert^2`
+    is the optimiser's weight decay. With one modality there is no Soft-HGR term
+    and the cross-entropy weighs :math:`1 - \mu_1`.
+
+    The release pads every batch of dialogues to one length and its MultiAttn
+    attends to the padding too; here every attention stays within its
+    dialogue, so a prediction does not depend on the other dialogues of its
+    batch.
 
     Args:
         in_dims: feature width of each modality, e.g. ``{"text": 384}`` (a dataset's
@@ -154,7 +160,7 @@ class MFCRE(DialogueModel):
     Example:
         >>> from torch_geometric.data import Batch
         >>> from dialoggraph.datasets import SyntheticDialogues
-        >>> config = MFCREConfig()
+        >>> config = MFCREConfig(channels=32, ffn_channels=64, encoder_ffn_channels=32, classifier_hidden=32)
         >>> data = SyntheticDialogues(4, pre_transform=MFCRE.required_transform(config))
         >>> model = MFCRE(data.meta["feature_dims"], data.num_classes, config)
         >>> batch = Batch.from_data_list(list(data))
@@ -163,18 +169,17 @@ class MFCRE(DialogueModel):
     """
 
     Config = MFCREConfig
-    optimizer = {"lr": 3e-4, "weight_decay": 1e-5}        # L2: sec. 4.2; its lr 1e-5 is preset paper
+    optimizer = {"lr": 1e-4, "weight_decay": 1e-5}        # train.py's defaults
     presets = {
-        "paper": Preset("sec. 4.2's MELD setting without its schedule (dropout 0.1, lr 1e-5, L2 1e-5; widths of "
-                        "dialoggraph 0.2: the paper gives none)", PAPER, {"lr": 1e-5, "weight_decay": 1e-5}),
-        "meld": Preset("sec. 4.2's MELD setting (batch 100, 200 epochs, lr x 0.95 every 10 epochs)", PAPER,
-                       {"lr": 1e-5, "weight_decay": 1e-5, "batch_size": 100, "epochs": 200, "scheduler": "step",
-                        "lr_step_epochs": 10, "lr_gamma": 0.95},
+        "paper": Preset("sec. 4.2's MELD setting (dropout 0.1, mu1 0.4, mu2 0.3, SWFC 0.9 / 0.8 / 3, lr 1e-5, "
+                        "L2 1e-5, batch 100, 200 epochs, lr x 0.95 every 10 epochs)", PAPER,
+                        {**PAPER_TRAIN, "batch_size": 100}),
+        "meld": Preset("the authors' MELD script (batch 100, 600 epochs; lr 1e-4, L2 1e-5)", {},
+                       {"lr": 1e-4, "weight_decay": 1e-5, "batch_size": 100, "epochs": 600},
                        PaperResult(69.78, 69.16, "Table 3"), MULTIEMO_MELD),
-        "iemocap": Preset("sec. 4.2's IEMOCAP setting: 6 MultiAttn layers (batch 64, 200 epochs)",
-                          {**PAPER, "multiattn_layers": 6},
-                          {"lr": 1e-5, "weight_decay": 1e-5, "batch_size": 64, "epochs": 200, "scheduler": "step",
-                           "lr_step_epochs": 10, "lr_gamma": 0.95},
+        "iemocap": Preset("the authors' IEMOCAP script: 6 MultiAttn layers, SWFC 0.4 / Soft-HGR 0.4 / CE 0.2 "
+                          "(batch 64, 100 epochs; lr 1e-4, L2 1e-5)", IEMOCAP,
+                          {"lr": 1e-4, "weight_decay": 1e-5, "batch_size": 64, "epochs": 100},
                           PaperResult(75.21, 80.59, "Table 2"), MULTIEMO_IEMOCAP),
     }
 
@@ -182,52 +187,55 @@ class MFCRE(DialogueModel):
         super().__init__(in_dims, num_classes, config)
         config = self.config
         d = config.channels
-        dims = {m: in_dims[m] for m in self.modalities}
-        if config.use_dialogue_crn:
-            self.crn = torch.nn.ModuleDict({m: DialogueCRNReasoning(
-                dims[m], config.crn_hidden, config.turns, config.reasoning_cell, config.context_blocks,
-                attention=config.simam_attention, retrieval=config.retrieval) for m in self.modalities})
-            dims = {m: 2 * config.crn_hidden for m in self.modalities}
-        else:
-            self.crn = None
+        self.project = torch.nn.ModuleDict({m: torch.nn.Linear(in_dims[m], d) for m in self.modalities})
+        self.crn = torch.nn.ModuleDict({m: DialogueCRN(d, d, config.turns, config.reasoning_cell,
+                                                       config.simam_attention, config.dropout)
+                                        for m in self.modalities}) if config.use_dialogue_crn else None
         if config.use_modality_encoder:
-            self.encoder = ModalityEncoder(dims, d, config.encoder_layers, config.heads, config.dropout,
-                                           config.kernel_size)
+            self.encoder = torch.nn.ModuleDict({m: ModalityEncoder(d, d, config.encoder_layers, config.heads,
+                                                                   config.encoder_ffn_channels, config.dropout)
+                                                for m in self.modalities})
         else:
-            self.encoder = torch.nn.ModuleDict({m: torch.nn.Linear(dims[m], d) for m in self.modalities})
-        self.multi_attn = MultiAttn(d, self.modalities, config.multiattn_layers, config.heads, config.dropout) \
-            if config.fusion == "multiattn" else None
-        width = len(self.modalities) * d
-        self.fc = torch.nn.Linear(width, width)                                          # eq. 7
-        self.hidden = torch.nn.Linear(width, config.classifier_hidden)                   # eq. 8
+            self.encoder = torch.nn.ModuleDict({m: torch.nn.Linear(d, d) for m in self.modalities})
+        self.multi_attn = MultiAttn(d, self.modalities, config.multiattn_layers, config.heads, config.dropout,
+                                    config.ffn_channels) if config.fusion == "multiattn" else None
+        self.fc = torch.nn.Linear(len(self.modalities) * d, d)                           # eqs. 6-7
+        self.hidden = torch.nn.Linear(d, config.classifier_hidden)                       # eq. 8
         self.out = torch.nn.Linear(config.classifier_hidden, num_classes)                # eq. 9
         self.swfc = SampleWeightedFocalContrastiveLoss(config.swfc_temperature, config.swfc_alpha, config.swfc_gamma,
-                                                       config.swfc_normalize, config.swfc_normalize_weights)
-        self.soft_hgr = SoftHGRLoss()
+                                                       config.swfc_normalize, config.swfc_normalize_weights,
+                                                       num_classes)
+        self.soft_hgr = SoftHGRLoss(config.soft_hgr)
 
-    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
-        return dropout(x, self.config.dropout, self.training)
+    def fit_outright(self, train_set, val_set) -> None:
+        """Count the training set's labels for SWFC's class weights (``swfc_counts="train"``); then
+        the trainer runs its epochs."""
+        if self.config.swfc_counts == "train" and self.config.mu1 > 0:
+            y = torch.cat([data[NODE].y for data in train_set])
+            self.swfc.set_class_counts(torch.bincount(y[y >= 0], minlength=self.num_classes).float())
+        return None
 
     def forward(self, batch: HeteroData) -> ModelOutput:
         store, config = batch[NODE], self.config
         node_batch = store.get("batch")
-        features = {m: dropout(store[f"x_{m}"], self.config.input_dropout, self.training) for m in self.modalities}
+        features = {m: self.project[m](dropout(store[f"x_{m}"], config.input_dropout, self.training))
+                    for m in self.modalities}
         if self.crn is not None:
-            features = {m: self._dropout(self.crn[m](x, node_batch)) for m, x in features.items()}
-        if isinstance(self.encoder, ModalityEncoder):
-            features = self.encoder(features, node_batch)
+            features = {m: self.crn[m](x, node_batch) for m, x in features.items()}               # eqs. 1-3
+        if config.use_modality_encoder:
+            features = {m: self.encoder[m](x, node_batch) for m, x in features.items()}           # eq. 4
         else:
             features = {m: self.encoder[m](x) for m, x in features.items()}
         if self.multi_attn is not None:
             features = self.multi_attn(features, node_batch)
-        f = torch.cat([features[m] for m in self.modalities], dim=-1)                  # eq. 6
-        z = self.fc(self._dropout(f))                                                  # eq. 7
-        logits = self.out(self._dropout(F.relu(self.hidden(z))))                       # eqs. 8-9
+        z = self.fc(torch.cat([features[m] for m in self.modalities], dim=-1))                   # eqs. 6-7
+        logits = dropout(self.out(F.relu(self.hidden(z))), config.dropout, self.training)      # eqs. 8-9
         aux = {}
         mu2 = config.mu2 if len(self.modalities) > 1 else 0.0      # Soft-HGR needs two modalities
         if self.training:
             if config.mu1 > 0:
                 aux["swfc"] = config.mu1 * self.swfc(z, store.y)
-            if mu2 > 0:     # eq. 15's 1/N: SWFC and CE are sums (eqs. 12, 14), Soft-HGR already a mean (eq. 13)
-                aux["soft_hgr"] = mu2 * self.soft_hgr(features) / z.size(0)
+            if mu2 > 0:
+                hgr = self.soft_hgr(features)             # the released form divides by N itself
+                aux["soft_hgr"] = mu2 * (hgr if config.soft_hgr == "released" else hgr / z.size(0))
         return ModelOutput(logits, aux, ce_weight=1.0 - config.mu1 - mu2)

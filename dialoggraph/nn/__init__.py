@@ -13,10 +13,9 @@ from dialoggraph.nn.fusion import (AdaptiveModalityDropout, CrossModalGuidedGate
 from dialoggraph.nn.losses import (CrossModalContrastiveLoss, CrossModalDistillationLoss, GatedEmotionTransfer,
                                    SampleWeightedFocalContrastiveLoss, SoftHGRLoss, SupervisedContrastiveLoss,
                                    transfer_labels)
-from dialoggraph.nn.seq import (XLSTM, DialogueAttention, DialogueCRNReasoning, DialogueGRU,
-                                DialogueTransformerEncoder, DialogueTransformerLayer, GatedUnimodalEncoder,
-                                MLSTMCell, SLSTMCell, XLSTMBlock, dialogue_statistics, memory_retrieval,
-                                simam_energy_gate, sinusoidal_positions)
+from dialoggraph.nn.seq import (XLSTM, DialogueAttention, DialogueCRN, DialogueGRU, DialogueTransformerEncoder,
+                                DialogueTransformerLayer, GatedUnimodalEncoder, MLSTMCell, ReasonModule, SLSTMCell,
+                                ViLBlock, XLSTMBlock, memory_retrieval, parallel_mlstm, simam, sinusoidal_positions)
 
 __all__ = [
     # graph layers
@@ -24,7 +23,7 @@ __all__ = [
     # node-feature transforms
     "DialogueGRU", "DialogueAttention", "DialogueTransformerLayer", "DialogueTransformerEncoder",
     "sinusoidal_positions", "GatedUnimodalEncoder", "XLSTM", "XLSTMBlock", "SLSTMCell", "MLSTMCell",
-    "DialogueCRNReasoning", "memory_retrieval", "simam_energy_gate", "dialogue_statistics",
+    "ViLBlock", "parallel_mlstm", "DialogueCRN", "ReasonModule", "memory_retrieval", "simam",
     # fusion
     "FeatureGate", "AdaptiveModalityDropout", "ExpectationScale", "dropout_probabilities", "modality_performance",
     "GatedCrossModalEncoder", "GatedModalityFusion", "GatedClassifier", "CrossModalGuidedGate",

@@ -16,7 +16,7 @@ from dialoggraph.models import MODELS
 from dialoggraph.train.engine import TrainConfig
 
 TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"]
-SPECIAL = {"dataset": "iemocap", "dominant": "audio", "context_blocks": "ms", "modalities": ("text", "audio"), "root": "data/x",
+SPECIAL = {"dataset": "iemocap", "dominant": "audio", "modalities": ("text", "audio"), "root": "data/x",
            "device": "cuda:1", "text_features": "sentence-transformers", "labels": "iemocap",
            "cache_dir": "cache", "raw_root": "data/raw", "audio": "egemaps", "visual": "hog", "Cs": (0.5, 2.0)}
 

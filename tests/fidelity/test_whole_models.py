@@ -4,6 +4,8 @@ wrong order, or a classifier that loses one of its inputs fails here, where the 
 pass. AMB-DSGDN and DAG-ERC follow the authors' released models (github wys-ljq/AMB-DSGDN
 ``Transformer_Based_Model``, github shenwzh3/DAG-ERC ``DAGERC_fushion``), built from the block
 ports of test_authors_code.py; benchmarks/fidelity.py runs the authors' modules themselves.
+MFCRE follows its authors' ``MultiEMO`` (github rhoqwomda/MFCRE ``Model/model.py``) and their loss in
+``Train/train.py``, with the readings its modules state where the release cannot run as it is.
 MDGET-MER, LFVD and CMGFE have no released code: their references compose the papers'
 equations from the block references of tests/nn."""
 import sys
@@ -14,16 +16,21 @@ from torch_geometric.data import Batch
 from torch_geometric.utils import to_dense_adj
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "nn"))          # the block references of tests/nn
+sys.path.insert(0, str(Path(__file__).parents[1] / "nn" / "seq"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "nn" / "fusion"))
 
 from references import (assert_same_forward_and_gradients, bigru, gelu, layer_norm, linear,  # noqa: E402
                         per_dialogue, randomise, sigmoid)
 from test_authors_code import original_diff_rgcn, original_transformer_encoder  # noqa: E402
 from test_gated_family_references import acme_reference, gue_reference  # noqa: E402
-from test_sequence_family_references import lft_reference  # noqa: E402
+from test_dialogue_crn import dialogue_crn_reference  # noqa: E402
+from test_modality_encoder import released_encoder  # noqa: E402
+from test_sequence_family_references import lft_reference, multi_attn_reference  # noqa: E402
 from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE  # noqa: E402
 from dialoggraph.datasets import SyntheticDialogues  # noqa: E402
+from dialoggraph.train.engine import training_loss  # noqa: E402
 from dialoggraph.models import (AMBDSGDN, AMBDSGDNConfig, CMGFE, CMGFEConfig, DAGERC, DAGERCConfig,  # noqa: E402
-                                LFVD, LFVDConfig, MDGETMER, MDGETMERConfig)
+                                LFVD, LFVDConfig, MDGETMER, MDGETMERConfig, MFCRE, MFCREConfig)
 
 DIMS = {"text": 6, "audio": 5, "visual": 4}
 
@@ -249,3 +256,77 @@ def test_cmgfe_is_its_reading_composed():
     assert_matches_reference(CMGFE, CMGFEConfig(hidden=4, heads=2),
                              lambda model, x, batch, nodes: cmgfe_reference(model, x, batch[NODE].speaker[nodes]),
                              weights=5)
+
+# -- MFCRE ------------------------------------------------------------------------------------
+
+MFCRE_SMALL = dict(channels=4, ffn_channels=8, encoder_ffn_channels=4, heads=2, classifier_hidden=6, turns=2)
+
+
+def mfcre_features(model, x):
+    """MultiEMO.forward up to MultiAttn on one dialogue: text_fc / audio_fc / visual_fc, DialogueCRN,
+    the width-1 convolution and the intra-modal TransformerEncoder (the first third of each
+    concatenation), MultiAttnModel."""
+    encoded = {m: released_encoder(model.encoder[m], dialogue_crn_reference(model.crn[m], linear(v, model.project[m])))
+               for m, v in x.items()}
+    return multi_attn_reference(model.multi_attn, encoded)
+
+
+def mfcre_reference(model, x):
+    """... then fc on [f_t; f_a; f_v] and the MLP (Linear, ReLU, Linear)."""
+    f = mfcre_features(model, x)
+    z = linear(torch.cat([f[m] for m in ("text", "audio", "visual")], -1), model.fc)
+    return linear(torch.relu(linear(z, model.hidden)), model.out)
+
+
+def test_mfcre_is_the_authors_whole_model():
+    assert_matches_reference(MFCRE, MFCREConfig(**MFCRE_SMALL), lambda model, x, batch, nodes: mfcre_reference(model, x),
+                             weights=6)
+
+
+def released_swfc(z, y, counts, temp, focus, sample_weight):
+    """SampleWeightedFocalContrastiveLoss.forward: weights from the training counts, L1-normalised;
+    per anchor the softmax of its similarities to the other utterances, the focal log of its
+    positives averaged; the sum over anchors divided by N."""
+    weights = (counts.sum() / counts) ** sample_weight
+    weights = weights / weights.abs().sum()
+    z = z / z.norm(dim=-1, keepdim=True)
+    total, n = 0.0, z.size(0)
+    for i in range(n):
+        others = torch.arange(n) != i
+        probs = torch.softmax((z[others] * z[i]).sum(-1) / temp, dim=0)
+        positive = probs[y[others] == y[i]]
+        if len(positive) > 0:
+            total = total + torch.mean(torch.log(positive) * (1 - positive) ** focus) * weights[y[i]]
+    return -total / n
+
+
+def released_soft_hgr(features):
+    """SoftHGRLoss.forward(f_t, f_a, f_v), as released (torch.cov of the [N, d] features)."""
+    n = features[0].size(0)
+    total = 0.0
+    for i in range(len(features) - 1):
+        for j in range(i + 1, len(features)):
+            mapping = torch.mean(torch.sum(features[i] * features[j], dim=-1), dim=0)
+            covariance = torch.trace(torch.cov(features[i]) @ torch.cov(features[j])) / n
+            total = total + mapping - covariance / 2
+    return -total / n
+
+
+def test_mfcre_training_loss_is_train_pys():
+    """loss = Soft-HGR x 0.3 + SWFC x 0.3 + CE x 0.4 (the MELD script), on a batch of three dialogues
+    (dropout 0, the release's default, so training mode computes the evaluation forward)."""
+    config = MFCREConfig(**MFCRE_SMALL)
+    batch = float64_batch(config, MFCRE, num=3, seed=4)
+    model = randomise(MFCRE(DIMS, 7, config).double(), seed=6).train()
+    counts = torch.tensor([5.0, 3.0, 9.0, 2.0, 4.0, 6.0, 1.0], dtype=torch.float64)
+    model.swfc.set_class_counts(counts)
+    y = batch[NODE].y
+    ours = training_loss(model(batch), y)
+    x = {m: batch[NODE][f"x_{m}"] for m in DIMS}
+    parts = [mfcre_features(model, {m: v[nodes] for m, v in x.items()}) for nodes in per_dialogue(batch[NODE].batch)]
+    f = {m: torch.cat([p[m] for p in parts]) for m in DIMS}
+    z = linear(torch.cat([f[m] for m in ("text", "audio", "visual")], -1), model.fc)
+    logits = linear(torch.relu(linear(z, model.hidden)), model.out)
+    theirs = (released_soft_hgr([f["text"], f["audio"], f["visual"]]) * 0.3
+              + released_swfc(z, y, counts, 1.4, 3.0, 1.2) * 0.3 + torch.nn.functional.cross_entropy(logits, y) * 0.4)
+    assert torch.allclose(ours, theirs, rtol=0, atol=1e-12), (ours - theirs).abs()

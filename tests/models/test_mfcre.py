@@ -18,34 +18,52 @@ def batch():
 
 
 def small(**kwargs):
-    return MFCREConfig(**{"crn_hidden": 8, "channels": 16, "heads": 2, "classifier_hidden": 16, "input_dropout": 0.0,
-                          **kwargs})
+    return MFCREConfig(**{"channels": 16, "ffn_channels": 32, "encoder_ffn_channels": 16, "heads": 2,
+                          "classifier_hidden": 16, "turns": 1, **kwargs})
 
 
 def test_registered_presets_and_eq_15(batch):
     b, dims = batch
     assert resolve_model("mfcre") is MFCRE
     assert MFCRE.preset("iemocap").multiattn_layers == 6 and MFCREConfig().multiattn_layers == 2
-    paper = MFCREConfig()
-    assert (paper.mu1, paper.mu2, paper.swfc_temperature, paper.swfc_alpha, paper.swfc_gamma) == (0.4, 0.3, 0.9, 0.8, 3.0)
+    meld = MFCREConfig()                  # the authors' MELD script
+    assert (meld.mu1, meld.mu2, meld.swfc_temperature, meld.swfc_alpha, meld.swfc_gamma) == (0.3, 0.3, 1.4, 1.2, 3.0)
+    assert (meld.channels, meld.ffn_channels, meld.heads, meld.dropout) == (256, 1024, 4, 0.0)
     torch.manual_seed(0)
-    model = MFCRE(dims, 7, small(dropout=0.0)).train()
+    model = MFCRE(dims, 7, small()).train()
     out = model(b)
     assert out.logits.shape == (b["utterance"].num_nodes, 7) and set(out.aux_losses) == {"swfc", "soft_hgr"}
     y = b["utterance"].y
     ce = F.cross_entropy(out.logits[y >= 0], y[y >= 0])
     total = training_loss(out, y)
-    # eq. 15: (1/N)(mu1 sum-SWFC + mu2 Soft-HGR + (1 - mu1 - mu2) sum-CE)
-    assert torch.allclose(total, 0.3 * ce + out.aux_losses["swfc"] + out.aux_losses["soft_hgr"])
+    # train.py: SWFC x 0.3 + Soft-HGR x 0.3 + CE x 0.4
+    assert torch.allclose(total, 0.4 * ce + out.aux_losses["swfc"] + out.aux_losses["soft_hgr"])
     node_batch = b["utterance"].batch
-    f = model.multi_attn(model.encoder({m: model.crn[m](b["utterance"][f"x_{m}"], node_batch) for m in ALL},
-                                       node_batch), node_batch)
+    f = {m: model.encoder[m](model.crn[m](model.project[m](b["utterance"][f"x_{m}"]), node_batch), node_batch)
+         for m in ALL}
+    f = model.multi_attn(f, node_batch)
     z = model.fc(torch.cat([f[m] for m in ALL], dim=-1))
-    assert torch.allclose(out.aux_losses["swfc"], 0.4 * model.swfc(z, y), atol=1e-5)
-    assert torch.allclose(out.aux_losses["soft_hgr"], 0.3 * model.soft_hgr(f) / z.size(0), atol=1e-6)
+    assert torch.allclose(out.aux_losses["swfc"], 0.3 * model.swfc(z, y), atol=1e-5)
+    assert torch.allclose(out.aux_losses["soft_hgr"], 0.3 * model.soft_hgr(f), atol=1e-6)
     assert model.eval()(b).aux_losses == {}
     with pytest.raises(ValueError, match="mu1"):
         MFCRE(dims, 7, small(mu1=0.6, mu2=0.4))
+
+
+def test_swfc_weighs_classes_by_the_training_sets_counts(batch):
+    b, dims = batch
+    data = SyntheticDialogues(6, "train", seed=5, max_len=8)
+    model = MFCRE(dims, 7, small())
+    assert model.fit_outright(data, data) is None                      # the trainer then runs its epochs
+    y = torch.cat([d["utterance"].y for d in data])
+    assert model.swfc.class_counts.tolist() == torch.bincount(y, minlength=7).float().tolist()
+    counts = model.swfc.class_counts
+    weight = (counts.sum() / counts.clamp(min=1)) ** 1.2
+    assert torch.allclose(model.swfc.class_weights(b["utterance"].y), weight / weight[counts > 0].sum())
+    assert "swfc.class_counts" in model.state_dict()                   # saved with the checkpoint
+    batch_counts = MFCRE(dims, 7, small(swfc_counts="batch"))
+    batch_counts.fit_outright(data, data)
+    assert not batch_counts.swfc.class_counts.any()
 
 
 @pytest.mark.parametrize("modalities", [("text",), ("audio",), ("text", "visual"), ("audio", "visual")])
@@ -53,7 +71,7 @@ def test_every_modality_subset(batch, modalities):
     b, dims = batch
     out = MFCRE(dims, 7, small(modalities=modalities)).train()(b)
     assert torch.isfinite(out.logits).all() and ("soft_hgr" in out.aux_losses) == (len(modalities) > 1)
-    assert out.ce_weight == pytest.approx(0.3 if len(modalities) > 1 else 0.6)
+    assert out.ce_weight == pytest.approx(0.4 if len(modalities) > 1 else 0.7)
 
 
 @pytest.mark.parametrize("ablation,missing", [
@@ -70,9 +88,9 @@ def test_table_4_ablations(batch, ablation, missing):
     elif missing:
         assert missing not in out.aux_losses
     if "simam_attention" in ablation:
-        assert not any(crn.attention for crn in model.crn.values())
+        assert not any(crn.situation.use_simam or crn.speaker.use_simam for crn in model.crn.values())
     if "use_modality_encoder" in ablation:
-        assert isinstance(model.encoder, torch.nn.ModuleDict)
+        assert all(isinstance(e, torch.nn.Linear) for e in model.encoder.values())
     assert out.ce_weight == pytest.approx(1 - model.config.mu1 - model.config.mu2)   # three modalities
 
 

@@ -1,96 +1,77 @@
-"""MFCRE's modality encoder: Conv1d + positions, then intra- and inter-modal transformers (eqs. 4-5)."""
+"""MFCRE's modality encoder: a width-1 convolution into the shared space, then an intra-modal transformer
+(sec. 3.3, eq. 4 of Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational
+Emotion Recognition")."""
 from __future__ import annotations
 
-import math
-
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from dialoggraph.data.padding import from_padded, to_padded
-from dialoggraph.nn.seq.dialogue_attention import DialogueTransformerLayer
-from dialoggraph.nn.seq.transformer_encoder import sinusoidal_positions
 from dialoggraph.nn.dropout import dropout
+from dialoggraph.nn.seq.dialogue_attention import DialogueAttention
 
 
 class ModalityEncoder(torch.nn.Module):
-    r"""Map every modality into one shared space and let the modalities read each other (MFCRE sec. 3.3).
-
-    Per modality :math:`m`, a 1-D convolution along each dialogue's utterances
-    and sinusoidal position embeddings give :math:`\mathbf{H}_m \in \mathbb{R}^{N \times d}`
-    (MulT's input stage, which MFCRE's encoder [9] follows:
-    :math:`\mathbf{H}_m = \sqrt{d}\,\mathrm{Conv1d}(\mathbf{X}_m) + PE`). Then
+    r"""One modality's encoder, as the authors' code computes it (github rhoqwomda/MFCRE, ``Model/model.py``:
+    ``textf`` / ``acouf`` / ``visuf`` and the intra-modal ``TransformerEncoder``).
 
     .. math::
-        \mathbf{H}_{m \to m} &= \mathrm{Transformer}(\mathbf{H}_m, \mathbf{H}_m, \mathbf{H}_m)
+        \mathbf{H}^{(0)} &= \mathrm{Dropout}(\mathrm{Conv1d}_1(\mathbf{X})) \\
+        \bar{\mathbf{H}} &= \mathbf{H}^{(l)} \text{ for } l = 0,\quad \mathrm{LN}(\mathbf{H}^{(l)}) \text{ for } l > 0 \\
+        \mathbf{A} &= \bar{\mathbf{H}} + \mathrm{Dropout}(\mathrm{MHA}(\bar{\mathbf{H}}, \bar{\mathbf{H}}, \bar{\mathbf{H}}))
             \qquad \text{(eq. 4)} \\
-        \mathbf{H}_{n \to m} &= \mathrm{Transformer}(\mathbf{H}_m, \mathbf{H}_n, \mathbf{H}_n),
-            \quad n \ne m \qquad \text{(eq. 5)} \\
-        \mathbf{H}'_m &= \mathbf{W}_m [\mathbf{H}_{m \to m}; \mathbf{H}_{n_1 \to m}; \dots] + \mathbf{b}_m
+        \mathbf{H}^{(l+1)} &= \mathbf{A} + \mathrm{Dropout}\big(\mathbf{W}_2\, \mathrm{Dropout}(\mathrm{GELU}(
+            \mathbf{W}_1 \mathrm{LN}(\mathbf{A})))\big)
 
-    each ``Transformer`` a stack of ``layers`` :class:`DialogueTransformerLayer`
-    s whose query is the previous layer's output; the intra-modal stack
-    attends to itself, the inter-modal stacks keep :math:`\mathbf{H}_n` as keys
-    and values (as MulT's cross-modal transformers do). The paper
-    leaves how the :math:`n` augmented sequences are combined open; we
-    concatenate them and project back to :math:`d` (our choice). Attention is
-    within each dialogue; the convolution pads with zeros at both ends of each
-    dialogue, so padding never changes a result. Any non-empty subset of
-    modalities works (one modality: eq. 4 only).
+    for ``layers`` layers: no LayerNorm before the first layer's attention, a
+    pre-LN feed-forward with the exact GELU, dropout on the attention weights,
+    attention within each dialogue (padding masked). The convolution has no
+    bias and kernel 1, so it maps each utterance alone. As released: the
+    position encoding returns its input unchanged (no positions are added),
+    and of the intra- and inter-modal transformers (eqs. 4-5) the code
+    concatenates the three outputs and keeps the first third, so only the
+    intra-modal one (eq. 4) reaches the classifier; the inter-modal ones are
+    not built here.
+
+    Reading: the released convolution outputs ``hidden_dim`` (1024) channels
+    that its MultiAttn (``model_dim`` 256) cannot take; here it outputs
+    ``channels``, the width MultiAttn reads.
 
     Args:
-        in_dims: input size per modality (its keys are the modalities).
-        channels: the shared size :math:`d`.
-        layers: transformer layers per stack.
+        in_channels: input feature size.
+        channels: the shared width :math:`d`.
+        layers: transformer layers (2 in the release).
         heads: attention heads.
-        dropout: attention / feed-forward / embedding dropout.
-        kernel_size: odd Conv1d width (1, MulT's default, maps each utterance alone).
+        ffn_channels: the feed-forward's inner width (default ``channels``: the release's ``d_ff = model_dim``).
+        dropout: dropout after the convolution, on the attention weights, inside and after each sublayer.
 
-    Shapes: ``features`` dict of :math:`(N, F_m)`, ``batch`` :math:`(N)` -> dict of :math:`(N, d)`.
+    Shapes: ``x`` :math:`(N, F)`, ``batch`` :math:`(N)` -> :math:`(N, d)`.
 
     Example:
-        >>> import torch
         >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
-        >>> encoder = ModalityEncoder({"text": 32, "audio": 12}, 16)
-        >>> out = encoder({"text": torch.randn(5, 32), "audio": torch.randn(5, 12)}, batch)
-        >>> out["audio"].shape
+        >>> ModalityEncoder(12, 16)(torch.randn(5, 12), batch).shape
         torch.Size([5, 16])
     """
 
-    def __init__(self, in_dims: dict[str, int], channels: int, layers: int = 1, heads: int = 4,
-                 dropout: float = 0.1, kernel_size: int = 1):
+    def __init__(self, in_channels: int, channels: int, layers: int = 2, heads: int = 4,
+                 ffn_channels: int | None = None, dropout: float = 0.0):
         super().__init__()
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd and positive, got {kernel_size}")
-        if not in_dims:
-            raise ValueError("ModalityEncoder needs at least one modality")
-        self.modalities, self.channels, self.dropout = tuple(in_dims), channels, dropout
-        self.conv = torch.nn.ModuleDict({m: torch.nn.Conv1d(d, channels, kernel_size, padding=kernel_size // 2,
-                                                            bias=False) for m, d in in_dims.items()})
+        inner = ffn_channels or channels
+        self.dropout = dropout
+        self.conv = torch.nn.Linear(in_channels, channels, bias=False)      # Conv1d, kernel 1, no bias
+        self.attention = torch.nn.ModuleList(DialogueAttention(channels, heads, dropout) for _ in range(layers))
+        self.norm = torch.nn.ModuleList(torch.nn.LayerNorm(channels, eps=1e-6) for _ in range(layers - 1))  # l > 0
+        self.ffn_norm = torch.nn.ModuleList(torch.nn.LayerNorm(channels, eps=1e-6) for _ in range(layers))
+        self.ffn_in = torch.nn.ModuleList(torch.nn.Linear(channels, inner) for _ in range(layers))
+        self.ffn_out = torch.nn.ModuleList(torch.nn.Linear(inner, channels) for _ in range(layers))
 
-        def stack() -> torch.nn.ModuleList:
-            return torch.nn.ModuleList(DialogueTransformerLayer(channels, heads, dropout) for _ in range(layers))
-
-        self.transformers = torch.nn.ModuleDict({f"{n}_to_{m}": stack() for m in self.modalities
-                                                 for n in self.modalities})
-        k = len(self.modalities)
-        self.combine = torch.nn.ModuleDict({m: torch.nn.Linear(k * channels, channels) for m in self.modalities})
-
-    def embed(self, x: Tensor, modality: str, batch: Tensor | None) -> Tensor:
-        """:math:`\\mathbf{H}_m`: Conv1d along each dialogue, scaled by :math:`\\sqrt{d}`, plus positions."""
-        padded, mask = to_padded(x, batch)                                        # [B, L, F]
-        h = self.conv[modality](padded.transpose(1, 2)).transpose(1, 2) * math.sqrt(self.channels)
-        h = h + sinusoidal_positions(h.size(1), self.channels, x.device)
-        return dropout(from_padded(h, mask), self.dropout, self.training)
-
-    def forward(self, features: dict[str, Tensor], batch: Tensor | None = None) -> dict[str, Tensor]:
-        H = {m: self.embed(features[m], m, batch) for m in self.modalities}
-        out = {}
-        for m in self.modalities:
-            augmented = []
-            for n in self.modalities:                                             # n = m: eq. 4; else eq. 5
-                h = H[m]
-                for layer in self.transformers[f"{n}_to_{m}"]:
-                    h = layer(h, h if n == m else H[n], batch)
-                augmented.append(h)
-            out[m] = self.combine[m](torch.cat(augmented, dim=-1))
-        return out
+    def forward(self, x: Tensor, batch: Tensor | None = None) -> Tensor:
+        p, training = self.dropout, self.training
+        h = dropout(self.conv(x), p, training)
+        for layer, attention in enumerate(self.attention):
+            if layer:
+                h = self.norm[layer - 1](h)
+            a = h + dropout(attention(h, h, batch), p, training)
+            inner = dropout(F.gelu(self.ffn_in[layer](self.ffn_norm[layer](a))), p, training)
+            h = a + dropout(self.ffn_out[layer](inner), p, training)
+        return h

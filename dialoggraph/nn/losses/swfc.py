@@ -31,7 +31,11 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
     for the majority class to about 20 for the rarest, and make this term
     outweigh the cross-entropy many times over; docs/mfcre.md). The counts
     :math:`n_c` are always the batch's, as eq. 12 says; MultiEMO's code instead
-    counts the whole training set once and L1-normalises those weights.
+    counts the whole training set once and L1-normalises those weights: with
+    ``num_classes`` given, :meth:`set_class_counts` stores the training set's
+    counts (a buffer, saved with the model) and the weights become
+    :math:`(N_{train}/n^{train}_c)^\alpha`, normalised over all classes when
+    ``normalize_weights``.
 
     Shapes:
         - **input:** ``z`` :math:`(N, d)`; ``y`` :math:`(N)` (-1: unlabelled)
@@ -45,10 +49,25 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
     """
 
     def __init__(self, tau: float = 0.9, alpha: float = 0.8, gamma: float = 3.0, normalize: bool = False,
-                 normalize_weights: bool = False):
+                 normalize_weights: bool = False, num_classes: int | None = None):
         super().__init__()
         self.tau, self.alpha, self.gamma = tau, alpha, gamma
         self.normalize, self.normalize_weights = normalize, normalize_weights
+        if num_classes is not None:
+            self.register_buffer("class_counts", torch.zeros(num_classes))
+
+    def set_class_counts(self, counts: Tensor) -> None:
+        """Weigh the classes by these training-set counts :math:`(C)` instead of each batch's."""
+        self.class_counts.copy_(counts)
+
+    def class_weights(self, y: Tensor) -> Tensor:
+        """The weight of each class, from the stored training counts or from the batch ``y``."""
+        stored = getattr(self, "class_counts", None)
+        counts = stored if stored is not None and stored.sum() > 0 else torch.bincount(y).float()
+        weight = (counts.sum() / counts.clamp(min=1)).pow(self.alpha)                # (N / n_c)^alpha
+        if self.normalize_weights:
+            weight = weight / weight[counts > 0].sum()
+        return weight
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
         labelled = y >= 0
@@ -65,9 +84,5 @@ class SampleWeightedFocalContrastiveLoss(torch.nn.Module):
         log_s = log_s.masked_fill(~positive, 0.0)       # drop the -inf diagonal before it meets a 0 gradient
         focal = (1 - log_s.exp()).clamp(min=0).pow(self.gamma) * log_s
         per_anchor = focal.sum(1) / positive.sum(1).clamp(min=1)
-        counts = torch.bincount(y)
-        class_weight = (n / counts.clamp(min=1).float()).pow(self.alpha)          # (N / n_c)^alpha
-        if self.normalize_weights:
-            class_weight = class_weight / class_weight[counts > 0].sum()
-        weight = class_weight[y]
+        weight = self.class_weights(y)[y]
         return -(weight * per_anchor).sum() / n

@@ -1,68 +1,42 @@
-"""MFCRE's DialogueCRN reasoning module with xLSTM (eqs. 1-3 of Qi, Ibrayim & Tohti, "Contextual
-xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition")."""
+"""MFCRE's DialogueCRN: situation- and speaker-level reasoning with an xLSTM cell and SimAM (eqs. 1-3 of
+Qi, Ibrayim & Tohti, "Contextual xLSTM-Based Multimodal Fusion for Conversational Emotion Recognition";
+DialogueCRN: Hu, Wei & Huai, "DialogueCRN: Contextual Reasoning Networks for Emotion Recognition in
+Conversations", ACL 2021)."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.utils import scatter
 
 from dialoggraph.data.padding import from_padded, to_padded
-from dialoggraph.nn.seq.xlstm import XLSTM, MLSTMCell, SLSTMCell
+from dialoggraph.nn.dropout import dropout
+from dialoggraph.nn.seq.vil import ViLBlock
+from dialoggraph.nn.seq.xlstm import MLSTMCell, SLSTMCell
 
 
-def dialogue_statistics(memory: Tensor, batch: Tensor | None) -> tuple[Tensor, Tensor]:
-    """Per-node mean and population variance, over the node's dialogue, of every channel of ``memory``.
-
-    Shapes: ``memory`` :math:`(N, d)`, ``batch`` :math:`(N)` -> two :math:`(N, d)`.
-
-    Example:
-        Two dialogues, one channel: utterances 0-1 form the first, utterance 2 the second.
-
-        >>> memory = torch.tensor([[1.0], [3.0], [10.0]])
-        >>> mean, variance = dialogue_statistics(memory, torch.tensor([0, 0, 1]))
-        >>> mean.flatten(), variance.flatten()
-        (tensor([ 2.,  2., 10.]), tensor([1., 1., 0.]))
-    """
-    if batch is None:
-        batch = torch.zeros(memory.size(0), dtype=torch.long, device=memory.device)
-    mean = scatter(memory, batch, dim=0, reduce="mean")[batch]
-    variance = scatter((memory - mean) ** 2, batch, dim=0, reduce="mean")[batch]
-    return mean, variance
-
-
-def simam_energy_gate(query: Tensor, mean: Tensor, variance: Tensor, lam: float = 1e-4) -> Tensor:
-    r"""SimAM's attention weight :math:`\mathrm{sigmoid}(1/E)` of each query against its dialogue's context.
-
-    Every channel :math:`d` of the dialogue's global context
-    :math:`\{\mathbf{m}_j\}_{j=1}^{N}` is one SimAM "channel" whose neurons are
-    the :math:`N` utterances; the query neuron :math:`\tilde q_{i,d}` has the
-    minimal energy
+def simam(x: Tensor, lam: float = 1e-4) -> Tensor:
+    r"""SimAM (Yang et al., ICML 2021) over the last dimension: each of the :math:`n` channels of
+    a vector is a neuron of one SimAM "channel", gated by its inverse minimal energy
 
     .. math::
-        E_{i,d} = \frac{4(\sigma_d^2 + \lambda)}{(\tilde q_{i,d} - \mu_d)^2 + 2\sigma_d^2 + 2\lambda},
-        \qquad \mu_d = \tfrac1N \textstyle\sum_j m_{j,d},\quad
-        \sigma_d^2 = \tfrac1N \textstyle\sum_j (m_{j,d} - \mu_d)^2
+        \mathbf{x} \odot \mathrm{sigmoid}\Big(\frac{(\mathbf{x} - \mu)^2}{4(\sigma^2 + \lambda)} + \frac12\Big),
+        \qquad \mu = \tfrac1n \textstyle\sum_c x_c,\quad \sigma^2 = \tfrac{1}{n-1} \textstyle\sum_c (x_c - \mu)^2
 
-    (the :math:`\sum_{j=1}^{N}` of MFCRE eq. 2), so
-    :math:`1/E_{i,d} = (\tilde q_{i,d} - \mu_d)^2 / (4(\sigma_d^2 + \lambda)) + 1/2`:
-    a query channel that stands out from the conversation gets a weight near 1,
-    an ordinary one about :math:`\mathrm{sigmoid}(1/2)`. ``mean`` and
-    ``variance`` are the context's per-dialogue statistics,
-    :func:`dialogue_statistics` (the population variance, so one-utterance
-    dialogues are defined): O(N x d), no pairwise tensor.
+    (the released ``simam_module`` with its statistics over the last axis).
 
-    Shapes: ``query``, ``mean``, ``variance`` :math:`(N, d)` -> :math:`(N, d)`.
+    Shapes: :math:`(*, n)` -> :math:`(*, n)`.
 
     Example:
-        A query at its dialogue's mean gets :math:`\mathrm{sigmoid}(1/2)`; one ten standard
-        deviations away gets almost 1.
+        A channel at the vector's mean gets :math:`\mathrm{sigmoid}(1/2)`:
 
-        >>> query = torch.tensor([[2.0], [12.0]])
-        >>> simam_energy_gate(query, mean=torch.full((2, 1), 2.0), variance=torch.ones(2, 1))
-        tensor([[0.6225],
-                [1.0000]])
+        >>> simam(torch.tensor([[-1.0, 0.0, 1.0]]))[0, 2] / 1.0 > torch.sigmoid(torch.tensor(0.5))
+        tensor(True)
+        >>> simam(torch.tensor([[1.0, 2.0, 3.0]]))[0, 1] / 2.0
+        tensor(0.6225)
     """
-    return torch.sigmoid((query - mean) ** 2 / (4 * (variance + lam)) + 0.5)
+    deviation = (x - x.mean(-1, keepdim=True)) ** 2
+    variance = deviation.sum(-1, keepdim=True) / (x.size(-1) - 1)
+    return x * torch.sigmoid(deviation / (4 * (variance + lam)) + 0.5)
 
 
 def memory_retrieval(query: Tensor, memory: Tensor, batch: Tensor | None) -> Tensor:
@@ -94,90 +68,125 @@ def memory_retrieval(query: Tensor, memory: Tensor, batch: Tensor | None) -> Ten
     return from_padded(torch.softmax(scores, dim=-1) @ m, mask)
 
 
-class DialogueCRNReasoning(torch.nn.Module):
-    r"""DialogueCRN's contextual reasoning with xLSTM and SimAM attention (MFCRE sec. 3.2, eqs. 1-3).
+class ReasonModule(torch.nn.Module):
+    r"""One level of DialogueCRN's multi-turn reasoning (MFCRE eqs. 1-3), for every utterance at once.
 
-    The context :math:`\mathbf{c}_i \in \mathbb{R}^{2d_u}` of each utterance
-    comes from a bidirectional :class:`XLSTM` over its dialogue (after a linear
-    map of the input features to :math:`2d_u`). Then, for every utterance at
-    once, ``turns`` reasoning turns of an xLSTM cell whose state is the
-    working memory :math:`\mathbf{h}_i` (zero at the start):
+    From the query :math:`\mathbf{q}^{(0)}_i \in \mathbb{R}^{2n}` and the
+    dialogue's memory :math:`\{\mathbf{m}_j\}` (:math:`n` wide), ``turns`` times:
 
     .. math::
-        \mathbf{q}_i^{(0)} &= \mathbf{W}_q \mathbf{c}_i + \mathbf{b}_q \in \mathbb{R}^{4d_u} \\
         \tilde{\mathbf{q}}_i^{(t-1)}, \mathbf{h}_i^{(t)} &= \mathrm{xLSTM}(\mathbf{q}_i^{(t-1)}, \mathbf{h}_i^{(t-1)})
             \qquad \text{(eq. 1)} \\
-        \mathbf{r}_i^{(t-1)} &= \sum_j \operatorname{softmax}_j(\mathbf{m}_j^\top \tilde{\mathbf{q}}_i^{(t-1)})\,
-            \mathbf{m}_j \qquad \text{(eq. 2, } \texttt{retrieval="attention"}\text{)} \\
-        \mathbf{q}_i^{(t)} &= [\tilde{\mathbf{q}}_i^{(t-1)}; \mathbf{r}_i^{(t-1)}] \qquad \text{(eq. 3)}
+        \hat{\mathbf{q}}_i &= \mathrm{SimAM}(\tilde{\mathbf{q}}_i^{(t-1)}),\qquad
+        \mathbf{r}_i^{(t-1)} = \sum_j \operatorname{softmax}_j(\mathbf{m}_j^\top \hat{\mathbf{q}}_i)\, \mathbf{m}_j
+            \qquad \text{(eq. 2)} \\
+        \mathbf{q}_i^{(t)} &= [\hat{\mathbf{q}}_i; \mathbf{r}_i^{(t-1)}] \qquad \text{(eq. 3)}
 
-    and the module returns :math:`\mathbf{q}^{(T)}`, with the dialogue's global
-    context :math:`\mathbf{m}_j = \mathbf{W}_m \mathbf{c}_j + \mathbf{b}_m` (the
-    "linear layer" of sec. 3.2). ``retrieval="attention"`` (default) is
-    DialogueCRN's retrieval, which DialogueCRN's and the MFCRE authors'
-    released code keep (:func:`memory_retrieval`). ``retrieval="simam"`` is
-    our reading of eq. 2's SimAM wording,
-    :math:`\mathbf{r}_i = \mathrm{sigmoid}(1/\mathbf{E}_i) \odot \tilde{\mathbf{q}}_i`
-    with :math:`\mathbf{E}_i` SimAM's energy of the query against the context
-    (:func:`simam_energy_gate`). ``attention=False`` is Table 4's "w/o simAM
-    attention": :math:`\mathbf{r} = \tilde{\mathbf{q}}`. The recurrence runs
-    over turns (a handful), never over utterances or dialogues. Our reading
-    (the paper gives no code): the reasoning cell is an sLSTM cell by default
-    (``cell="m"`` for an mLSTM cell); DialogueCRN's speaker-level reasoning is
-    not in MFCRE and not here.
+    as the authors' ``ReasonModule`` (github rhoqwomda/MFCRE, ``Model/DialogueCRN.py``):
+    :func:`simam` on the cell's output, then DialogueCRN's
+    :func:`memory_retrieval`. With ``turns=0`` the query is returned as it is.
+
+    Reading: the released module calls ``ViLBlock(2n, n, 1)`` with DialogueCRN's
+    LSTM signature ``(q, h) -> (q~, h)``, which no ViL block has (its
+    arguments are ``dim, direction, drop_path``, ``drop_path=1`` is refused,
+    and it maps a sequence to a sequence of its own width). The closest block
+    that runs (``cell="vil"``) keeps what the LSTM did: the working memory
+    :math:`\mathbf{h}` is the history of the queries, the causal
+    :class:`~dialoggraph.nn.seq.vil.ViLBlock` of width :math:`2n` runs over
+    :math:`\mathbf{q}^{(0)}, \dots, \mathbf{q}^{(t-1)}`, and a linear map
+    takes its last output to :math:`n` (the LSTM's hidden size). ``cell="s"``
+    / ``"m"`` use an sLSTM / mLSTM cell with its state as :math:`\mathbf{h}`.
 
     Args:
-        in_channels: input feature size.
-        hidden: :math:`2d_u`; the output is :math:`4d_u` = ``2 * hidden``.
-        turns: reasoning turns :math:`T`.
-        cell: ``"s"`` or ``"m"``, the reasoning cell.
-        context_blocks: cell kinds of the context XLSTM (``""``: :math:`\mathbf{c}` is the projection).
-        heads: mLSTM heads.
-        attention: retrieve :math:`\mathbf{r}` (eq. 2); ``False`` copies :math:`\tilde{\mathbf{q}}`.
-        retrieval: ``"attention"`` (DialogueCRN, default) or ``"simam"`` (the gate reading).
+        channels: the memory's width :math:`n`; queries are :math:`2n` wide.
+        turns: reasoning turns :math:`T` (0: no reasoning).
+        cell: ``"vil"``, ``"s"`` or ``"m"``.
+        use_simam: apply SimAM to the cell's output (False: Table 4's "w/o simAM attention").
+        heads: mLSTM heads of ``cell="m"``.
         lam: SimAM's :math:`\lambda`.
 
-    Shapes: ``x`` :math:`(N, F)`, ``batch`` :math:`(N)` -> :math:`(N, 2\cdot hidden)`.
-
-    Example:
-        >>> import torch
-        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
-        >>> DialogueCRNReasoning(16, 8)(torch.randn(5, 16), batch).shape[0]
-        5
+    Shapes: ``query`` :math:`(N, 2n)`, ``memory`` :math:`(N, n)`, ``batch`` :math:`(N)` -> :math:`(N, 2n)`.
     """
 
-    def __init__(self, in_channels: int, hidden: int, turns: int = 2, cell: str = "s", context_blocks: str = "m",
-                 heads: int = 4, attention: bool = True, retrieval: str = "attention", lam: float = 1e-4):
+    def __init__(self, channels: int, turns: int = 2, cell: str = "vil", use_simam: bool = True, heads: int = 4,
+                 lam: float = 1e-4):
         super().__init__()
-        if cell not in ("s", "m"):
-            raise ValueError(f"cell must be 's' (sLSTM) or 'm' (mLSTM), got {cell!r}")
-        if retrieval not in ("attention", "simam"):
-            raise ValueError(f"retrieval must be 'attention' or 'simam', got {retrieval!r}")
-        if turns < 1:
-            raise ValueError(f"turns must be >= 1, got {turns}")
-        self.turns, self.attention, self.retrieval, self.lam = turns, attention, retrieval, lam
-        self.input = torch.nn.Linear(in_channels, hidden)
-        self.context = XLSTM(hidden, context_blocks, heads=heads, bidirectional=True) if context_blocks else None
-        self.query = torch.nn.Linear(hidden, 2 * hidden)                      # W_q, b_q
-        self.memory = torch.nn.Linear(hidden, hidden)                         # W_m, b_m
-        self.cell = SLSTMCell(2 * hidden, hidden) if cell == "s" else MLSTMCell(2 * hidden, hidden, heads)
+        if cell not in ("vil", "s", "m"):
+            raise ValueError(f"cell must be 'vil', 's' (sLSTM) or 'm' (mLSTM), got {cell!r}")
+        if turns < 0:
+            raise ValueError(f"turns must be >= 0, got {turns}")
+        self.turns, self.kind, self.use_simam, self.lam = turns, cell, use_simam, lam
+        if cell == "vil":
+            self.cell = ViLBlock(2 * channels)
+            self.cell_out = torch.nn.Linear(2 * channels, channels)
+        else:
+            self.cell = SLSTMCell(2 * channels, channels) if cell == "s" else MLSTMCell(2 * channels, channels, heads)
+
+    def forward(self, query: Tensor, memory: Tensor, batch: Tensor | None) -> Tensor:
+        history, state = [], None
+        if self.kind != "vil":
+            state = self.cell.initial_state(query.size(0), query)
+        for _ in range(self.turns):
+            if self.kind == "vil":
+                history.append(query)
+                q = self.cell_out(self.cell(torch.stack(history, dim=1))[:, -1])          # eq. 1
+            else:
+                q, state = self.cell(query, state)                                        # eq. 1
+            if self.use_simam:
+                q = simam(q, self.lam)
+            query = torch.cat([q, memory_retrieval(q, memory, batch)], dim=-1)            # eqs. 2-3
+        return query
+
+
+class DialogueCRN(torch.nn.Module):
+    r"""MFCRE's context module: DialogueCRN's situation- and speaker-level reasoning on one modality.
+
+    .. math::
+        \mathbf{q}^{(0)}_i &= \mathbf{W}_q \mathbf{u}_i + \mathbf{b}_q \\
+        \mathbf{o}_i &= \mathbf{W}_o\,\mathrm{Dropout}\big(\mathrm{ReLU}(
+            [\mathrm{Reason}_{p}(\mathbf{q}^{(0)}_i); \mathrm{Reason}_{s}(\mathbf{q}^{(0)}_i)])\big) + \mathbf{b}_o
+
+    with the two :class:`ReasonModule` s (speaker level :math:`p`, situation
+    level :math:`s`) sharing :math:`\mathbf{W}_q` and reading the utterances
+    :math:`\mathbf{u}_j` of the dialogue as memory, as the authors' ``DialogueCRN``
+    (github rhoqwomda/MFCRE). Every utterance is reasoned for at once.
+
+    Readings, where the released class cannot run as it is called: its
+    ``forward(U_s, U_p, seq_lengths)`` is called with the features, the speaker
+    masks and the utterance masks, so :math:`\mathbf{U}_p` (the speaker-level
+    input) is read as the features too; its output ``log_softmax(smax_fc(.))``
+    has ``n_classes`` channels where the next layer takes ``model_dim``, so
+    :math:`\mathbf{W}_o` maps to ``out_channels`` and there is no
+    log-softmax; its ``dropout`` argument receives the hidden width and is read
+    as the model's dropout rate.
+
+    Args:
+        channels: the utterance features' width :math:`n`.
+        out_channels: the output width.
+        turns: reasoning turns of each level.
+        cell: the reasoning cell (:class:`ReasonModule`).
+        use_simam: SimAM on the queries.
+        dropout: dropout before :math:`\mathbf{W}_o`.
+        heads: mLSTM heads of ``cell="m"``.
+
+    Shapes: ``x`` :math:`(N, n)`, ``batch`` :math:`(N)` -> :math:`(N, \text{out\_channels})`.
+
+    Example:
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> DialogueCRN(8, 16)(torch.randn(5, 8), batch).shape
+        torch.Size([5, 16])
+    """
+
+    def __init__(self, channels: int, out_channels: int, turns: int = 2, cell: str = "vil", use_simam: bool = True,
+                 dropout: float = 0.0, heads: int = 4):
+        super().__init__()
+        self.dropout = dropout
+        self.query = torch.nn.Linear(channels, 2 * channels)
+        self.speaker = ReasonModule(channels, turns, cell, use_simam, heads)
+        self.situation = ReasonModule(channels, turns, cell, use_simam, heads)
+        self.out = torch.nn.Linear(4 * channels, out_channels)
 
     def forward(self, x: Tensor, batch: Tensor | None = None) -> Tensor:
-        c = self.input(x)
-        if self.context is not None:
-            c = self.context(c, batch)
-        q = self.query(c)
-        memory = self.memory(c)                 # the global context is the same in every turn
-        if self.attention and self.retrieval == "simam":
-            mean, variance = dialogue_statistics(memory, batch)
-        state = self.cell.initial_state(x.size(0), x)
-        for _ in range(self.turns):                                           # reasoning turns t = 1..T
-            q_tilde, state = self.cell(q, state)                              # eq. 1
-            if not self.attention:
-                r = q_tilde
-            elif self.retrieval == "attention":
-                r = memory_retrieval(q_tilde, memory, batch)                  # eq. 2
-            else:
-                r = simam_energy_gate(q_tilde, mean, variance, self.lam) * q_tilde
-            q = torch.cat([q_tilde, r], dim=-1)                               # eq. 3
-        return q
+        q = self.query(x)
+        hidden = torch.cat([self.speaker(q, x, batch), self.situation(q, x, batch)], dim=-1)
+        return self.out(dropout(F.relu(hidden), self.dropout, self.training))

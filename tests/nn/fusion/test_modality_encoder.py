@@ -1,51 +1,51 @@
-import math
-
+"""MFCRE's modality encoder against a float64 port of the authors' released ``textf`` convolution
+and intra-modal ``TransformerEncoder(layers=2)`` (github rhoqwomda/MFCRE, ``Model/model.py``), one
+dialogue at a time: no LayerNorm before the first layer's attention, LayerNorm of the input from
+the second layer on (and the residual from the normalised input), a pre-LN feed-forward with the
+exact GELU, LayerNorm eps 1e-6, the position encoding adding nothing."""
 import pytest
 import torch
 
+from references import assert_same_forward_and_gradients, attention, gelu, layer_norm, linear, randomise
 from dialoggraph.nn.fusion import ModalityEncoder
-from dialoggraph.nn.seq import sinusoidal_positions
 
 BATCH = torch.tensor([0, 0, 0, 0, 1, 1, 2])
-DIMS = {"text": 5, "audio": 3, "visual": 4}
 
 
-def test_embedding_is_a_convolution_within_each_dialogue_plus_positions():
-    torch.manual_seed(0)
-    encoder = ModalityEncoder(DIMS, 8, heads=2, dropout=0.0, kernel_size=3).double().eval()
-    x = torch.randn(7, 5, dtype=torch.float64)
-    h = encoder.embed(x, "text", BATCH)
-    W = encoder.conv["text"].weight                                   # [8, 5, 3]: taps for i-1, i, i+1
-    for d in range(3):
-        xs = x[BATCH == d]
-        n = xs.size(0)
-        pe = sinusoidal_positions(n, 8).double()
-        for i in range(n):
-            expected = sum(W[:, :, k + 1] @ xs[i + k] for k in (-1, 0, 1) if 0 <= i + k < n)
-            assert torch.allclose(h[BATCH == d][i], math.sqrt(8) * expected + pe[i], atol=1e-10)
+def released_encoder(encoder, x):
+    """Conv1d(kernel 1, no bias), then TransformerEncoder.forward(x, x, mask) in eval mode."""
+    h = x @ encoder.conv.weight.t()
+    for i, attn in enumerate(encoder.attention):
+        if i != 0:                                                     # the `iter != 0` rule
+            h = layer_norm(h, encoder.norm[i - 1])
+        out = attention(h, h, attn.attention) + h                      # dropout(context) + inputs_b
+        inter = gelu(linear(layer_norm(out, encoder.ffn_norm[i]), encoder.ffn_in[i]))
+        h = linear(inter, encoder.ffn_out[i]) + out                    # PositionwiseFeedForward
+    return h
 
 
-def test_intra_and_inter_modal_reading_and_isolation():
-    torch.manual_seed(1)
-    encoder = ModalityEncoder(DIMS, 8, layers=2, heads=2, dropout=0.0).eval()
-    x = {m: torch.randn(7, d) for m, d in DIMS.items()}
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_modality_encoder_is_the_released_transformer_encoder(layers):
+    encoder = randomise(ModalityEncoder(5, 8, layers=layers, heads=2, ffn_channels=6), std=0.4, seed=layers)
+    encoder = encoder.double().eval()
+    x = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_()
     out = encoder(x, BATCH)
-    assert all(v.shape == (7, 8) for v in out.values())
-    changed = dict(x, audio=x["audio"].clone())
-    changed["audio"][5] += 3.0                                        # dialogue 1's audio
-    out2 = encoder(changed, BATCH)
+    ref = torch.cat([released_encoder(encoder, x_ref[BATCH == d]) for d in range(3)])
+    assert_same_forward_and_gradients(encoder, [x], [x_ref], out, ref)
+    assert len(encoder.norm) == layers - 1                              # the first layer has no pre-attention LN
+
+
+def test_defaults_and_isolation():
+    torch.manual_seed(1)
+    encoder = ModalityEncoder(5, 8, heads=2).eval()
+    assert encoder.ffn_in[0].out_features == 8 and len(encoder.attention) == 2     # d_ff = model_dim, 2 layers
+    x = torch.randn(7, 5)
+    out = encoder(x, BATCH)
+    changed = x.clone()
+    changed[5] += 3.0
     inside = BATCH == 1
-    for m in DIMS:                                                    # eq. 5: text and visual read audio
-        assert not torch.allclose(out[m][inside], out2[m][inside])
-        assert torch.allclose(out[m][~inside], out2[m][~inside], atol=1e-6)
-    # each dialogue alone gives the same result (padding never matters)
-    for d in range(3):
-        alone = encoder({m: v[BATCH == d] for m, v in x.items()}, None)
-        assert all(torch.allclose(alone[m], out[m][BATCH == d], atol=1e-5) for m in DIMS)
-
-
-def test_single_modality_and_bad_kernel():
-    encoder = ModalityEncoder({"text": 5}, 8, heads=2).eval()
-    assert encoder({"text": torch.randn(1, 5)}, None)["text"].shape == (1, 8)
-    with pytest.raises(ValueError, match="odd"):
-        ModalityEncoder(DIMS, 8, kernel_size=2)
+    out2 = encoder(changed, BATCH)
+    assert torch.allclose(out[~inside], out2[~inside], atol=1e-6) and not torch.allclose(out[inside], out2[inside])
+    for d in range(3):                                                  # each dialogue alone: the same
+        assert torch.allclose(encoder(x[BATCH == d], None), out[BATCH == d], atol=1e-5)

@@ -1,90 +1,99 @@
+"""MFCRE's DialogueCRN against a float64 port of the authors' released ``DialogueCRN`` /
+``ReasonModule`` / ``simam_module`` (github rhoqwomda/MFCRE, ``Model/DialogueCRN.py``), one
+dialogue and one utterance at a time, with the readings the module states: the ViL cell runs over
+the turns' queries (test_vil.py's reference), SimAM's statistics over each query's channels, the
+speaker-level input is the features, and the output layer maps to ``out_channels`` without a
+log-softmax."""
 import pytest
 import torch
 
-from dialoggraph.nn.seq import DialogueCRNReasoning, dialogue_statistics, memory_retrieval, simam_energy_gate
+from references import assert_same_forward_and_gradients, linear, randomise, sigmoid
+from test_vil import vil_reference
+from dialoggraph.nn.seq import DialogueCRN, ReasonModule, memory_retrieval, simam
 
 BATCH = torch.tensor([0, 0, 0, 0, 1, 1, 2])
 
 
-def reference_gate(query, memory, lam):
-    """SimAM's energy written out for one dialogue: E = 4(var + lam) / ((t - mu)^2 + 2 var + 2 lam)."""
-    n = memory.size(0)
-    mu = sum(memory[j] for j in range(n)) / n
-    var = sum((memory[j] - mu) ** 2 for j in range(n)) / n
-    energy = 4 * (var + lam) / ((query - mu) ** 2 + 2 * var + 2 * lam)
-    return torch.sigmoid(1 / energy)
+def released_simam(x, e_lambda=1e-4):
+    """simam_module.forward on [b, c, l] (here b = 1 query, c = 1, l = its channels)."""
+    x = x.view(1, 1, -1)
+    n = x.size(2) - 1
+    x_minus_mu_square = (x - x.mean(dim=2, keepdim=True)).pow(2)
+    y = x_minus_mu_square / (4 * (x_minus_mu_square.sum(dim=2, keepdim=True) / n + e_lambda)) + 0.5
+    return (x * sigmoid(y)).flatten()
 
 
 def reference_retrieval(query, memory):
-    """DialogueCRN's ReasonModule retrieval for one query: r = sum_j softmax_j(m_j . q) m_j."""
+    """ReasonModule's retrieval for one query: r = sum_j softmax_j(x_j . q) x_j over the dialogue."""
     scores = torch.stack([memory[j] @ query for j in range(memory.size(0))])
     weights = torch.exp(scores - scores.max())
     return sum(weights[j] * memory[j] for j in range(memory.size(0))) / weights.sum()
 
 
-def reference_reasoning(module: DialogueCRNReasoning, x):
-    """Eqs. 1-3 for one dialogue, one utterance and one turn at a time."""
-    c = module.input(x)
-    c = module.context(c, None) if module.context is not None else c
-    memory = module.memory(c)
+def reason_module_reference(module, q_star, memory):
+    """ReasonModule.forward for one utterance's q* against its dialogue's memory."""
+    history = []
+    for _ in range(module.turns):
+        history.append(q_star)
+        q = linear(vil_reference(module.cell, torch.stack(history))[-1], module.cell_out)
+        if module.use_simam:
+            q = released_simam(q)
+        q_star = torch.cat([q, reference_retrieval(q, memory)])
+    return q_star
+
+
+def dialogue_crn_reference(module, x):
+    """DialogueCRN.forward on one dialogue: for every position t, q* = fc(u_t), the speaker-level
+    and the situation-level reasoning, cat([speaker, situation]), ReLU, smax_fc."""
     rows = []
-    for i in range(x.size(0)):
-        q = module.query(c[i:i + 1])
-        state = module.cell.initial_state(1, x)
-        for _ in range(module.turns):
-            q_tilde, state = module.cell(q, state)
-            if not module.attention:
-                r = q_tilde
-            elif module.retrieval == "attention":
-                r = reference_retrieval(q_tilde[0], memory).unsqueeze(0)
-            else:
-                r = reference_gate(q_tilde[0], memory, module.lam) * q_tilde
-            q = torch.cat([q_tilde, r], dim=-1)
-        rows.append(q)
-    return torch.cat(rows)
+    for t in range(x.size(0)):
+        q_star = linear(x[t], module.query)                      # the shared self.fc
+        hidden = torch.cat([reason_module_reference(module.speaker, q_star, x),
+                            reason_module_reference(module.situation, q_star, x)])
+        rows.append(linear(torch.relu(hidden), module.out))
+    return torch.stack(rows)
 
 
-def test_simam_gate_equals_the_energy_formula_per_dialogue():
+def test_simam_is_the_released_module_on_each_query():
     torch.manual_seed(0)
-    q, m = torch.randn(7, 5, dtype=torch.float64), torch.randn(7, 5, dtype=torch.float64)
-    gate = simam_energy_gate(q, *dialogue_statistics(m, BATCH), lam=1e-3)
-    for d in range(3):
-        inside = BATCH == d
-        expected = torch.stack([reference_gate(row, m[inside], 1e-3) for row in q[inside]])
-        assert torch.allclose(gate[inside], expected, atol=1e-12)
-    # a channel that stands out from its dialogue gets a larger weight; ordinary ones about sigmoid(1/2)
-    context = dialogue_statistics(torch.tensor([[-1.0], [0.0], [1.0]]), None)
-    assert torch.allclose(simam_energy_gate(torch.zeros(3, 1), *context), torch.sigmoid(torch.tensor(0.5)), atol=1e-6)
-    assert simam_energy_gate(torch.full((3, 1), 5.0), *context)[0, 0] > 0.99
+    x = torch.randn(5, 9, dtype=torch.float64)
+    assert torch.allclose(simam(x), torch.stack([released_simam(row) for row in x]), rtol=0, atol=1e-14)
 
 
-@pytest.mark.parametrize("cell,attention,context,retrieval",
-                         [("s", True, "m", "attention"), ("m", True, "s", "attention"), ("s", True, "m", "simam"),
-                          ("m", True, "s", "simam"), ("s", False, "", "attention"), ("m", False, "m", "simam")])
-def test_batched_reasoning_equals_the_sequential_reference(cell, attention, context, retrieval):
-    torch.manual_seed(1)
-    module = DialogueCRNReasoning(6, 8, turns=3, cell=cell, context_blocks=context, heads=2,
-                                  attention=attention, retrieval=retrieval).double().eval()
-    x = torch.randn(7, 6, dtype=torch.float64)
+@pytest.mark.parametrize("turns,use_simam", [(1, True), (2, True), (3, False)])
+def test_dialogue_crn_is_the_released_module(turns, use_simam):
+    module = randomise(DialogueCRN(4, 6, turns=turns, use_simam=use_simam), std=0.4, seed=turns).double().eval()
+    x = torch.randn(7, 4, dtype=torch.float64, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_()
     out = module(x, BATCH)
-    assert out.shape == (7, 16)
-    # the reference reads the context XLSTM through the module: pin what it must be
-    assert (module.context is None) == (context == "")
-    if context:
-        assert [len(block.cells) for block in module.context.blocks] == [2] * len(context)   # bidirectional
-        assert [type(block.cells[0]).__name__[0].lower() for block in module.context.blocks] == list(context)
-    for d in range(3):
-        inside = BATCH == d
-        assert torch.allclose(out[inside], reference_reasoning(module, x[inside]), atol=1e-10)
-    if not attention:           # w/o simAM attention: r = q~, so both halves are equal
-        assert torch.allclose(out[:, :8], out[:, 8:])
-    else:
-        assert not torch.allclose(out[:, :8], out[:, 8:])
+    ref = torch.cat([dialogue_crn_reference(module, x_ref[BATCH == d]) for d in range(3)])
+    assert_same_forward_and_gradients(module, [x], [x_ref], out, ref)
+
+
+def test_zero_turns_return_the_query():
+    module = DialogueCRN(4, 6, turns=0).double().eval()
+    x = torch.randn(7, 4, dtype=torch.float64)
+    q = module.query(x)
+    expected = module.out(torch.relu(torch.cat([q, q], -1)))
+    assert torch.allclose(module(x, BATCH), expected)
+
+
+@pytest.mark.parametrize("cell", ["s", "m"])
+def test_xlstm_cells_carry_their_state_across_turns(cell):
+    torch.manual_seed(1)
+    module = ReasonModule(4, turns=3, cell=cell).double().eval()
+    q_star = torch.randn(7, 8, dtype=torch.float64)
+    out = module(q_star, torch.randn(7, 4, dtype=torch.float64), BATCH)
+    assert out.shape == (7, 8) and torch.isfinite(out).all()
+    with pytest.raises(ValueError, match="cell"):
+        ReasonModule(4, cell="x")
+    with pytest.raises(ValueError, match="turns"):
+        ReasonModule(4, turns=-1)
 
 
 def test_isolation_single_utterance_and_gradients():
     torch.manual_seed(2)
-    module = DialogueCRNReasoning(4, 6, turns=2, heads=2).eval()
+    module = DialogueCRN(4, 6, turns=2).eval()
     x = torch.randn(7, 4, requires_grad=True)
     out = module(x, BATCH)
     changed = x.detach().clone()
@@ -95,10 +104,6 @@ def test_isolation_single_utterance_and_gradients():
     out.sum().backward()
     assert x.grad.abs().sum() > 0 and all(p.grad is not None for p in module.parameters())
     assert torch.isfinite(module(torch.randn(1, 4), None)).all()
-    with pytest.raises(ValueError, match="cell"):
-        DialogueCRNReasoning(4, 6, cell="x")
-    with pytest.raises(ValueError, match="retrieval"):
-        DialogueCRNReasoning(4, 6, retrieval="x")
 
 
 def test_memory_retrieval_is_dialogue_crns_and_stays_in_its_dialogue():
