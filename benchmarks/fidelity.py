@@ -9,12 +9,19 @@
     DIR/DAG-ERC            github shenwzh3/DAG-ERC             (model.py)
     DIR/xlstm              github NX-AI/xlstm                  (the vanilla sLSTM step, the mLSTM backends)
     DIR/DialogueCRN        github zerohd4869/DialogueCRN       (code/model.py: the retrieval)
+    DIR/vision-lstm        github NX-AI/vision-lstm            (vision_lstm/vision_lstm.py: the ViL block)
+    DIR/MFCRE              github rhoqwomda/MFCRE              (Model/DialogueCRN.py, Model/model.py, Loss/*.py)
 
 e.g. ``git clone https://github.com/wys-ljq/AMB-DSGDN DIR/AMB-DSGDN``. A missing checkout makes
 its rows "no checkout". Each authors' file is imported from its path as it is: nothing of theirs
 is copied into dialoggraph. The only changes are made at run time, around the import and the
 calls: ``Tensor.cuda`` / ``Module.cuda`` return their input (the released code calls ``.cuda()``
-unconditionally in places), and nothing else.
+unconditionally in places), and nothing else, except for MFCRE, whose release cannot run as it is
+published: there the rows run its modules with the readings dialoggraph states, applied around
+them here (``ViLCellReading`` in place of the ``ViLBlock`` its ``ReasonModule`` constructs, built
+on NX-AI's own ``ViLBlock``; its ``simam_module`` given each query as ``[1, 1, n]``; its
+``MultiAttn.py``, which does not parse, replaced by MultiEMO's, compared above). The vision-lstm
+code needs ``einops`` installed.
 
 Per block, the authors' module and dialoggraph's are given the same weights (the mapping is in
 this file: ``copy_*``), run in float64 in evaluation mode on the same random dialogue, and
@@ -31,9 +38,11 @@ this comparison when ``DIALOGGRAPH_AUTHORS_CODE`` names such a folder.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
 import torch
@@ -50,7 +59,9 @@ from dialoggraph.graphs.relation import Relation
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig
 from dialoggraph.nn import DiffRGATBlock, DiffRGATConv
 from dialoggraph.nn.fusion import MultiAttn, dropout_probabilities
-from dialoggraph.nn.seq import DialogueTransformerEncoder, MLSTMCell, SLSTMCell, memory_retrieval
+from dialoggraph.nn.fusion import ModalityEncoder
+from dialoggraph.nn.losses import SampleWeightedFocalContrastiveLoss, SoftHGRLoss
+from dialoggraph.nn.seq import DialogueCRN, DialogueTransformerEncoder, MLSTMCell, SLSTMCell, ViLBlock, memory_retrieval
 from vs_original import AUTHORS_RELATION, amb_inputs, dag_authors_args, dag_inputs
 
 #: A block passes when outputs and gradients agree to this (float64 rounding, summed over a dialogue).
@@ -494,6 +505,194 @@ def dialogue_crn_retrieval(module) -> Row:
                "one reasoning turn, 3 dialogues; the memory's gradients")
 
 
+# -- vision-lstm (github NX-AI/vision-lstm, vision_lstm/vision_lstm.py) and MFCRE (github rhoqwomda/MFCRE) --
+
+def load_vision_lstm(folder: str):
+    """The ``vision_lstm.vision_lstm`` module of a vision-lstm checkout (a package: relative imports)."""
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module("vision_lstm.vision_lstm")
+    finally:
+        sys.path.remove(folder)
+
+
+def copy_vil(theirs, ours: ViLBlock) -> None:
+    """Our ViLBlock's weights into NX-AI's ViLBlock."""
+    layer = theirs.layer
+    with torch.no_grad():
+        theirs.norm.weight.copy_(ours.norm_weight)
+        layer.proj_up.weight.copy_(ours.up.weight)
+        for k, proj in enumerate((layer.q_proj, layer.k_proj, layer.v_proj)):
+            proj.weight.copy_(ours.qkv[k])
+        layer.conv1d.conv.load_state_dict(ours.conv.state_dict())
+        layer.mlstm_cell.igate.load_state_dict(ours.input_gate.state_dict())
+        layer.mlstm_cell.fgate.load_state_dict(ours.forget_gate.state_dict())
+        layer.mlstm_cell.outnorm.weight.copy_(ours.head_norm_weight)
+        layer.learnable_skip.copy_(ours.skip)
+        layer.proj_down.weight.copy_(ours.down.weight)
+
+
+def vil_block(module) -> Row:
+    """ViLBlock(16, rowwise from top left) on 3 sequences of 6 steps."""
+    torch.manual_seed(0)
+    ours = ViLBlock(16).double()
+    randomise(ours, 21, std=0.4)
+    theirs = module.ViLBlock(16, module.SequenceTraversal.ROWWISE_FROM_TOP_LEFT).double().eval()
+    copy_vil(theirs, ours)
+    x = torch.randn(3, 6, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(22))
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    layer = theirs.layer
+    pairs = [(ours.norm_weight, theirs.norm.weight), (ours.up.weight, layer.proj_up.weight),
+             (ours.conv.weight, layer.conv1d.conv.weight), (ours.conv.bias, layer.conv1d.conv.bias),
+             (ours.input_gate.weight, layer.mlstm_cell.igate.weight), (ours.input_gate.bias, layer.mlstm_cell.igate.bias),
+             (ours.forget_gate.weight, layer.mlstm_cell.fgate.weight),
+             (ours.forget_gate.bias, layer.mlstm_cell.fgate.bias),
+             (ours.head_norm_weight, layer.mlstm_cell.outnorm.weight), (ours.skip, layer.learnable_skip),
+             (ours.down.weight, layer.proj_down.weight)]
+    forward, gradient = largest_difference(ours(x1), theirs(x2), [x1], [x2], [a for a, _ in pairs],
+                                           [b for _, b in pairs])
+    return Row("ViLBlock (MFCRE's reasoning cell)", "ViLBlock", forward, gradient,
+               "causal 1-D; gradients of the inputs and of every parameter but the q/k/v blocks")
+
+
+def vil_cell_reading(vision_lstm):
+    """What dialoggraph reads ``ViLBlock(2n, n, num_layers)`` called as ``(q, h) -> (q~, h)`` as: NX-AI's
+    block of width 2n over the queries so far (``h`` holds them), its last output mapped to n."""
+
+    class ViLCellReading(torch.nn.Module):
+        def __init__(self, dim, out, num_layers):
+            super().__init__()
+            self.block = vision_lstm.ViLBlock(dim, vision_lstm.SequenceTraversal.ROWWISE_FROM_TOP_LEFT)
+            self.out = torch.nn.Linear(dim, out)
+
+        def reset_parameters(self):
+            self.block.reset_parameters()
+
+        def forward(self, x, h):
+            history = (list(h) if isinstance(h, list) else []) + [x[0]]
+            return self.out(self.block(torch.stack(history, 1))[:, -1]).unsqueeze(0), history
+
+    return ViLCellReading
+
+
+class QuerywiseSimAM(torch.nn.Module):
+    """The released ``simam_module`` given each ``[B, n]`` query as ``[1, 1, n]``."""
+
+    def __init__(self, simam):
+        super().__init__()
+        self.simam = simam
+
+    def forward(self, q):
+        return torch.stack([self.simam(row.view(1, 1, -1)).flatten() for row in q])
+
+
+def load_mfcre(folder: str, authors: str):
+    """MFCRE's ``Model/DialogueCRN.py``, ``Model/model.py`` and ``Loss/*.py`` (a namespace of modules)."""
+    vision_lstm = load_vision_lstm(os.path.join(authors, "vision-lstm"))
+    model_dir = os.path.join(folder, "Model")
+    crn = load_module(model_dir, "DialogueCRN", {**TORCH_SCATTER, "vision_lstm": {
+        "ViLBlock": vil_cell_reading(vision_lstm)}})
+    model = load_module(model_dir, "model", {"DialogueCRN": {"DialogueCRN": crn.DialogueCRN},
+                                             "MultiAttn": {"MultiAttnModel": None}})
+    hgr = load_module(os.path.join(folder, "Loss"), "SoftHGRLoss")
+    swfc = load_module(os.path.join(folder, "Loss"), "SampleWeightedFocalContrastiveLoss")
+    return SimpleNamespace(crn=crn, model=model, hgr=hgr, swfc=swfc)
+
+
+def copy_reason(theirs, ours) -> None:
+    """One level's ViL cell and output map."""
+    with torch.no_grad():
+        copy_vil(theirs.xlstm.block, ours.cell)
+        theirs.xlstm.out.load_state_dict(ours.cell_out.state_dict())
+
+
+def mfcre_dialogue_crn(mfcre) -> Row:
+    """DialogueCRN(n 8, out 8, reason_steps [2, 2]) on 3 dialogues of 2-5 utterances (U_s = U_p = the
+    features, padded as its forward expects); ours through a log-softmax, as its output."""
+    n, lengths = 8, [4, 2, 5]
+    torch.manual_seed(0)
+    ours = DialogueCRN(n, n, turns=2).double().eval()
+    randomise(ours, 23, std=0.4)
+    theirs = mfcre.crn.DialogueCRN(n, n, 0.0, False, [2, 2]).double().eval()
+    for reason in theirs.reason_modules:
+        reason.simam = QuerywiseSimAM(reason.simam)
+    with torch.no_grad():
+        theirs.fc.load_state_dict(ours.query.state_dict())
+        theirs.smax_fc.load_state_dict(ours.out.state_dict())
+    copy_reason(theirs.reason_modules[0], ours.situation)
+    copy_reason(theirs.reason_modules[1], ours.speaker)
+    batch = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    x = torch.randn(len(batch), n, dtype=torch.float64, generator=torch.Generator().manual_seed(24))
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    padded = to_padded(x2, batch)[0].transpose(0, 1)                    # (l, b, h)
+    ref = theirs(padded, padded, lengths)
+    out = torch.log_softmax(ours(x1, batch), -1)
+    forward, gradient = largest_difference(out, ref, [x1], [x2], [], [])
+    return Row("DialogueCRN (MFCRE eqs. 1-3)", "`Model/DialogueCRN.py` DialogueCRN + ReasonModule", forward, gradient,
+               "readings applied around theirs: the ViL cell, SimAM per query; inputs' gradients")
+
+
+def mfcre_modality_encoder(mfcre) -> Row:
+    """Conv1d(6 -> 8, kernel 1, no bias) + TransformerEncoder(d 8, d_ff 8, 2 heads, 2 layers) on one dialogue."""
+    torch.manual_seed(0)
+    ours = ModalityEncoder(6, 8, layers=2, heads=2, ffn_channels=8).double().eval()
+    randomise(ours, 25, std=0.4)
+    conv = torch.nn.Conv1d(6, 8, kernel_size=1, padding=0, bias=False).double()
+    theirs = mfcre.model.TransformerEncoder(d_model=8, d_ff=8, heads=2, layers=2, dropout=0.0).double().eval()
+    with torch.no_grad():
+        conv.weight.copy_(ours.conv.weight.unsqueeze(-1))
+        for i, layer in enumerate(theirs.transformer_inter):
+            mha = ours.attention[i].attention
+            for lin, W, b in zip((layer.self_attn.linear_q, layer.self_attn.linear_k, layer.self_attn.linear_v),
+                                 mha.in_proj_weight.chunk(3), mha.in_proj_bias.chunk(3)):
+                lin.weight.copy_(W)
+                lin.bias.copy_(b)
+            layer.self_attn.linear.load_state_dict(mha.out_proj.state_dict())
+            if i:
+                layer.layer_norm.load_state_dict(ours.norm[i - 1].state_dict())
+            layer.feed_forward.layer_norm.load_state_dict(ours.ffn_norm[i].state_dict())
+            layer.feed_forward.w_1.load_state_dict(ours.ffn_in[i].state_dict())
+            layer.feed_forward.w_2.load_state_dict(ours.ffn_out[i].state_dict())
+    x = torch.randn(7, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(26))
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    h = conv(x2.t().unsqueeze(0)).transpose(1, 2)                       # textf, batch-first
+    ref = theirs(h, h, torch.ones(1, 7), torch.zeros(1, 7, 2))[0]
+    forward, gradient = largest_difference(ours(x1, None), ref, [x1], [x2], [], [])
+    return Row("ModalityEncoder (MFCRE eq. 4)", "`Model/model.py` textf + TransformerEncoder(layers=2)", forward, gradient,
+               "inputs' gradients")
+
+
+def mfcre_soft_hgr(mfcre) -> Row:
+    """Soft-HGR on three modalities of 40 utterances."""
+    f = [torch.randn(40, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(27 + k)) for k in range(3)]
+    f1, f2 = [t.clone().requires_grad_() for t in f], [t.clone().requires_grad_() for t in f]
+    ours = SoftHGRLoss("released")(dict(zip(MODALITIES, f1)))
+    forward, gradient = largest_difference(ours, mfcre.hgr.SoftHGRLoss()(*f2), f1, f2, [], [])
+    return Row("SoftHGRLoss(form='released')", "`Loss/SoftHGRLoss.py` SoftHGRLoss", forward, gradient,
+               "features' gradients")
+
+
+def mfcre_swfc(mfcre) -> Row:
+    """SWFC (tau 1.4, gamma 3, alpha 1.2, training counts) on 40 utterances of 7 classes. Theirs
+    makes the sample weights a float32 tensor (``torch.FloatTensor``): ours is compared with its
+    class weights rounded to float32 too; the note gives the difference without that rounding."""
+    g = torch.Generator().manual_seed(30)
+    z = torch.randn(40, 8, dtype=torch.float64, generator=g)
+    y = torch.randint(0, 7, (40,), generator=g)
+    counts = torch.tensor([120.0, 30.0, 25.0, 80.0, 160.0, 20.0, 90.0], dtype=torch.float64)
+    swfc = SampleWeightedFocalContrastiveLoss(1.4, 1.2, 3.0, True, True, num_classes=7).double()
+    swfc.set_class_counts(counts)
+    theirs = mfcre.swfc.SampleWeightedFocalContrastiveLoss(1.4, 3.0, 1.2, "MELD", counts, "cpu")
+    z1, z2 = z.clone().requires_grad_(), z.clone().requires_grad_()
+    unrounded = (swfc(z, y) - theirs(z, y)).abs().item()
+    exact = swfc.class_weights
+    swfc.class_weights = lambda labels: exact(labels).float().double()
+    forward, gradient = largest_difference(swfc(z1, y), theirs(z2, y), [z1], [z2], [], [])
+    return Row("SampleWeightedFocalContrastiveLoss (training counts)",
+               "`Loss/SampleWeightedFocalContrastiveLoss.py` SampleWeightedFocalContrastiveLoss", forward, gradient,
+               f"z's gradients; class weights rounded to float32 as theirs (unrounded: {unrounded:.1e})")
+
+
 #: (repository folder, file, comparisons)
 CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("AMB-DSGDN", "model.py", [amb_dsgdn_diff_rgcn, amb_dsgdn_transformer, amb_dsgdn_calcu_q, amb_dsgdn_init,
@@ -503,6 +702,8 @@ CHECKS: list[tuple[str, str, list[Callable]]] = [
     ("xlstm", "xlstm/blocks/slstm/src/vanilla/slstm.py", [xlstm_slstm_steps]),
     ("xlstm", "xlstm/blocks/mlstm/backends.py", [xlstm_mlstm]),
     ("DialogueCRN", "code/model.py", [dialogue_crn_retrieval]),
+    ("vision-lstm", "vision_lstm/vision_lstm.py", [vil_block]),
+    ("MFCRE", "Model/model.py", [mfcre_dialogue_crn, mfcre_modality_encoder, mfcre_soft_hgr, mfcre_swfc]),
 ]
 
 
@@ -524,11 +725,17 @@ def _compare(authors: str) -> list[Row]:
         if not os.path.exists(file):
             rows += [Row(check.__name__, f"{repository}/{path}", note=f"no checkout: {file}") for check in checks]
             continue
-        stand_ins = {"DAG-ERC": TRANSFORMERS_PLACEHOLDERS, "DialogueCRN": TORCH_SCATTER}.get(repository)
-        module = load_module(os.path.dirname(file), os.path.basename(path)[:-3], stand_ins)
+        if repository == "vision-lstm":
+            module = load_vision_lstm(os.path.join(authors, repository))
+        elif repository == "MFCRE":
+            module = load_mfcre(os.path.join(authors, repository), authors)
+        else:
+            stand_ins = {"DAG-ERC": TRANSFORMERS_PLACEHOLDERS, "DialogueCRN": TORCH_SCATTER}.get(repository)
+            module = load_module(os.path.dirname(file), os.path.basename(path)[:-3], stand_ins)
         for check in checks:
             row = check(module)
-            row.authors = f"{repository} `{path}`: {row.authors}"
+            row.authors = f"{repository} {row.authors}" if repository == "MFCRE" else \
+                f"{repository} `{path}`: {row.authors}"
             rows.append(row)
     return rows
 
