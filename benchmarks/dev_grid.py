@@ -6,7 +6,7 @@
 
 Every cell trains one seed with early stopping on dev weighted F1 and **never reads the test
 split** (the trainer is given none). ``width`` sets every width of a model at once (its
-``hidden`` and classifier widths; MFCRE's ``crn_hidden`` is half of it). ``paper`` in a grid
+``hidden`` and classifier widths; MFCRE's feed-forwards follow it: 1x and 4x). ``paper`` in a grid
 value (``lr=paper``) keeps the model's own recommendation. The dataset options after ``--``
 are ``dialoggraph train``'s. Writes ``OUT/grid.csv`` (one row per cell: the model, the
 setting, best dev weighted F1, its epoch, the epochs run, seconds per epoch, parameters) and
@@ -61,7 +61,8 @@ def cell_values(model: str, setting: dict[str, str]) -> tuple[dict, dict]:
             for name in WIDTHS[model]:
                 model_values[name] = int(value)
             if model == "mfcre":
-                model_values["crn_hidden"] = int(value) // 2
+                model_values["encoder_ffn_channels"] = int(value)
+                model_values["ffn_channels"] = 4 * int(value)
         elif key in TRAIN_KEYS:
             train_values[key] = value
         else:
