@@ -14,7 +14,7 @@ import torch
 
 from dialoggraph.data.dialogue import NODE
 from dialoggraph.datasets import SyntheticDialogues
-from dialoggraph.train.tune import WINDOWS
+from dialoggraph.models.base import WINDOWS
 from heldout_data import SYNTHETIC
 
 
@@ -31,7 +31,7 @@ def main() -> None:
     for name, (settings, sizes) in SYNTHETIC.items():
         test = SyntheticDialogues(sizes["test"], "test", **settings)
         reach = torch.cat([nearest_evidence(d[NODE].speaker, d[NODE].ambiguous) for d in test])
-        shares = ", ".join(f"<= {w}: {100 * (reach <= w).float().mean():.1f}%" for w in WINDOWS)
+        shares = ", ".join(f"<= {w}: {100 * (reach <= w).float().mean():.1f}%" for w in WINDOWS.choices)
         print(f"{name}: {reach.numel()} ambiguous test utterances; nearest evidence {shares}")
 
 

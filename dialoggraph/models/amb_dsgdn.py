@@ -17,7 +17,7 @@ from torch_geometric.nn import GATConv, GCNConv
 
 from dialoggraph.data.dialogue import INTER, INTRA, NODE
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, PaperResult, Preset, WIDTHS, WINDOWS
 from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
@@ -26,7 +26,7 @@ from dialoggraph.nn.fusion.feature_gate import FeatureGate
 from dialoggraph.nn.fusion.modality_dropout import AdaptiveModalityDropout
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
 from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
-from dialoggraph.nn.dropout import Dropout, dropout
+from dialoggraph.nn.dropout import Dropout
 
 @dataclass
 class AMBDSGDNConfig(ModelConfig):
@@ -56,8 +56,6 @@ class AMBDSGDNConfig(ModelConfig):
     """Dropout in the Transformer encoders and before each classification head (sec. 5.4: 0.2)."""
     graph_dropout: float = 0.2
     """Dropout on the input of each DiffRGAT block (the code's ``DiffRGCN`` default)."""
-    input_dropout: float = 0.0
-    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
     graph_layer: Literal["diffrgat", "gcn", "gat", "none"] = "diffrgat"
     """Graph block on the subgraphs: DiffRGAT (the paper), plain GCN or GAT (ablations), or none."""
     feature_gates: bool = True
@@ -80,6 +78,7 @@ class AMBDSGDNConfig(ModelConfig):
     """Detach eq. 33's weight alpha_m = L_m / 10 (False: the authors' code, gradient 2 L_m / 10)."""
 
     renamed = {"heads": "graph_heads", "transformer_heads": "heads", "lr": None, "weight_decay": None}
+    search = {"hidden": WIDTHS, "dropout": DROPOUT, "graph_dropout": DROPOUT, "window": WINDOWS}
 
 PAPER = {"hidden": 512, "dropout": 0.2, "graph_dropout": 0.2, "window": 5}
 """The paper's values (sec. 5.4) of the fields whose defaults are dialoggraph's (preset ``paper``)."""
@@ -219,7 +218,7 @@ class AMBDSGDN(DialogueModel):
         node_batch = store.get("batch")
         features, attention = {}, {}
         for m in self.present(store):
-            x = self.projection[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training))  # eq. 1
+            x = self.projection[m](self.input_features(batch, m))  # eq. 1
             if m in self.encoder:
                 x = self.encoder[m](x, node_batch, store.speaker)                          # eqs. 2-6
             if self.config.graph_layer != "none":

@@ -9,17 +9,59 @@ from torch_geometric.data import HeteroData
 from torch_geometric.transforms import BaseTransform
 
 from dialoggraph.config import ConfigError, TypedConfig
+from dialoggraph.data.dialogue import NODE
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.models.output import ModelOutput
+from dialoggraph.nn.dropout import dropout
+
+
+@dataclass(frozen=True)
+class Search:
+    """Where ``dialoggraph tune`` searches one field: ``choices``, or a float range (``log``: log-uniform)."""
+
+    choices: tuple[Any, ...] = ()
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+
+    def suggest(self, trial, name: str) -> Any:
+        """An Optuna trial's value for ``name``."""
+        if self.choices:
+            return trial.suggest_categorical(name, list(self.choices))
+        return trial.suggest_float(name, self.low, self.high, log=self.log)
+
+
+WIDTHS = Search((64, 128, 256, 512))
+DROPOUT = Search(low=0.0, high=0.5)
+WINDOWS = Search((2, 5, 10, 20))
 
 
 @dataclass
 class ModelConfig(TypedConfig):
     """Base of every model's hyper-parameters. A model's ``Config`` derives from it, adds its
-    own typed, documented fields and may redefine the default of ``modalities``."""
+    own typed, documented fields and may redefine the defaults of ``modalities`` and
+    ``input_dropout``.
+
+    ``search`` says where ``dialoggraph tune`` searches each field (:meth:`search_space`); a
+    subclass's entries join its bases' (``None`` removes one), and ``not_searched`` names the
+    widths and dropouts it deliberately leaves out, with the reason."""
 
     modalities: tuple[str, ...] = ("text", "audio", "visual")
     """The modalities the model reads: any non-empty subset of the dataset's (``x_<name>`` features)."""
+    input_dropout: float = 0.0
+    """Dropout on every modality's input features while training (:meth:`DialogueModel.input_features`)."""
+
+    search: ClassVar[dict[str, Search | None]] = {"input_dropout": DROPOUT}
+    not_searched: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def search_space(cls) -> dict[str, Search]:
+        """The fields ``dialoggraph tune`` searches and where: the ``search`` entries of the class
+        and its bases (the subclass's win)."""
+        space: dict[str, Search | None] = {}
+        for klass in reversed(cls.__mro__):
+            space.update(klass.__dict__.get("search", {}))
+        return {name: where for name, where in space.items() if where is not None}
 
     def check(self) -> None:
         repeated = sorted({m for m in self.modalities if self.modalities.count(m) > 1})
@@ -155,6 +197,10 @@ class DialogueModel(torch.nn.Module):
             raise ConfigError(f"none of {cls.__name__}'s modalities {config.modalities} is in the data "
                               f"({', '.join(available)}); set modalities")
         return replace(config, modalities=keep)
+
+    def input_features(self, batch: HeteroData, modality: str) -> torch.Tensor:
+        """The utterances' ``x_<modality>`` features, with ``input_dropout`` while training."""
+        return dropout(batch[NODE][f"x_{modality}"], self.config.input_dropout, self.training)
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer before each epoch (0-based); nothing by default."""

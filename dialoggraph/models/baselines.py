@@ -10,7 +10,7 @@ from torch_geometric.data import HeteroData
 from torch_geometric.loader import DataLoader
 
 from dialoggraph.data.dialogue import NODE
-from dialoggraph.models.base import DialogueModel, ModelConfig
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, WIDTHS
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
 from dialoggraph.nn.seq.dialogue_gru import DialogueGRU
@@ -30,6 +30,8 @@ class BaselineConfig(ModelConfig):
     published models read them)."""
 
     renamed = {"lr": None, "weight_decay": None}
+    search = {"hidden": WIDTHS, "dropout": DROPOUT, "input_dropout": None}
+    not_searched = {"input_dropout": "dropout already drops the input"}
 
 
 class _Baseline(DialogueModel):
@@ -38,7 +40,7 @@ class _Baseline(DialogueModel):
 
     def features(self, batch: HeteroData) -> torch.Tensor:
         """The concatenated input features of the configured modalities."""
-        return torch.cat([batch[NODE][f"x_{m}"] for m in self.modalities], dim=-1)
+        return torch.cat([self.input_features(batch, m) for m in self.modalities], dim=-1)
 
 
 @register("mlp")
@@ -134,6 +136,9 @@ class LogisticRegressionConfig(ModelConfig):
     modalities: tuple[str, ...] = ("text", "audio", "visual")
     """The modalities read, concatenated (default: those of the three the data has, as the
     published models read them)."""
+
+    search = {"input_dropout": None}
+    not_searched = {"input_dropout": "fitted outright, without dropout"}
 
     def check(self) -> None:
         super().check()

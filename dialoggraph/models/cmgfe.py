@@ -16,13 +16,13 @@ import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
-from dialoggraph.models.base import DialogueModel, ModelConfig
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, WIDTHS
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
 from dialoggraph.nn.fusion.cross_modal_guided_gate import CrossModalGuidedGate, GuidedBimodalFusion
 from dialoggraph.nn.losses.distillation import CrossModalDistillationLoss
 from dialoggraph.nn.seq.transformer_encoder import DialogueTransformerEncoder
-from dialoggraph.nn.dropout import Dropout, dropout
+from dialoggraph.nn.dropout import Dropout
 
 
 @dataclass
@@ -39,8 +39,6 @@ class CMGFEConfig(ModelConfig):
     """Size of the speaker-embedding table of the context encoders (dialogue-local ids)."""
     dropout: float = 0.2
     """Dropout in the context encoders and before each head."""
-    input_dropout: float = 0.0
-    """Dropout on the input features of every modality (ours; 0 is dialoggraph 0.2's model)."""
     context_encoder: bool = True
     """Run a Transformer context encoder per modality (False: the projection only)."""
     guided_gate: bool = True
@@ -55,6 +53,7 @@ class CMGFEConfig(ModelConfig):
     """Weight of the students' feature consistency with the teacher."""
 
     renamed = {"temperature": "distill_temperature", "lr": None, "weight_decay": None}
+    search = {"hidden": WIDTHS, "dropout": DROPOUT}
 
 
 @register("cmgfe")
@@ -131,7 +130,7 @@ class CMGFE(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
+            x = self.projection[m](self.input_features(batch, m))
             features[m] = self.context[m](x, node_batch, store.speaker) if m in self.context else x
         gates = {}
         if self.guided_gate is not None:

@@ -13,13 +13,13 @@ import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import DAG, NODE
-from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, PaperResult, Preset, WIDTHS
 from dialoggraph.models.feature_files import DAGERC_IEMOCAP, DAGERC_MELD
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
 from dialoggraph.nn.conv.dag_conv import DAGConv, DAGSchedule
 from dialoggraph.transforms.dag_graph import DAGGraph
-from dialoggraph.nn.dropout import Dropout, dropout
+from dialoggraph.nn.dropout import Dropout
 
 @dataclass
 class DAGERCConfig(ModelConfig):
@@ -37,14 +37,15 @@ class DAGERCConfig(ModelConfig):
     dropout: float = 0.2
     """Dropout before the output MLP's last layer (the code's only dropout)."""
     input_dropout: float = 0.3
-    """Dropout on the input features, read by ``fc1`` and the output MLP (ours; the code has
-    none: 0 is the paper's model)."""
+    """The base field with another default; the dropped features are read by ``fc1`` and the
+    output MLP (ours; the code has none: 0 is the paper's model)."""
     same_speaker_window: int = 1
     """Predecessors reach back to this many earlier turns of the target's own speaker."""
     modalities: tuple[str, ...] = ("text",)
     """The modalities the model reads, concatenated (DAG-ERC: text)."""
 
     renamed = {"lr": None, "weight_decay": None}
+    search = {"hidden": WIDTHS, "dropout": DROPOUT}
 
 
 PAPER = {"hidden": 300, "num_layers": 4, "dropout": 0.2, "input_dropout": 0.0}
@@ -129,11 +130,10 @@ class DAGERC(DialogueModel):
         """The logits; with ``return_attention_weights`` also each layer's attention over the
         DAG edges in ``attention`` (``"layer <l>"``: ``(edge_index, alpha)``)."""
         store = batch[NODE]
-        x = torch.cat([store[f"x_{m}"] for m in self.config.modalities], dim=-1)
+        x = torch.cat([self.input_features(batch, m) for m in self.config.modalities], dim=-1)
         edge_index, same = batch[DAG].edge_index, batch[DAG].same_speaker
         node_batch = store.get("batch")
         schedule = DAGSchedule.build(edge_index, same, node_batch, x.size(0))  # once for all layers
-        x = dropout(x, self.config.input_dropout, self.training)
         h = F.relu(self.input(x))
         states, attention = [h], {}
         for number, layer in enumerate(self.layers, 1):

@@ -13,7 +13,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import DAG, NODE
-from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, PaperResult, Preset, WIDTHS
 from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
@@ -56,8 +56,6 @@ class LFVDConfig(ModelConfig):
     """Attention heads of the language-focused transformer."""
     dropout: float = 0.1
     """Dropout after the Bi-GRU, the DAG stack and the fusion."""
-    input_dropout: float = 0.0
-    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
     dominant: str = "text"
     """The dominant modality the transformer focuses on (the paper: language); one of ``modalities``."""
     use_lfa: bool = True
@@ -80,6 +78,7 @@ class LFVDConfig(ModelConfig):
     """Temperature of both contrastive losses (ours)."""
 
     renamed = {"tau": "contrast_temperature", "lr": None, "weight_decay": None}
+    search = {"hidden": WIDTHS, "dropout": DROPOUT}
 
     def check(self) -> None:
         super().check()
@@ -180,7 +179,7 @@ class LFVD(DialogueModel):
         schedule = DAGSchedule.build(edge_index, same, node_batch, store.num_nodes)   # once for every modality
         features = {}
         for m in self.modalities:
-            x = self._dropout(self.gru[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training),
+            x = self._dropout(self.gru[m](self.input_features(batch, m),
                                           node_batch))
             for layer in self.dag[m]:
                 x = layer(x, edge_index, same, node_batch, schedule=schedule)

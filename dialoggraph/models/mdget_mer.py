@@ -14,7 +14,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import INTER, INTRA, NODE
-from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, PaperResult, Preset, WIDTHS, WINDOWS
 from dialoggraph.models.feature_files import RTA_IEMOCAP, RTA_MELD
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
@@ -23,7 +23,6 @@ from dialoggraph.nn.fusion.gated_modality_fusion import GatedClassifier, GatedMo
 from dialoggraph.nn.losses.emotion_transfer import GatedEmotionTransfer
 from dialoggraph.nn.seq.gated_unimodal_encoder import GatedUnimodalEncoder
 from dialoggraph.transforms.speaker_window_graph import SpeakerWindowGraph
-from dialoggraph.nn.dropout import dropout
 
 Gate = Literal["gue", "cross", "feature", "fusion", "classifier", "transfer"]
 GATES: tuple[str, ...] = typing.get_args(Gate)
@@ -59,7 +58,7 @@ class MDGETMERConfig(ModelConfig):
     acme_dropout: float = 0.3
     """Dropout in the cross-modal encoders."""
     input_dropout: float = 0.3
-    """Dropout on the input features of every modality (ours; the paper has none: 0 is its model)."""
+    """The base field with another default (ours; the paper has none: 0 is its model)."""
     heads: int = 8
     """Attention heads of every multi-head attention (sec. 4.2)."""
     classifier_hidden: int = 128
@@ -86,6 +85,8 @@ class MDGETMERConfig(ModelConfig):
     """The gates kept (drop one for "w/o that gate", none for "w/o all gates")."""
 
     renamed = {"tau": "transfer_threshold", "lr": None, "weight_decay": None}
+    search = {"hidden": WIDTHS, "classifier_hidden": WIDTHS, "gue_dropout": DROPOUT, "acme_dropout": DROPOUT,
+              "classifier_dropout": DROPOUT, "window": WINDOWS}
 
 
 PAPER = {"hidden": 256, "classifier_hidden": 256, "gue_dropout": 0.1, "acme_dropout": 0.3, "classifier_dropout": 0.1,
@@ -197,7 +198,7 @@ class MDGETMER(DialogueModel):
         node_batch = store.get("batch")
         features = {}
         for m in self.modalities:
-            x = self.projection[m](dropout(store[f"x_{m}"], self.config.input_dropout, self.training))
+            x = self.projection[m](self.input_features(batch, m))
             for layer in self.gue:                                   # shared across modalities
                 x = layer(x, node_batch)
             features[m] = x

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch_geometric.data import HeteroData
 
 from dialoggraph.data.dialogue import NODE
-from dialoggraph.models.base import DialogueModel, ModelConfig, PaperResult, Preset
+from dialoggraph.models.base import DROPOUT, DialogueModel, ModelConfig, PaperResult, Preset, Search, WIDTHS
 from dialoggraph.models.feature_files import MULTIEMO_IEMOCAP, MULTIEMO_MELD
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import register
@@ -63,8 +63,6 @@ class MFCREConfig(ModelConfig):
     """Hidden width of the MLP classifier (the release: 2 x model_dim on MELD, model_dim on IEMOCAP)."""
     dropout: float = 0.0
     """Dropout of DialogueCRN, the modality encoder, MultiAttn and the classifier's logits."""
-    input_dropout: float = 0.0
-    """Dropout on the input features of every modality (ours; 0 is the release)."""
     use_dialogue_crn: bool = True
     """Use DialogueCRN's context reasoning (False: Table 4's w/o DialogueCRN)."""
     simam_attention: bool = True
@@ -93,6 +91,8 @@ class MFCREConfig(ModelConfig):
     """Soft-HGR as the authors' code computes it, or eq. 13 (:class:`~dialoggraph.nn.SoftHGRLoss`)."""
 
     renamed = {"swfc_tau": "swfc_temperature", "lr": None, "weight_decay": None}
+    search = {"channels": WIDTHS, "ffn_channels": Search((256, 512, 1024, 2048)), "encoder_ffn_channels": WIDTHS,
+              "classifier_hidden": Search((128, 256, 512, 1024)), "dropout": DROPOUT, "turns": Search((0, 1, 2, 3))}
 
     def check(self) -> None:
         super().check()
@@ -218,8 +218,7 @@ class MFCRE(DialogueModel):
     def forward(self, batch: HeteroData) -> ModelOutput:
         store, config = batch[NODE], self.config
         node_batch = store.get("batch")
-        features = {m: self.project[m](dropout(store[f"x_{m}"], config.input_dropout, self.training))
-                    for m in self.modalities}
+        features = {m: self.project[m](self.input_features(batch, m)) for m in self.modalities}
         if self.crn is not None:
             features = {m: self.crn[m](x, node_batch) for m, x in features.items()}               # eqs. 1-3
         if config.use_modality_encoder:

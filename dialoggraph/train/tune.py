@@ -1,8 +1,8 @@
 """Hyper-parameter search on the dev split with Optuna: ``dialoggraph tune MODEL``.
 
 Each trial samples a training schedule (learning rate, weight decay, batch size,
-schedule) and the model's width, dropout and speaker window where its config has
-them (a trial's window builds its own graphs), trains on the train split and is
+schedule) and the fields the model's config declares searchable (its widths, dropouts and
+speaker window: ``ModelConfig.search_space()``; a trial's window builds its own graphs), trains on the train split and is
 scored by its best dev weighted F1. The TPE sampler
 proposes trials; the median pruner stops a trial whose dev weighted F1 after an
 epoch is below the median of earlier trials at that epoch. The study lives in a
@@ -13,7 +13,6 @@ never loaded.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import os
 from dataclasses import replace
@@ -24,39 +23,31 @@ from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.extras import require
 from dialoggraph.io import atomic_write, atomic_write_yaml, writable_folder
 from dialoggraph.models import DialogueModel, model_spec
+from dialoggraph.models.base import Search
 from dialoggraph.train.engine import TrainConfig, Trainer
 
 STUDY_FILE = "study.db"
 BEST_FILE = "best.yaml"
-HIDDEN = (64, 128, 256, 512)
-WINDOWS = (2, 5, 10, 20)
+TRAIN_SPACE = {"lr": Search(low=1e-5, high=3e-3, log=True), "weight_decay": Search(low=1e-6, high=1e-1, log=True),
+               "batch_size": Search((8, 16, 32)), "scheduler": Search(("none", "cosine"))}
+"""Where ``tune`` searches the training schedule."""
 
 
 def sample(trial, cls: type[DialogueModel], fixed_model: dict[str, Any],
            fixed_train: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """One trial's ``(model values, train values)``; a value given by the user stays fixed.
 
-    The space: ``lr`` log-uniform in [1e-5, 3e-3], ``weight_decay`` log-uniform in
-    [1e-6, 0.1], ``batch_size`` in {8, 16, 32}, ``scheduler`` in {none, cosine}; and, when
-    the model's config has them, ``hidden`` in {64, 128, 256, 512}, ``dropout`` in [0, 0.5] and
-    the speaker ``window`` of the graph in {2, 5, 10, 20} (AMB-DSGDN, MDGET-MER: the AMB-DSGDN
-    paper says the window is to be tuned on the data, sec. 6.2).
+    The space: :data:`TRAIN_SPACE` (``lr`` log-uniform in [1e-5, 3e-3], ``weight_decay``
+    log-uniform in [1e-6, 0.1], ``batch_size`` in {8, 16, 32}, ``scheduler`` in {none, cosine})
+    and the model config's own :meth:`~dialoggraph.models.ModelConfig.search_space` (its widths,
+    dropouts and, where it has one, the speaker ``window`` of the graph: the AMB-DSGDN paper says
+    the window is to be tuned on the data, sec. 6.2).
     """
-    space: dict[str, tuple[str, Callable[[str], Any]]] = {
-        "lr": ("train", lambda n: trial.suggest_float(n, 1e-5, 3e-3, log=True)),
-        "weight_decay": ("train", lambda n: trial.suggest_float(n, 1e-6, 1e-1, log=True)),
-        "batch_size": ("train", lambda n: trial.suggest_categorical(n, [8, 16, 32])),
-        "scheduler": ("train", lambda n: trial.suggest_categorical(n, ["none", "cosine"])),
-        "hidden": ("model", lambda n: trial.suggest_categorical(n, list(HIDDEN))),
-        "dropout": ("model", lambda n: trial.suggest_float(n, 0.0, 0.5)),
-        "window": ("model", lambda n: trial.suggest_categorical(n, list(WINDOWS))),
-    }
-    fields = {f.name for f in dataclasses.fields(cls.Config)}
     model, train = dict(fixed_model), dict(fixed_train)
-    for name, (part, suggest) in space.items():
-        target, fixed = (model, fixed_model) if part == "model" else (train, fixed_train)
-        if name not in fixed and (part == "train" or name in fields):
-            target[name] = suggest(name)
+    for target, fixed, space in ((train, fixed_train, TRAIN_SPACE), (model, fixed_model, cls.Config.search_space())):
+        for name, where in space.items():
+            if name not in fixed:
+                target[name] = where.suggest(trial, name)
     return model, train
 
 

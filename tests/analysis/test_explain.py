@@ -1,6 +1,5 @@
 import matplotlib.image
 import numpy as np
-import pytest
 import torch
 from torch_geometric.data import Batch
 from torch_geometric.utils import scatter

@@ -120,7 +120,9 @@ def test_configs_are_checked_on_construction_naming_class_and_field():
         TinyGRU({"audio": 4}, 3)
     assert field_docs(TinyConfig) == {"hidden": "Width of the GRU state.",
                                       "pooling": "A choice, to check Literal validation.",
-                                      "modalities": "What the model reads."}
+                                      "modalities": "What the model reads.",
+                                      "input_dropout": "Dropout on every modality's input features while training "
+                                                       "(:meth:`DialogueModel.input_features`)."}
 
 
 def test_dict_round_trip_renamed_fields_and_unknown_ones():

@@ -123,7 +123,7 @@ def test_the_speaker_window_is_searched_and_each_trial_reads_its_own_graphs(tmp_
          fixed_model={"hidden": 16, "heads": 2, "modalities": ["text"]})
     rows = trials_csv(tmp_path / "study")
     assert [int(r["window"]) for r in rows] == [w for w, _ in seen]
-    assert set(int(r["window"]) for r in rows) <= set(tune_module.WINDOWS) and len(rows) == 4
+    assert set(int(r["window"]) for r in rows) <= set(amb.Config.search_space()["window"].choices) and len(rows) == 4
     raw = real_load(DATA, "train")[0]
     for window, dialogue in seen:
         want = SpeakerWindowGraph(window, window)(raw.clone())
@@ -143,3 +143,39 @@ def test_a_study_where_nothing_learned_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(command, "tune", lambda *args, **kwargs: best)
     assert main(["tune", "--model", "mlp", "--out", str(tmp_path / "s")]) == 0
     assert "warning: nothing learned: every trial scored 0.00" in capsys.readouterr().err
+
+
+WIDTH_OR_DROPOUT = ("hidden", "channels")
+
+
+def test_every_registered_models_widths_and_dropouts_are_searched():
+    """A width (``hidden``, ``channels``, ``*_hidden``, ``*_channels``) or a dropout a model's
+    config has is either in its search space or named in ``not_searched`` with a reason."""
+    import dataclasses
+
+    from dialoggraph.config import field_hints
+    from dialoggraph.models import MODELS
+
+    for name, cls in MODELS.items():
+        space, skipped = cls.Config.search_space(), cls.Config.not_searched
+        hints = field_hints(cls.Config)
+        for field in dataclasses.fields(cls.Config):
+            hint = hints[field.name]
+            tunable = (hint is int and field.name.endswith(WIDTH_OR_DROPOUT)) or \
+                (hint is float and field.name.endswith("dropout"))
+            if tunable:
+                assert field.name in space or skipped.get(field.name), f"{name}: {field.name} is never tuned"
+        assert all(f in {g.name for g in dataclasses.fields(cls.Config)} for f in space), name
+
+
+def test_a_trial_samples_the_models_own_search_space():
+    from dialoggraph.models import MFCRE
+    from dialoggraph.train.tune import sample
+    optuna = pytest.importorskip("optuna")
+    trial = optuna.trial.FixedTrial({"lr": 1e-3, "weight_decay": 1e-5, "batch_size": 8, "scheduler": "none",
+                                     "channels": 128, "ffn_channels": 512, "encoder_ffn_channels": 64,
+                                     "classifier_hidden": 256, "dropout": 0.2, "turns": 1, "input_dropout": 0.1})
+    model, train = sample(trial, MFCRE, {"turns": 2}, {})
+    assert model == {"channels": 128, "ffn_channels": 512, "encoder_ffn_channels": 64, "classifier_hidden": 256,
+                     "dropout": 0.2, "turns": 2, "input_dropout": 0.1}
+    assert train == {"lr": 1e-3, "weight_decay": 1e-5, "batch_size": 8, "scheduler": "none"}
