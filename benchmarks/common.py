@@ -38,7 +38,7 @@ def shapes(seed: int = 0) -> dict[str, tuple[list[int], int]]:
 
 def train_epoch(model, optimizer, loader) -> float:
     """Seconds of one training pass (forward, loss, backward, optimizer step; no evaluation)."""
-    from dialoggraph.train.engine import training_loss
+    from dialoggraph.train.trainer import training_loss
     model.train()
     start = time.perf_counter()
     for batch in loader:

@@ -29,7 +29,7 @@ from dialoggraph.cli.options import given
 from dialoggraph.config import from_dict
 from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.models import resolve_model
-from dialoggraph.train.engine import TrainConfig, Trainer
+from dialoggraph.train.trainer import TrainConfig, Trainer
 
 WIDTHS = {"amb_dsgdn": ("hidden",), "cmgfe": ("hidden",), "dag_erc": ("hidden",), "lfvd": ("hidden",),
           "mdget_mer": ("hidden", "classifier_hidden"), "mfcre": ("channels", "classifier_hidden"),

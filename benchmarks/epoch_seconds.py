@@ -22,7 +22,7 @@ from torch_geometric.loader import DataLoader
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import MODELS
 from common import train_epoch
-from dialoggraph.train.engine import TrainConfig, resolve_optimizer, set_seed
+from dialoggraph.train.trainer import TrainConfig, resolve_optimizer, set_seed
 
 DIMS = {"text": 384, "audio": 300, "visual": 342}
 ORDER = ["bigru", "mlp", "amb_dsgdn", "dag_erc", "mdget_mer", "mfcre", "lfvd", "cmgfe"]

@@ -32,7 +32,7 @@ def one(model: str, length: int) -> dict:
 
     from dialoggraph.datasets import SyntheticDialogues
     from dialoggraph.models import MODELS
-    from dialoggraph.train.engine import training_loss
+    from dialoggraph.train.trainer import training_loss
 
     torch.set_num_threads(2)
     cls = MODELS[model]

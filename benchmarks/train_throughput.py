@@ -24,7 +24,7 @@ from torch_geometric.loader import DataLoader
 from common import train_epoch
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig
-from dialoggraph.train.engine import set_seed
+from dialoggraph.train.trainer import set_seed
 from dialoggraph.transforms import SpeakerWindowGraph
 
 DIMS = {"text": 1024, "audio": 300, "visual": 342}

@@ -68,7 +68,7 @@ from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.graphs.relation import Relation
 from dialoggraph.models import AMBDSGDN, DAGERC
 from dialoggraph.nn.conv.dag_conv import DAGSchedule
-from dialoggraph.train.engine import TrainConfig, make_optimizer, resolve_optimizer, training_loss
+from dialoggraph.train.trainer import TrainConfig, make_optimizer, resolve_optimizer, training_loss
 
 SHAPES = {"MELD": dict(num=16, min_len=1, max_len=24, speakers=9, audio=300),
           "IEMOCAP": dict(num=16, min_len=30, max_len=66, speakers=2, audio=1582),

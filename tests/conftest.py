@@ -45,7 +45,7 @@ def random_batch(generator: torch.Generator, num_dialogues: int, max_len: int, m
 
 def loss_after_training(model, batch, steps: int, lr: float) -> tuple[float, float]:
     """(first, last) training loss of ``steps`` Adam steps on one batch (trainer's loss)."""
-    from dialoggraph.train.engine import training_loss
+    from dialoggraph.train.trainer import training_loss
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     for _ in range(steps):

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch
 
-from dialoggraph.analysis.figures import pyplot
+from dialoggraph.plotting import pyplot
 from dialoggraph.data.dialogue import NODE
 
 

@@ -1,40 +1,15 @@
-"""The figures of a report, a run comparison and a training run (matplotlib, the ``plot`` extra).
+"""The figures of a report and a run comparison (matplotlib, the ``plot`` extra).
 
 Each ``*_figure`` function draws one figure from the JSON-ready numbers the analysis returns and
 hands back the matplotlib ``Figure``; :func:`save_figure` writes it as PNG and SVG, atomically.
 """
 from __future__ import annotations
 
-import io
-import json
-import os
 from typing import Any, Sequence
 
 import numpy as np
 
-from dialoggraph.extras import require
-from dialoggraph.io import atomic_write
-
-
-def pyplot(what: str):
-    """matplotlib's pyplot on the file-only Agg backend, or one line naming the ``plot`` extra."""
-    matplotlib = require("matplotlib", "plot", what)
-    matplotlib.use("Agg")
-    return require("matplotlib.pyplot", "plot", what)
-
-
-def save_figure(fig, path_stem: str, formats: Sequence[str] = ("png", "svg")) -> list[str]:
-    """Write ``fig`` to ``path_stem.<format>`` for each format (atomically) and close it."""
-    plt = pyplot("saving a figure")
-    paths = []
-    for fmt in formats:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=110, bbox_inches="tight")
-        path = f"{path_stem}.{fmt}"
-        atomic_write(path, lambda f: f.write(buffer.getvalue()))
-        paths.append(path)
-    plt.close(fig)
-    return paths
+from dialoggraph.plotting import pyplot
 
 
 def per_class_figure(per_class: dict[str, dict[str, Any]]):
@@ -149,43 +124,6 @@ def modality_heads_figure(heads: dict[str, dict[str, float]], fused: dict[str, f
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("per-modality heads", fontsize=9)
     return fig
-
-
-def read_log(path: str) -> list[dict[str, Any]]:
-    """The epochs of a run's ``log.jsonl``."""
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def training_curves_figure(log: Sequence[dict[str, Any]], title: str = ""):
-    """Train loss and dev accuracy / weighted / macro F1 per epoch; a star marks the best dev
-    weighted F1, the epoch early stopping keeps."""
-    plt = pyplot("the training-curves figure")
-    epochs = [r["epoch"] for r in log]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
-    left.plot(epochs, [r["train_loss"] for r in log], "o-", ms=3)
-    left.set_xlabel("epoch")
-    left.set_ylabel("train loss")
-    left.grid(alpha=0.3)
-    for key in ("val_accuracy", "val_weighted_f1", "val_macro_f1"):
-        right.plot(epochs, [100 * r[key] for r in log], "o-", ms=3, label=key.replace("val_", "dev ").replace("_", " "))
-    scores = [r["val_weighted_f1"] for r in log]
-    best = int(np.argmax(scores))
-    right.plot(epochs[best], 100 * scores[best], "*", color="black", ms=12, label=f"best (epoch {epochs[best]})")
-    right.set_xlabel("epoch")
-    right.set_ylabel("%")
-    right.legend(fontsize=7)
-    right.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def write_training_curves(run_dir: str, title: str = "") -> list[str]:
-    """``RUN_DIR/curves.png`` and ``.svg`` from ``RUN_DIR/log.jsonl``."""
-    return save_figure(training_curves_figure(read_log(os.path.join(run_dir, "log.jsonl")), title),
-                       os.path.join(run_dir, "curves"))
 
 
 def comparison_figure(rows: Sequence[dict[str, Any]], metric: str):

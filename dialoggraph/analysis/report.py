@@ -21,7 +21,8 @@ from dialoggraph.analysis.breakdown import (bootstrap_scores, confusion_by_dialo
                                             emotion_shift, length_and_position)
 from dialoggraph.analysis.robustness import GaussianNoise, removed, zeroed
 from dialoggraph.io import atomic_write, atomic_write_json
-from dialoggraph.train.engine import predict
+from dialoggraph.plotting import save_figure
+from dialoggraph.train.evaluation import predict
 from dialoggraph.train.metrics import classification_metrics
 
 SNRS = (20.0, 10.0, 5.0, 0.0)
@@ -190,7 +191,7 @@ def write_report(report: dict[str, Any], out_dir: str, title: str = "Evaluation 
                                                                             report["overall"]["weighted_f1"])))
     images = []
     for stem, caption, fig in drawn:
-        written += figures.save_figure(fig, os.path.join(out_dir, stem))
+        written += save_figure(fig, os.path.join(out_dir, stem))
         images.append((stem, caption))
     tables = report_tables(report)
     notes = (report.get("robustness") or {}).get("notes", [])

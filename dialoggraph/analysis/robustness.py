@@ -1,6 +1,6 @@
 """Test-time perturbations of one modality: Gaussian noise at a signal-to-noise ratio, the
 modality zeroed, or the modality removed. Each is a ``perturb(batch) -> batch`` for
-:func:`dialoggraph.train.engine.predict`; the batch is changed in place, and the loader builds a
+:func:`dialoggraph.train.evaluation.predict`; the batch is changed in place, and the loader builds a
 fresh one for every step, so the dataset is untouched.
 """
 from __future__ import annotations

@@ -8,13 +8,14 @@ import sys
 from typing import Sequence
 
 from dialoggraph.analysis.compare import METRICS, SeedPredictions, compare_runs, comparison_markdown
-from dialoggraph.analysis.figures import comparison_figure, save_figure
+from dialoggraph.analysis.figures import comparison_figure
+from dialoggraph.plotting import save_figure
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import load_checkpoint_split
 from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.io import atomic_write, atomic_write_json
 from dialoggraph.train.checkpoint import load_checkpoint
-from dialoggraph.train.engine import predict
+from dialoggraph.train.evaluation import predict
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:

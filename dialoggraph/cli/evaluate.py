@@ -18,7 +18,8 @@ from dialoggraph.datasets.factory import DatasetConfig, load_dataset
 from dialoggraph.io import atomic_write_json
 from dialoggraph.models import resolve_model
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.train.engine import check_split, labelled_count, model_from_checkpoint, predict
+from dialoggraph.train.checkpoint import load_model
+from dialoggraph.train.evaluation import check_split, labelled_count, predict
 from dialoggraph.train.metrics import classification_metrics
 
 
@@ -59,7 +60,7 @@ def load_checkpoint_split(checkpoint: str, split: str, device: str = "cpu", data
     The data is the one the checkpoint was trained on (recorded in it; for older checkpoints
     the run's ``config.yaml`` beside it), overridden by ``data_values``, and checked
     against the model (modalities, feature widths, labels) before anything runs."""
-    model, state = model_from_checkpoint(checkpoint, device)
+    model, state = load_model(checkpoint, device=device)
     saved = (state.get("run") or {}).get("data")
     run_file = os.path.join(os.path.dirname(os.path.abspath(checkpoint)), "config.yaml")
     if saved is None and os.path.exists(run_file):

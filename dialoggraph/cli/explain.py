@@ -7,7 +7,7 @@ import os
 from typing import Sequence
 
 from dialoggraph.analysis.explain import explain_dialogue, explanation_figure, strongest_sources
-from dialoggraph.analysis.figures import save_figure
+from dialoggraph.plotting import save_figure
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_data
 from dialoggraph.cli.parser import COMMANDS

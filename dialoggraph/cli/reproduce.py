@@ -9,14 +9,14 @@ from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.parser import COMMANDS
-from dialoggraph.cli.train import fit_seeds
 from dialoggraph.config import from_dict
 from dialoggraph.datasets.factory import DatasetConfig
 from dialoggraph.io import atomic_write_json
 from dialoggraph.models import MODELS, resolve_model
 from dialoggraph.train import distributed
-from dialoggraph.train.engine import TrainConfig
 from dialoggraph.train.metrics import summarize_seeds
+from dialoggraph.train.runner import run as run_seeds
+from dialoggraph.train.trainer import TrainConfig
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> None:
     if args.epochs is not None:
         train = replace(train, epochs=args.epochs)
     out = args.out or os.path.join("runs", "reproduce", f"{args.model}-{args.dataset}")
-    results = fit_seeds(cls, dict(preset.config), data, train, list(args.seeds), out, overwrite=args.overwrite)
+    results = run_seeds(cls, data, model_config=dict(preset.config), train=train, seeds=list(args.seeds), out=out,
+                        overwrite=args.overwrite).results
     if not distributed.is_main():
         return
     measured = summarize_seeds([r["test"] for r in results])

@@ -3,25 +3,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import time
-from dataclasses import replace
-from typing import Any, Sequence
-
-import torch
+from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
-from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file, write_run_file
+from dialoggraph.cli.options import add_config_options, file_values, given, read_run_file
 from dialoggraph.cli.parser import COMMANDS
-from dialoggraph.config import ConfigError, from_dict, to_dict
-from dialoggraph.datasets.factory import DatasetConfig, load_dataset
-from dialoggraph.io import atomic_write_json
-from dialoggraph.features.pipeline import RECORD, STATE, keep_featurizers
-from dialoggraph.models import MODELS, DialogueModel, model_spec, resolve_model
+from dialoggraph.config import ConfigError, from_dict
+from dialoggraph.datasets.factory import DatasetConfig
+from dialoggraph.models import MODELS, DialogueModel, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
-from dialoggraph.train.engine import RUN_FILES, TrainConfig, Trainer, prepare_out_dir, resolve_optimizer
 from dialoggraph.train.metrics import summarize_seeds
+from dialoggraph.train.runner import default_out, run as run_seeds
+from dialoggraph.train.trainer import TrainConfig
 
 DEFAULT_MODEL = "amb_dsgdn"
 
@@ -81,26 +75,20 @@ def fresh(args: argparse.Namespace) -> list[dict]:
     run_file = read_run_file(args.config) if args.config else {}
     where = args.config or "command line"
     cls = resolve_model(args.model or run_file.get("model") or DEFAULT_MODEL)
-    preset = args.preset or run_file.get("preset")
-    if preset is not None and preset not in cls.presets:
-        raise ConfigError(f"{cls.__name__} has no preset {preset!r}; presets: {', '.join(cls.presets) or 'none'}")
-    chosen = cls.presets[preset] if preset else None
     try:
-        # Layers: the config's defaults < the preset < the run file < the flags given.
-        model_values = {**(chosen.config if chosen else {}),
-                        **file_values(cls.Config, run_file.get("model_config") or {}), **given(args, "model")}
-        train_values = {**(chosen.train if chosen else {}),
-                        **file_values(TrainConfig, run_file.get("train") or {}), **given(args, "train")}
+        # Layers: the config's defaults < the preset (in run) < the run file < the flags given.
+        model_values = {**file_values(cls.Config, run_file.get("model_config") or {}), **given(args, "model")}
+        train_values = {**file_values(TrainConfig, run_file.get("train") or {}), **given(args, "train")}
         data_values = {**file_values(DatasetConfig, run_file.get("data") or {}), **given(args, "data")}
     except argparse.ArgumentTypeError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     data = from_dict(DatasetConfig, data_values, where)
-    train = from_dict(TrainConfig, train_values, where)
-    seeds = list(args.seeds or run_file.get("seeds") or [train.seed])
+    seeds = list(args.seeds or run_file.get("seeds") or [from_dict(TrainConfig, train_values, where).seed])
     if len(set(seeds)) != len(seeds):
         raise CLIError(f"seeds {seeds} repeat a seed: each seed is one run in OUT/seedN")
     out = args.out or run_file.get("out") or default_out(cls)
-    return fit_seeds(cls, model_values, data, train, seeds, out, overwrite=args.overwrite, where=where)
+    return run_seeds(cls, data, model_config=model_values, train=train_values, seeds=seeds, out=out,
+                     preset=args.preset or run_file.get("preset"), overwrite=args.overwrite, where=where).results
 
 
 def resume(args: argparse.Namespace) -> list[dict]:
@@ -120,108 +108,8 @@ def resume(args: argparse.Namespace) -> list[dict]:
                               f"train again to resume it")
     data = from_dict(DatasetConfig, saved_data, args.resume)
     train = from_dict(TrainConfig, {**state["train_config"], **given(args, "train")}, args.resume)
-    return fit_seeds(cls, dict(state["model_config"]), data, train, [train.seed],
-                     os.path.dirname(os.path.abspath(args.resume)), resume_from=args.resume, where=args.resume)
-
-
-def default_out(cls: type[DialogueModel]) -> str:
-    """A new folder ``runs/<model>-<date>-<time>`` (numbered if taken)."""
-    base = os.path.join("runs", f"{getattr(cls, 'name', None) or cls.__name__.lower()}-"
-                                f"{time.strftime('%Y%m%d-%H%M%S')}")
-    out, n = base, 1
-    while os.path.exists(out):
-        n += 1
-        out = f"{base}-{n}"
-    return out
-
-
-def fit_seeds(cls: type[DialogueModel], model_values: dict[str, Any], data: DatasetConfig, train: TrainConfig,
-              seeds: list[int], out: str, *, overwrite: bool = False, resume_from: str | None = None,
-              where: str = "") -> list[dict]:
-    """Train ``cls`` once per seed on ``data``, dev-selected, each test split evaluated once.
-
-    The model config is checked before any data is loaded; its modalities, unless set,
-    are the default ones the data has. Writes ``OUT/config.yaml`` (the resolved run, which
-    ``dialoggraph train --config`` repeats), per seed ``OUT/seedN/`` (several seeds) and
-    ``OUT/summary.json`` (mean +- std). An ``OUT`` holding another run is refused unless
-    ``overwrite``; ``resume_from`` continues the one-seed run of that ``last.pt`` in ``OUT``.
-    """
-    config = from_dict(cls.Config, model_values, where)
-    main = distributed.is_main()
-    if main and resume_from is None:
-        check_out(out, overwrite)
-    splits = [load_dataset(data, split, cls.required_transform(config)) for split in ("train", "dev", "test")]
-    if "modalities" not in model_values:
-        config = cls.default_config(splits[0].modalities, **model_values)
-    train = resolve_optimizer(train, cls)
-    resolved = {"model": model_spec(cls), "seeds": seeds, "data": to_dict(data), "model_config": to_dict(config),
-                "train": to_dict(train)}
-    if main:
-        header = run_header(cls, config, data, splits, train)
-        if not train.quiet:
-            print(f"dialoggraph: writing the run to {out}", file=sys.stderr)
-            print(header_line(header), file=sys.stderr)
-        write_run_file(os.path.join(out, "config.yaml"), resolved)
-        atomic_write_json(os.path.join(out, HEADER), header)
-        if data.dataset == "folder":
-            keep_featurizers(data.root, out)
-    results = []
-    for seed in seeds:
-        seed_out = os.path.join(out, f"seed{seed}") if len(seeds) > 1 else out
-        seeded = replace(train, seed=seed)
-        if main and seed_out != out:
-            write_run_file(os.path.join(seed_out, "config.yaml"),
-                           {**resolved, "seeds": [seed], "train": to_dict(seeded)})
-        trainer = Trainer(cls, splits[0], splits[1], seeded, model_config=config, out_dir=seed_out,
-                          overwrite=overwrite, resume=resume_from, run={"data": to_dict(data)})
-        results.append(trainer.fit(splits[2]))
-    tested = [r["test"] for r in results if r.get("test")]
-    if len(tested) > 1 and main:
-        summary = {"model": model_spec(cls), "seeds": seeds, "test": summarize_seeds(tested),
-                   "val": summarize_seeds([r["val"] for r in results])}
-        atomic_write_json(os.path.join(out, "summary.json"), summary)
-    return results
-
-
-#: What a run was trained on (:func:`run_header`), beside its config.yaml.
-HEADER = "header.json"
-
-
-def run_header(cls: type[DialogueModel], config, data: DatasetConfig, splits: list, train: TrainConfig) -> dict:
-    """What a run trains on, said before it starts and kept in ``OUT/header.json``: the data and
-    its splits' sizes, the modalities used and those the data has, the labels, the feature widths,
-    the model and its parameter count, the device."""
-    first = splits[0]
-    with torch.device("meta"):          # counted, not allocated or initialised
-        model = cls(first.meta["feature_dims"], first.num_classes, config)
-    return {"data": {"dataset": data.dataset, "root": data.root},
-            "splits": {name: {"dialogues": len(split), "utterances": sum(d["utterance"].num_nodes for d in split)}
-                       for name, split in zip(("train", "dev", "test"), splits)},
-            "modalities": list(config.modalities), "data_modalities": list(first.modalities),
-            "labels": list(first.label_names),
-            "feature_dims": {m: first.meta["feature_dims"][m] for m in config.modalities},
-            "model": model_spec(cls), "parameters": sum(p.numel() for p in model.parameters()),
-            "device": train.device}
-
-
-def header_line(header: dict) -> str:
-    """The header as one line for the console."""
-    data = header["data"]["dataset"] + (f" {header['data']['root']}" if header["data"]["root"] else "")
-    splits = ", ".join(f"{n} {s['dialogues']} dialogues / {s['utterances']} utterances"
-                       for n, s in header["splits"].items())
-    unused = [m for m in header["data_modalities"] if m not in header["modalities"]]
-    modalities = ", ".join(f"{m} {header['feature_dims'][m]}-d" for m in header["modalities"]) + \
-        (f" (not used: {', '.join(unused)})" if unused else "")
-    return (f"dialoggraph: data {data}: {splits}; modalities {modalities}; labels {', '.join(header['labels'])}; "
-            f"model {header['model']}, {header['parameters']:,} parameters; device {header['device']}")
-
-
-def check_out(out: str, overwrite: bool) -> None:
-    """Refuse an ``OUT`` that holds an earlier run (its config.yaml, summary, checkpoints or seed
-    folders) or that cannot be written; ``overwrite`` removes the earlier run."""
-    seeds = [f for f in os.listdir(out) if f.startswith("seed")] if os.path.isdir(out) else []
-    prepare_out_dir(out, overwrite, resuming=False,
-                    names=("config.yaml", "summary.json", HEADER, RECORD, STATE, *RUN_FILES, *seeds))
+    return run_seeds(cls, data, model_config=dict(state["model_config"]), train=train, seeds=[train.seed],
+                     out=os.path.dirname(os.path.abspath(args.resume)), resume=args.resume, where=args.resume).results
 
 
 def print_results(results: list[dict]) -> None:

@@ -12,7 +12,7 @@ from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import ConfigError, from_dict
 from dialoggraph.datasets.factory import DatasetConfig
 from dialoggraph.models import MODELS, DialogueModel, resolve_model
-from dialoggraph.train.engine import TrainConfig
+from dialoggraph.train.trainer import TrainConfig
 from dialoggraph.train.tune import BEST_FILE, tune
 
 #: A trial's budget unless --epochs / --patience say otherwise (TrainConfig's 100 / 10 are for final runs).

@@ -16,6 +16,7 @@ A dialogue's rows are contiguous, in utterance order (or ordered by an integer
 from __future__ import annotations
 
 import glob
+import json
 import io
 import os
 from typing import Any, Callable, Iterable, Sequence
@@ -99,6 +100,16 @@ class DialogueFolder(DialogueDataset):
             raise DialogueValidationError(f"{root}: no such folder")
         self.requested_modalities = tuple(modalities) if modalities is not None else None
         super().__init__(root, split, transform, pre_transform, pre_filter, force_reload, cache_dir)
+
+    @property
+    def featurizers(self) -> dict | None:
+        """The ``featurizers.json`` record of the folder (``None`` when it was not made by
+        ``dialoggraph featurize``): what a model trained on it needs to featurize raw input."""
+        path = os.path.join(self.root, "featurizers.json")
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
 
     def _holds_out_dev(self) -> bool:
         """Without dev.csv, dev and train are cut from train.csv."""

@@ -24,7 +24,7 @@ from dialoggraph.extras import require
 from dialoggraph.io import atomic_write, atomic_write_yaml, writable_folder
 from dialoggraph.models import DialogueModel, model_spec
 from dialoggraph.models.base import Search
-from dialoggraph.train.engine import TrainConfig, Trainer
+from dialoggraph.train.trainer import Callback, TrainConfig, Trainer
 
 STUDY_FILE = "study.db"
 BEST_FILE = "best.yaml"
@@ -99,15 +99,10 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
         config = from_dict(cls.Config, model_values, f"trial {trial.number}")
         train = replace(base_train, **{k: v for k, v in train_values.items() if k in TrainConfig.__dataclass_fields__})
         splits = splits_for(config)
-        trainer = Trainer(cls, splits[0], splits[1], train, model_config=config)
+        trainer = Trainer(cls, splits[0], splits[1], train, model_config=config, callbacks=[Pruning(trial, optuna)])
         trial.set_user_attr("model_config", to_dict(config))
         trial.set_user_attr("train", to_dict(replace(trainer.config, quiet=False)))
-
-        def report(epoch: int, metrics: dict[str, Any]) -> None:
-            trial.report(metrics["weighted_f1"], epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-        return trainer.fit(on_epoch=report)["val"]["weighted_f1"]
+        return trainer.fit()["val"]["weighted_f1"]
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
@@ -141,6 +136,18 @@ def tune(cls: type[DialogueModel], data: DatasetConfig, out: str, trials: int, t
            "model_config": best.user_attrs["model_config"], "train": best.user_attrs["train"]}
     atomic_write_yaml(os.path.join(out, BEST_FILE), run)
     return {**run, "dev_weighted_f1": best.value, "trial": best.number, "trials": len(study.trials)}
+
+
+class Pruning(Callback):
+    """Report each epoch's dev weighted F1 to an Optuna trial; stop the trial when its pruner says so."""
+
+    def __init__(self, trial, optuna):
+        self.trial, self.optuna = trial, optuna
+
+    def on_epoch_end(self, trainer, record: dict[str, Any]) -> None:
+        self.trial.report(record["val_weighted_f1"], record["epoch"])
+        if self.trial.should_prune():
+            raise self.optuna.TrialPruned()
 
 
 def _write_trials(study, path: str) -> None:

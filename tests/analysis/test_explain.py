@@ -5,7 +5,7 @@ from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from dialoggraph.analysis.explain import explain_dialogue, explanation_figure, strongest_sources
-from dialoggraph.analysis.figures import save_figure
+from dialoggraph.plotting import save_figure
 from dialoggraph.data.dialogue import DAG, INTER, INTRA
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, DAGERC, DAGERCConfig, MDGETMER

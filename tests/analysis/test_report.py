@@ -13,7 +13,7 @@ from dialoggraph.analysis.report import report_tables
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, MDGETMER
 from dialoggraph.train import TrainConfig, Trainer
-from dialoggraph.train.engine import predict
+from dialoggraph.train.evaluation import predict
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,8 @@ def test_user_errors_are_one_line_exit_2(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("model,options", [
-    ("mfcre", ["--crn-hidden", "8", "--channels", "16", "--heads", "2", "--classifier-hidden", "16",
+    ("mfcre", ["--channels", "16", "--ffn-channels", "32", "--encoder-ffn-channels", "16", "--heads", "2",
+               "--classifier-hidden", "16",
                "--fusion", "concat", "--reasoning-cell", "m"]),
     ("lfvd", ["--hidden", "16", "--heads", "2", "--dominant", "audio", "--no-use-atmosphere"])])
 def test_sequence_family_trains_and_reloads_from_the_cli(tmp_path, capsys, model, options):

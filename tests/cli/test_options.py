@@ -13,7 +13,7 @@ from dialoggraph.cli.options import file_values, given
 from dialoggraph.config import field_docs, field_hints, from_dict, split_optional
 from dialoggraph.datasets import DatasetConfig
 from dialoggraph.models import MODELS
-from dialoggraph.train.engine import TrainConfig
+from dialoggraph.train.trainer import TrainConfig
 
 TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"]
 SPECIAL = {"dataset": "iemocap", "dominant": "audio", "modalities": ("text", "audio"), "root": "data/x",

@@ -28,7 +28,7 @@ from test_modality_encoder import released_encoder  # noqa: E402
 from test_sequence_family_references import lft_reference, multi_attn_reference  # noqa: E402
 from dialoggraph.data.dialogue import DAG, INTER, INTRA, NODE  # noqa: E402
 from dialoggraph.datasets import SyntheticDialogues  # noqa: E402
-from dialoggraph.train.engine import training_loss  # noqa: E402
+from dialoggraph.train.trainer import training_loss  # noqa: E402
 from dialoggraph.models import (AMBDSGDN, AMBDSGDNConfig, CMGFE, CMGFEConfig, DAGERC, DAGERCConfig,  # noqa: E402
                                 LFVD, LFVDConfig, MDGETMER, MDGETMERConfig, MFCRE, MFCREConfig)
 

@@ -6,7 +6,7 @@ from torch_geometric.loader import DataLoader
 from conftest import assert_dialogues_isolated, loss_after_training
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDN, AMBDSGDNConfig, resolve_model
-from dialoggraph.train.engine import training_loss
+from dialoggraph.train.trainer import training_loss
 from dialoggraph.transforms import SpeakerWindowGraph
 
 

@@ -13,7 +13,8 @@ from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import (AMBDSGDN, AMBDSGDNConfig, MODELS, DialogueModel, ModelConfig, ModelOutput,
                                 register, resolve_model)
 from dialoggraph.nn import DialogueGRU
-from dialoggraph.train.engine import TrainConfig, Trainer, model_from_checkpoint
+from dialoggraph.train.checkpoint import load_model
+from dialoggraph.train.trainer import TrainConfig, Trainer
 from dialoggraph.transforms import SpeakerWindowGraph
 
 
@@ -64,7 +65,7 @@ def test_a_notebook_model_trains_through_the_trainer_as_an_instance(data, tmp_pa
     assert trainer.model is model and result["best_epoch"] >= 1 and 0 <= result["test"]["weighted_f1"] <= 1
     assert trainer.config.lr == 1e-2 and trainer.config.weight_decay == DialogueModel.optimizer["weight_decay"]
     # a class defined in this test module is saved by import path and rebuilt from the checkpoint
-    rebuilt, state = model_from_checkpoint(str(tmp_path / "best.pt"))
+    rebuilt, state = load_model(str(tmp_path / "best.pt"))
     assert state["model"] == f"{__name__}:TinyGRU" and isinstance(rebuilt, TinyGRU)
 
 

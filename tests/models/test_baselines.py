@@ -10,7 +10,8 @@ from sklearn.preprocessing import StandardScaler
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import LogisticRegressionConfig, LogisticRegressionFloor
 from dialoggraph.models.baselines import utterance_table
-from dialoggraph.train.engine import TrainConfig, Trainer, predict
+from dialoggraph.train.evaluation import predict
+from dialoggraph.train.trainer import TrainConfig, Trainer
 from dialoggraph.train.checkpoint import load_checkpoint
 
 MODALITIES = ("text", "audio")

@@ -19,7 +19,7 @@ from dialoggraph.config import ConfigError, field_docs, field_hints, split_optio
 from dialoggraph.data import DialogueValidationError
 from dialoggraph.models import MODELS, DialogueModel, ModelConfig
 from dialoggraph.nn import DAGConv
-from dialoggraph.train.engine import TrainConfig, training_loss
+from dialoggraph.train.trainer import TrainConfig, training_loss
 
 MODALITIES = ("text", "audio", "visual")
 SMALL = {

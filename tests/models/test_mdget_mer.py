@@ -4,7 +4,7 @@ from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import MDGETMER, MDGETMERConfig, resolve_model
-from dialoggraph.train.engine import parameter_groups, training_loss
+from dialoggraph.train.trainer import parameter_groups, training_loss
 from conftest import assert_dialogues_isolated, loss_after_training
 from dialoggraph.transforms import SpeakerWindowGraph
 

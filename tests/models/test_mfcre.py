@@ -5,7 +5,7 @@ from torch_geometric.loader import DataLoader
 
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import MFCRE, MFCREConfig, resolve_model
-from dialoggraph.train.engine import training_loss
+from dialoggraph.train.trainer import training_loss
 from conftest import assert_dialogues_isolated, loss_after_training
 
 ALL = ("text", "audio", "visual")

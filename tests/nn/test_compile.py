@@ -13,7 +13,7 @@ from dialoggraph.graphs import dag_edges, speaker_window_edges
 from conftest import TINY_MODELS
 from dialoggraph.models import DAGERC, DAGERCConfig
 from dialoggraph.nn import DAGConv, DAGSchedule, DiffRGATBlock, DiffRGATConv
-from dialoggraph.train.engine import TrainConfig, Trainer, training_loss
+from dialoggraph.train.trainer import TrainConfig, Trainer, training_loss
 
 
 @pytest.fixture(autouse=True)

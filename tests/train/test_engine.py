@@ -13,7 +13,8 @@ from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDNConfig
 from dialoggraph.models.baselines import BaselineConfig
 from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint
-from dialoggraph.train.engine import TrainConfig, Trainer, model_from_checkpoint
+from dialoggraph.train.checkpoint import load_model
+from dialoggraph.train.trainer import TrainConfig, Trainer
 from dialoggraph.train.metrics import classification_metrics, summarize_seeds
 from dialoggraph.transforms import SpeakerWindowGraph
 
@@ -74,7 +75,7 @@ def test_fit_writes_checkpoints_log_and_metrics(tmp_path, splits):
     assert metrics["best_epoch"] == max(log, key=lambda e: e["val_weighted_f1"])["epoch"]
     state = load_checkpoint(str(tmp_path / "best.pt"))             # weights_only=True
     assert state["model"] == "amb_dsgdn" and state["label_names"] == LABELS and state["version"]
-    model, _ = model_from_checkpoint(str(tmp_path / "best.pt"))
+    model, _ = load_model(str(tmp_path / "best.pt"))
     assert not model.training
     with pytest.raises(FileExistsError, match="holds a run .*pass --overwrite"):
         trainer(str(tmp_path), epochs=2)                            # never silently replaced
@@ -196,7 +197,7 @@ def test_everything_checkable_is_checked_before_the_first_epoch(tmp_path, splits
 
 
 def test_the_learning_rate_of_every_step_follows_warm_up_and_schedule():
-    from dialoggraph.train.engine import lr_factor
+    from dialoggraph.train.trainer import lr_factor
     flat = TrainConfig(epochs=10, lr_warmup_epochs=2)
     assert [lr_factor(flat, s, 4) for s in range(9)] == pytest.approx([1 / 8, 2 / 8, 3 / 8, 4 / 8, 5 / 8, 6 / 8,
                                                                       7 / 8, 1, 1])

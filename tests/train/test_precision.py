@@ -6,7 +6,7 @@ from conftest import TINY_MODELS
 from dialoggraph.datasets import SyntheticDialogues
 from dialoggraph.models import AMBDSGDNConfig, DAGERCConfig
 from dialoggraph.nn.conv.sparse import TargetCSR, edge_weighted_sum
-from dialoggraph.train.engine import TrainConfig, Trainer
+from dialoggraph.train.trainer import TrainConfig, Trainer
 from dialoggraph.transforms import DAGGraph, SpeakerWindowGraph
 
 

@@ -9,7 +9,7 @@ from dialoggraph.cli import main
 from dialoggraph.datasets.factory import DatasetConfig
 from dialoggraph.models import resolve_model
 from dialoggraph.train import tune as tune_module
-from dialoggraph.train.engine import TrainConfig, Trainer
+from dialoggraph.train.trainer import TrainConfig, Trainer
 from dialoggraph.train.tune import tune
 
 optuna = pytest.importorskip("optuna")
@@ -66,18 +66,20 @@ def test_trials_are_pruned_on_their_dev_score_per_epoch(tmp_path, monkeypatch):
     assert [(r["state"], r["epochs"]) for r in rows] == [("pruned", "1"), ("pruned", "1")]
 
 
-def test_on_epoch_sees_every_epoch_and_can_stop_the_run():
+def test_a_callback_sees_every_epoch_and_can_stop_the_run():
     from dialoggraph.datasets import SyntheticDialogues
+    from dialoggraph.train import Callback
     train, dev = SyntheticDialogues(12, "train"), SyntheticDialogues(4, "dev")
     seen = []
 
-    def stop_at_two(epoch, metrics):
-        seen.append((epoch, round(metrics["weighted_f1"], 6)))
-        if epoch == 2:
-            raise KeyboardInterrupt
-    trainer = Trainer("mlp", train, dev, TrainConfig(epochs=5, quiet=True))
+    class StopAtTwo(Callback):
+        def on_epoch_end(self, trainer, record):
+            seen.append((record["epoch"], round(record["val_weighted_f1"], 6)))
+            if record["epoch"] == 2:
+                raise KeyboardInterrupt
+    trainer = Trainer("mlp", train, dev, TrainConfig(epochs=5, quiet=True), callbacks=[StopAtTwo()])
     with pytest.raises(KeyboardInterrupt):
-        trainer.fit(on_epoch=stop_at_two)
+        trainer.fit()
     assert [e for e, _ in seen] == [1, 2] and trainer.epoch == 2
 
 
@@ -115,9 +117,9 @@ def test_the_speaker_window_is_searched_and_each_trial_reads_its_own_graphs(tmp_
     monkeypatch.setattr(tune_module, "load_dataset",
                         lambda data, split, pre=None: loads.append((split, repr(pre))) or real_load(data, split, pre))
 
-    def trainer(cls, train, dev, config, model_config):
+    def trainer(cls, train, dev, config, model_config, **kwargs):
         seen.append((model_config.window, train[0]))
-        return real_trainer(cls, train, dev, config, model_config=model_config)
+        return real_trainer(cls, train, dev, config, model_config=model_config, **kwargs)
     monkeypatch.setattr(tune_module, "Trainer", trainer)
     tune(amb, DATA, str(tmp_path / "study"), trials=4, fixed_train={**FAST, "epochs": 1},
          fixed_model={"hidden": 16, "heads": 2, "modalities": ["text"]})

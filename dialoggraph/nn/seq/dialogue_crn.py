@@ -106,6 +106,11 @@ class ReasonModule(torch.nn.Module):
         lam: SimAM's :math:`\lambda`.
 
     Shapes: ``query`` :math:`(N, 2n)`, ``memory`` :math:`(N, n)`, ``batch`` :math:`(N)` -> :math:`(N, 2n)`.
+
+    Example:
+        >>> batch = torch.tensor([0, 0, 0, 1, 1])           # two dialogues of 3 and 2 utterances
+        >>> ReasonModule(4, turns=2)(torch.randn(5, 8), torch.randn(5, 4), batch).shape
+        torch.Size([5, 8])
     """
 
     def __init__(self, channels: int, turns: int = 2, cell: str = "vil", use_simam: bool = True, heads: int = 4,

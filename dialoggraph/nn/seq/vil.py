@@ -28,6 +28,15 @@ def parallel_mlstm(q: Tensor, k: Tensor, v: Tensor, i: Tensor, f: Tensor, eps: f
     the step-by-step mLSTM's output (its stabiliser unrolled) for every step.
 
     Shapes: ``q``, ``k``, ``v`` :math:`(B, H, S, d)`, ``i``, ``f`` :math:`(B, H, S)` -> :math:`(B, H, S, d)`.
+
+    Example:
+        One step: the output is the value, scaled by :math:`|\mathbf{q}^\top\mathbf{k}| / \sqrt{d}` over
+        its maximum with :math:`e^{-\tilde i}`:
+
+        >>> q = k = torch.ones(1, 1, 1, 4)
+        >>> v = torch.arange(4.0).view(1, 1, 1, 4)
+        >>> parallel_mlstm(q, k, v, torch.zeros(1, 1, 1), torch.zeros(1, 1, 1)).flatten().round(decimals=4)
+        tensor([0., 1., 2., 3.])
     """
     S = q.size(2)
     forget = F.logsigmoid(f).cumsum(-1)                                          # F_t

@@ -1,44 +1,37 @@
-"""Fitting and evaluating any registered model: checkpoints, early stopping, resume, seeds, DDP."""
+"""The training loop: :class:`Trainer` fits one model on one seed; what a run does around it
+(files, console, TensorBoard) is :mod:`dialoggraph.train.callbacks`."""
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import random
-import shutil
-import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import Subset
 from torch_geometric.loader import DataLoader
-from tqdm import tqdm
 
 import dialoggraph
-from dialoggraph.config import ConfigError, TypedConfig, from_dict, to_dict
+from dialoggraph.config import ConfigError, TypedConfig, to_dict
 from dialoggraph.data.dialogue import NODE
-from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.extras import MissingExtraError, require
-from dialoggraph.io import atomic_write, atomic_write_json, writable_folder
 from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import model_spec, resolve_model
 from dialoggraph.train import distributed
-from dialoggraph.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from dialoggraph.train.metrics import classification_metrics
+from dialoggraph.train.checkpoint import CheckpointError, check_compatible, load_checkpoint
+from dialoggraph.train.evaluation import check_split, dataset_dims, evaluate, labelled_count, unwrap
 
 
 @dataclass
 class TrainConfig(TypedConfig):
     """How a model is fitted (the model's own hyper-parameters live in its ``Config``).
 
-    Early stopping watches validation weighted F1; the test split is evaluated once,
-    with the best validation epoch's weights.
+    Early stopping watches a dev metric (``monitor``, weighted F1 by default); the test split is
+    evaluated once, with the best dev epoch's weights.
     """
 
     epochs: int = 100
@@ -52,7 +45,9 @@ class TrainConfig(TypedConfig):
     grad_clip: float = 5.0
     """Clip the gradient norm to this (0: no clipping)."""
     patience: int = 10
-    """Stop after this many epochs without a better validation weighted F1."""
+    """Stop after this many epochs without a better ``monitor`` score on dev."""
+    monitor: Literal["weighted_f1", "macro_f1", "accuracy"] = "weighted_f1"
+    """The dev metric that selects the best epoch and stops training early."""
     scheduler: Literal["none", "cosine", "step"] = "none"
     """Learning-rate schedule (set per optimizer step): constant, cosine annealing to 0 over
     ``epochs``, or steps of ``lr_gamma``."""
@@ -115,15 +110,6 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
         torch.backends.cudnn.benchmark = False
 
 
-def dataset_dims(dataset) -> dict[str, int]:
-    """Feature size per modality of a dataset (its ``meta["feature_dims"]``, else its first dialogue's)."""
-    dims = getattr(dataset, "meta", {}).get("feature_dims") if hasattr(dataset, "meta") else None
-    if dims:
-        return dict(dims)
-    store = dataset[0][NODE]
-    return {key[2:]: int(store[key].size(-1)) for key in store.keys() if key.startswith("x_")}
-
-
 def build_model(model: DialogueModel | type | str, in_dims: dict[str, int], num_classes: int,
                 config: ModelConfig | None = None) -> DialogueModel:
     """``model`` itself if it is an instance, else the class it names (:func:`resolve_model`) built
@@ -169,62 +155,6 @@ def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:
     return loss
 
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
-
-
-@torch.no_grad()
-def predict(model: torch.nn.Module, dataset, batch_size: int = 32, device: str = "cpu",
-            quiet: bool = True, perturb: Callable[[Any], Any] | None = None) -> dict[str, Any]:
-    """Class probabilities for every utterance of ``dataset``, in dataset order.
-
-    Returns ``probs`` ``[N, C]``, ``y`` ``[N]``, the ``dialogues``' ids, each dialogue's
-    ``speakers`` (names per utterance) and ``modality_probs`` (``{modality: [N, C]}``, from the
-    model's per-modality heads where it has them). ``perturb(batch) -> batch`` is applied to
-    every batch before the model reads it (test-time noise or a missing modality).
-    Under DDP each rank predicts a strided share of the dialogues and the shares
-    are gathered, so every rank returns the whole result.
-    """
-    model = _unwrap(model)
-    model.eval()
-    rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-    world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
-    indices = list(range(rank, len(dataset), world))
-    loader = DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False)
-    probs, ys, ids, speakers, heads = [], [], [], [], []
-    for batch in tqdm(loader, desc="predict", disable=quiet or not sys.stderr.isatty(), leave=False):
-        batch = batch.to(device)
-        counts = torch.bincount(batch[NODE].batch, minlength=batch.num_graphs).tolist()
-        ys += list(batch[NODE].y.cpu().split(counts))
-        ids += list(batch.dialogue_id)
-        speakers += [[names[s] for s in local.tolist()]
-                     for names, local in zip(batch.speaker_names, batch[NODE].speaker.cpu().split(counts))]
-        output = model(perturb(batch) if perturb is not None else batch)
-        probs += list(torch.softmax(output.logits, dim=-1).cpu().split(counts))
-        split = {m: torch.softmax(lm, dim=-1).cpu().split(counts) for m, lm in output.modality_logits.items()}
-        heads += [{m: parts[k] for m, parts in split.items()} for k in range(batch.num_graphs)]
-    shares = distributed.gather((indices, probs, ys, ids, speakers, heads))
-    order = {}
-    for share in shares:
-        for k, index in enumerate(share[0]):
-            order[index] = tuple(part[k] for part in share[1:])
-    ranked = [order[i] for i in range(len(dataset))]
-    modalities = list(ranked[0][4]) if ranked else []
-    return {"probs": torch.cat([r[0] for r in ranked]).numpy() if ranked else np.zeros((0, 0)),
-            "y": torch.cat([r[1] for r in ranked]).numpy() if ranked else np.zeros(0, dtype=int),
-            "dialogues": [r[2] for r in ranked], "speakers": [r[3] for r in ranked],
-            "modality_probs": {m: torch.cat([r[4][m] for r in ranked]).numpy() for m in modalities}}
-
-
-def evaluate(model: torch.nn.Module, dataset, label_names: Sequence[str], batch_size: int = 32,
-             device: str = "cpu") -> dict[str, Any]:
-    out = predict(model, dataset, batch_size, device)
-    return classification_metrics(out["y"], out["probs"].argmax(-1), label_names)
-
-
-RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "metrics.json", "curves.png", "curves.svg", "tensorboard")
-
-
 def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
     """The seed every RNG is reset to before ``epoch``: a function of (seed, epoch, rank) only,
     so a run resumed from the checkpoint of epoch ``k`` draws exactly what it would have drawn."""
@@ -244,57 +174,6 @@ def check_device(device: str) -> None:
         raise ConfigError(f"device {device!r}: MPS is not available here")
 
 
-def labelled_count(dataset) -> int:
-    """How many labelled utterances (``y >= 0``) a dataset holds."""
-    store = getattr(dataset, "_data", None)
-    if store is not None and getattr(dataset, "_indices", None) is None:     # a whole InMemoryDataset
-        return int((store[NODE].y >= 0).sum())
-    return sum(int((d[NODE].y >= 0).sum()) for d in dataset)
-
-
-def check_split(dataset, name: str, model: DialogueModel, label_names: Sequence[str], labelled: bool) -> None:
-    """A split the model can read: non-empty, the model's modalities at the training widths, the
-    same label set, and (``labelled``) at least one label; one line naming what differs."""
-    if len(dataset) == 0:
-        raise DialogueValidationError(f"the {name} split is empty" + (
-            " (without a dev file, 10% of the training dialogues are held out as dev: give at least two "
-            "dialogues or a dev file)" if name == "dev" else ""))
-    dims = dataset_dims(dataset)
-    for m in model.modalities:
-        if m not in dims:
-            raise DialogueValidationError(f"the {name} split has no {m!r} features (it has {', '.join(dims)}); "
-                                          f"the model reads {', '.join(model.modalities)}")
-        if dims[m] != model.in_dims[m]:
-            raise DialogueValidationError(
-                f"the {name} split's {m!r} features are {dims[m]} wide, the model's {model.in_dims[m]}: "
-                f"featurized differently from training")
-    names = getattr(dataset, "label_names", None)
-    if names is not None and list(names) != list(label_names):
-        raise DialogueValidationError(f"the {name} split's labels {list(names)} differ from training's "
-                                      f"{list(label_names)}")
-    if labelled and labelled_count(dataset) == 0:
-        raise DialogueValidationError(f"the {name} split has no labelled utterance")
-
-
-def prepare_out_dir(path: str, overwrite: bool, resuming: bool, names: Sequence[str] = RUN_FILES) -> None:
-    """Create ``path``, check it is writable, remove the temporary files of killed writes, and
-    refuse to replace an earlier run's ``names`` (files or folders) unless ``overwrite`` (they
-    are then removed) or the run is resumed there."""
-    writable_folder(path)
-    for name in os.listdir(path):          # temporary files and folders of a write that was killed (never read)
-        if name.startswith((".tmp-", ".old-")):
-            target = os.path.join(path, name)
-            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
-    existing = sorted(f for f in names if os.path.exists(os.path.join(path, f)))
-    if existing and not resuming:
-        if not overwrite:
-            raise FileExistsError(f"{path} holds a run ({', '.join(existing)}): pass --overwrite to replace it, "
-                                  f"--resume {os.path.join(path, 'last.pt')} to continue it, or another --out")
-        for name in existing:
-            target = os.path.join(path, name)
-            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
-
-
 def resolve_optimizer(config: TrainConfig, model: type[DialogueModel]) -> TrainConfig:
     """``config`` with an unset ``lr`` / ``weight_decay`` replaced by the model's recommendation
     (``Model.optimizer``): the values a run really uses, as its checkpoints and config.yaml record."""
@@ -303,20 +182,56 @@ def resolve_optimizer(config: TrainConfig, model: type[DialogueModel]) -> TrainC
                    else model.optimizer["weight_decay"])
 
 
+class Callback:
+    """What a run does around the loop (:class:`Trainer`): every hook receives the trainer and
+    does nothing by default. Under DDP every rank calls them; ``trainer.rank`` tells rank 0.
+
+    - ``on_fit_start(trainer)``: before the first epoch (after a resume's state is restored);
+    - ``on_epoch_start(trainer, steps)``, ``on_batch_end(trainer, loss)``: around each step;
+    - ``on_epoch_end(trainer, record)``: after each epoch's dev evaluation; ``record`` is the
+      epoch's line (``epoch``, ``train_loss``, ``steps``, ``lr``, the ``val_*`` metrics,
+      ``seconds``, ``improved``); raising stops the run there (``tune`` prunes this way);
+    - ``on_fit_end(trainer, result)``: after the best epoch's weights are restored and the
+      splits evaluated; ``result`` is what :meth:`Trainer.fit` returns.
+    """
+
+    def on_fit_start(self, trainer: "Trainer") -> None:
+        pass
+
+    def on_epoch_start(self, trainer: "Trainer", steps: int) -> None:
+        pass
+
+    def on_batch_end(self, trainer: "Trainer", loss: float) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: "Trainer", record: dict[str, Any]) -> None:
+        pass
+
+    def on_fit_end(self, trainer: "Trainer", result: dict[str, Any]) -> None:
+        pass
+
+
 class Trainer:
-    """Fits one model on one seed: ``Trainer(model, train_set, val_set, TrainConfig(...)).fit()``.
+    """Fits one model on one seed: ``Trainer(model, train_set, val_set, TrainConfig(...)).fit(test_set)``.
+
+    The loop only: optimizer steps (AdamW, gradient clipping, the learning-rate schedule),
+    precision (``torch.autocast``, a gradient scaler for fp16), ``torch.compile``, DDP, and the
+    early-stopping state (the best dev epoch by ``config.monitor``, its weights, the epochs
+    without improvement). It writes no file and prints nothing itself: :class:`Callback` s do.
+    Besides the ``callbacks`` given it runs
+    :func:`~dialoggraph.train.callbacks.run_callbacks` ``(out_dir, config)``: with ``out_dir``
+    the run folder's ``log.jsonl``, ``best.pt`` / ``last.pt``, ``metrics.json``, curves and
+    TensorBoard; unless ``config.quiet`` the epoch line and a progress bar.
 
     Everything that can be checked is checked here, before the first epoch: the device, the
     splits (non-empty, the model's modalities at the training widths, one label set, dev
-    labelled), the output folder (writable; an earlier run in it is refused unless
-    ``overwrite`` or ``resume``).
+    labelled), and (through the callbacks) the output folder.
 
     Training is resume-exact: before each epoch every RNG (Python, numpy, torch, the data
-    order) is reset to :func:`epoch_seed` ``(seed, epoch, rank)``, and ``last.pt`` holds the
-    weights, optimizer and early-stopping state after each epoch (the learning-rate
-    schedule is a function of the step), so a run killed
-    at any point and resumed from its ``last.pt`` ends with the same weights, bit for bit on
-    CPU, as one that was never interrupted (tested).
+    order) is reset to :func:`epoch_seed` ``(seed, epoch, rank)``, and a checkpoint
+    (:meth:`state`) holds the weights, optimizer and early-stopping state after an epoch (the
+    learning-rate schedule is a function of the step), so a run resumed from its ``last.pt``
+    ends with the same weights, bit for bit on CPU, as one never interrupted (tested).
 
     Args:
         model: a :class:`~dialoggraph.models.DialogueModel` instance, or a model class or
@@ -329,26 +244,28 @@ class Trainer:
             Under DDP ``batch_size`` is the global batch, divided across the processes.
         model_config: the config a class or name is built with.
         label_names: the emotions, index = class id (default: ``train_set.label_names``).
-        out_dir: folder for checkpoints and logs (rank 0 only): ``best.pt`` (best
-            validation epoch), ``last.pt`` (to resume), ``log.jsonl`` (one line per epoch)
-            and ``metrics.json`` = ``{"val": ..., "test": ..., "best_epoch": e, ...}``.
-            Checkpoints hold the weights, optimizer, model (registered name or import path)
-            and both configs, label names, input sizes, ``run`` and the dialoggraph
-            version, and are written atomically. Without it nothing is written.
-        overwrite: replace an earlier run's files in ``out_dir``.
-        resume: a ``last.pt`` to continue from (the model and labels must match).
-        run: JSON-able facts about the run stored in every checkpoint (the CLI stores the
-            dataset config there, so ``evaluate`` / ``predict`` / ``--resume`` reuse it).
+        callbacks: :class:`Callback` s, called in order.
+        out_dir: the run folder (rank 0 writes it; default: none).
+        overwrite: with ``out_dir``, replace an earlier run's files there.
+        resume: a ``last.pt`` to continue from (the model and labels must match); the best
+            weights so far come from the ``best.pt`` beside it.
+        run: JSON-able facts about the run stored in every checkpoint: ``data`` (the dataset
+            config, so ``evaluate`` / ``predict`` / ``--resume`` reuse it) and ``featurizers``
+            (the record of the featurizers the data was made with; default: the training
+            set's ``featurizers``, so the checkpoint can featurize raw input).
     """
 
     def __init__(self, model: DialogueModel | type | str, train_set, val_set, config: TrainConfig | None = None, *,
                  model_config: ModelConfig | None = None, label_names: Sequence[str] | None = None,
-                 out_dir: str | None = None, overwrite: bool = False, resume: str | None = None,
-                 run: dict[str, Any] | None = None):
+                 callbacks: Sequence[Callback] = (), out_dir: str | None = None, overwrite: bool = False,
+                 resume: str | None = None, run: dict[str, Any] | None = None):
+        from dialoggraph.train.callbacks import run_callbacks
         config = config or TrainConfig()
         check_device(config.device)
         self.train_set, self.val_set = train_set, val_set
-        self.out_dir, self.run = out_dir, dict(run or {})
+        self.run = dict(run or {})
+        if "featurizers" not in self.run and getattr(train_set, "featurizers", None) is not None:
+            self.run["featurizers"] = train_set.featurizers
         self.rank, self.world = distributed.init_distributed(config.device)
         if config.batch_size % self.world:
             raise ConfigError(f"batch_size {config.batch_size} is the global batch: it must divide evenly "
@@ -364,35 +281,33 @@ class Trainer:
             raise ValueError(f"{len(self.label_names)} label names for a model of {model.num_classes} classes")
         check_split(train_set, "train", model, self.label_names, labelled=True)
         check_split(val_set, "dev", model, self.label_names, labelled=True)
-        if out_dir and self.rank == 0:
-            prepare_out_dir(out_dir, overwrite, resuming=resume is not None)
-        self.tensorboard = None
-        if config.tensorboard and out_dir and self.rank == 0:
-            require("tensorboard", "tensorboard", "--tensorboard")
-            from torch.utils.tensorboard import SummaryWriter
-            self.tensorboard = SummaryWriter(os.path.join(out_dir, "tensorboard"))
         self.model_spec = model_spec(type(model))
         self.in_dims = dict(model.in_dims)
         self.config = config = resolve_optimizer(config, type(model))
+        self.callbacks = list(callbacks) + run_callbacks(out_dir, config, overwrite, resume is not None)
         self.model = model.to(config.device)
         self.optimizer = make_optimizer(self.model, config)
         if self.world > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(self.model)
         self.runner = torch.compile(self.model, dynamic=True) if config.compile else self.model
-        self.compiled = False        # under --compile: whether the first step has compiled the model
+        self.compiled = False        # under compile: whether the first step has compiled the model
         # Only float16 needs loss scaling; for the others the scaler passes everything through.
         self.scaler = torch.amp.GradScaler(torch.device(config.device).type, enabled=config.precision == "fp16")
         self.epoch = 0
         self.best_score = -1.0
         self.best_epoch = -1
         self.bad_epochs = 0
-        self._best_weights: dict[str, torch.Tensor] | None = None
+        self.best_weights: dict[str, torch.Tensor] | None = None
         if resume is not None:
             self._restore(resume)
 
     # -- checkpoints -----------------------------------------------------
     def state(self) -> dict[str, Any]:
-        model = _unwrap(self.model)
+        """A checkpoint of this run now: it describes itself (the model by registered name or
+        import path, its config, the label set, the feature widths, the data and featurizers
+        in ``run``, the dialoggraph version) and holds the weights, optimizer and early-stopping
+        state (:func:`~dialoggraph.train.checkpoint.load_model` rebuilds the model from it)."""
+        model = unwrap(self.model)
         return {"model": self.model_spec, "model_config": to_dict(model.config),
                 "train_config": to_dict(self.config), "label_names": self.label_names,
                 "in_dims": self.in_dims, "run": self.run, "model_state": model.state_dict(),
@@ -404,21 +319,16 @@ class Trainer:
         state = load_checkpoint(path, self.config.device)
         check_compatible(state, self.model_spec, self.label_names, path)
         try:
-            _unwrap(self.model).load_state_dict(state["model_state"])
+            unwrap(self.model).load_state_dict(state["model_state"])
         except RuntimeError as exc:
             raise CheckpointError(f"{path}: weights do not fit the model ({str(exc).splitlines()[0]}); resume "
                                   f"with the checkpoint's own config (dialoggraph train --resume {path})") from None
         self.optimizer.load_state_dict(state["optimizer_state"])      # the schedule is a function of the step
         self.epoch, self.best_score = state["epoch"], state["best_score"]
         self.best_epoch, self.bad_epochs = state["best_epoch"], state["bad_epochs"]
-        log = self._path("log.jsonl")
-        if log and self.rank == 0 and os.path.exists(log):      # drop lines of epochs after the checkpoint
-            with open(log) as f:
-                kept = [line for line in f if line.strip() and json.loads(line)["epoch"] <= self.epoch]
-            atomic_write(log, lambda f: f.write("".join(kept).encode()))
-
-    def _path(self, name: str) -> str | None:
-        return os.path.join(self.out_dir, name) if self.out_dir else None
+        best = os.path.join(os.path.dirname(os.path.abspath(path)), "best.pt")
+        if self.best_epoch > 0 and os.path.exists(best):
+            self.best_weights = load_checkpoint(best, self.config.device)["model_state"]
 
     # -- training --------------------------------------------------------
     def _autocast(self):
@@ -427,7 +337,7 @@ class Trainer:
         return torch.autocast(torch.device(self.config.device).type, dtype=dtype, enabled=dtype is not None)
 
     def _compile_stance(self):
-        """Under ``--compile``, after the first step: use the compiled code where its guards hold
+        """Under ``compile``, after the first step: use the compiled code where its guards hold
         and run eagerly where a batch would need a new compilation. Shapes are dynamic, but
         DAG-ERC's and LFVD's walks unroll per batch structure (the levels' sizes), and each new
         structure would otherwise cost a compilation of minutes on CPU."""
@@ -435,15 +345,18 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.compiler.set_stance("eager_on_recompile" if self.compiled else "default")
 
+    def _call(self, hook: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
+
     def _train_epoch(self, loader: DataLoader) -> tuple[float, int]:
         """One pass over the training set: the mean loss per dialogue and the optimizer steps taken.
         Each step's learning rate is :func:`lr_factor` of the step counted from the first epoch."""
         self.model.train()
         total, count, steps = 0.0, 0, 0
         per_epoch = len(loader)
-        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
-                   disable=self.config.quiet or not sys.stderr.isatty() or self.rank != 0)
-        for step, batch in enumerate(bar):
+        self._call("on_epoch_start", per_epoch)
+        for step, batch in enumerate(loader):
             batch = batch.to(self.config.device)
             with self._autocast(), self._compile_stance():
                 loss = training_loss(self.runner(batch), batch[NODE].y)
@@ -464,29 +377,28 @@ class Trainer:
             steps += 1
             total += loss.detach().item() * batch.num_graphs
             count += batch.num_graphs
-            bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
+            self._call("on_batch_end", total / max(count, 1))
         return total / max(count, 1), steps
 
-    def fit(self, test_set=None, on_epoch: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-        """Train with early stopping on validation weighted F1, restore the best epoch's weights,
-        evaluate the validation set and (once) ``test_set``; returns those metrics. A test split
-        without labels is checked like the others and its metrics are skipped, with a note.
-        ``on_epoch(epoch, val_metrics)`` is called after each epoch (after its checkpoint); an
-        exception it raises stops the run there (how ``dialoggraph tune`` prunes a trial)."""
+    def fit(self, test_set=None) -> dict[str, Any]:
+        """Train with early stopping on the dev ``monitor`` metric, restore the best epoch's
+        weights, evaluate the dev set and (once) ``test_set``; returns those metrics. A test split
+        without labels is checked like the others and its metrics are skipped, with a note."""
         if test_set is not None:
-            check_split(test_set, "test", _unwrap(self.model), self.label_names, labelled=False)
-        train_set, val_set = self.train_set, self.val_set
+            check_split(test_set, "test", unwrap(self.model), self.label_names, labelled=False)
+        train_set = self.train_set
         sampler = torch.utils.data.distributed.DistributedSampler(
             train_set, shuffle=True, seed=self.config.seed) if self.world > 1 else None
         generator = torch.Generator()
         loader = DataLoader(train_set, batch_size=self.config.batch_size // self.world, shuffle=sampler is None,
                             sampler=sampler, generator=generator if sampler is None else None)
-        model = _unwrap(self.model)
+        model = unwrap(self.model)
+        self._call("on_fit_start")
         if self.epoch == 0 and self.config.epochs > 0:
             start = time.time()
-            facts = model.fit_outright(train_set, val_set)
+            facts = model.fit_outright(train_set, self.val_set)
             if facts is not None:          # fitted outright: that is the run's one epoch
-                self._end_epoch(facts.pop("train_loss", float("nan")), 0, start, on_epoch, final=True, facts=facts)
+                self._end_epoch(facts.pop("train_loss", float("nan")), 0, start, final=True, facts=facts)
         while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
             set_seed(epoch_seed(self.config.seed, self.epoch, self.rank), self.config.deterministic)
             generator.manual_seed(epoch_seed(self.config.seed, self.epoch))
@@ -495,102 +407,42 @@ class Trainer:
             model.set_epoch(self.epoch)
             start = time.time()
             train_loss, steps = self._train_epoch(loader)
-            self._end_epoch(train_loss, steps, start, on_epoch)
-        return self.finish(val_set, test_set)
+            self._end_epoch(train_loss, steps, start)
+        return self.finish(test_set)
 
-    def _end_epoch(self, train_loss: float, steps: int, start: float,
-                   on_epoch: Callable[[int, dict[str, Any]], None] | None, final: bool = False,
+    def _end_epoch(self, train_loss: float, steps: int, start: float, final: bool = False,
                    facts: dict[str, Any] | None = None) -> None:
-        """Evaluate dev after an epoch, keep the best weights, write the log line and checkpoints,
-        print the epoch line and call ``on_epoch``. ``final``: no epoch follows (an outright fit),
-        also after a resume; ``facts`` join the log line."""
+        """Evaluate dev after an epoch, keep the best weights, then the callbacks' ``on_epoch_end``.
+        ``final``: no epoch follows (an outright fit), also after a resume; ``facts`` join the record."""
         val_metrics = evaluate(self.model, self.val_set, self.label_names, device=self.config.device)
         self.epoch += 1
-        improved = val_metrics["weighted_f1"] > self.best_score
+        improved = val_metrics[self.config.monitor] > self.best_score
         if improved:
-            self.best_score, self.best_epoch, self.bad_epochs = val_metrics["weighted_f1"], self.epoch, 0
-            self._best_weights = {k: v.detach().clone() for k, v in _unwrap(self.model).state_dict().items()}
+            self.best_score, self.best_epoch, self.bad_epochs = val_metrics[self.config.monitor], self.epoch, 0
+            self.best_weights = {k: v.detach().clone() for k, v in unwrap(self.model).state_dict().items()}
         else:
             self.bad_epochs += 1
         if final:
             self.bad_epochs = self.config.patience
-        if self.out_dir and self.rank == 0:
-            # The log line first: a kill between the two leaves a log the resume trims back.
-            with open(self._path("log.jsonl"), "a") as f:
-                f.write(json.dumps({"epoch": self.epoch, "train_loss": train_loss, "steps": steps,
-                                    "val_accuracy": val_metrics["accuracy"],
-                                    "val_weighted_f1": val_metrics["weighted_f1"],
-                                    "val_macro_f1": val_metrics["macro_f1"],
-                                    "seconds": round(time.time() - start, 2), **(facts or {})}) + "\n")
-            state = self.state()
-            if improved:
-                save_checkpoint(self._path("best.pt"), state)
-            save_checkpoint(self._path("last.pt"), state)
-        if self.tensorboard is not None:
-            scalars = {"train/loss": train_loss, "train/lr": self.optimizer.param_groups[0]["lr"],
-                       **{f"dev/{k}": val_metrics[k] for k in ("accuracy", "weighted_f1", "macro_f1")}}
-            for tag, value in scalars.items():
-                self.tensorboard.add_scalar(tag, value, self.epoch)
-            self.tensorboard.flush()
-        if self.rank == 0 and not self.config.quiet:
-            print(f"epoch {self.epoch:3d}  loss {train_loss:.4f}  val acc {val_metrics['accuracy']:.4f}  "
-                  f"val wF1 {val_metrics['weighted_f1']:.4f}{'  *' if improved else ''}", file=sys.stderr)
-        if on_epoch is not None:
-            on_epoch(self.epoch, val_metrics)
+        record = {"epoch": self.epoch, "train_loss": train_loss, "steps": steps,
+                  "lr": self.optimizer.param_groups[0]["lr"], "val_accuracy": val_metrics["accuracy"],
+                  "val_weighted_f1": val_metrics["weighted_f1"], "val_macro_f1": val_metrics["macro_f1"],
+                  "seconds": round(time.time() - start, 2), **(facts or {}), "improved": improved}
+        self._call("on_epoch_end", record)
         distributed.barrier()
 
-    def finish(self, val_set, test_set) -> dict[str, Any]:
-        """Restore the best epoch's weights, evaluate val and (once) test, write ``metrics.json``."""
-        best = self._path("best.pt")
-        if self._best_weights is not None:
-            _unwrap(self.model).load_state_dict(self._best_weights)
-        elif best and os.path.exists(best):                  # a resumed run whose best epoch came before
-            _unwrap(self.model).load_state_dict(load_checkpoint(best, self.config.device)["model_state"])
+    def finish(self, test_set=None) -> dict[str, Any]:
+        """Restore the best epoch's weights, evaluate dev and (once) test, call ``on_fit_end``."""
+        if self.best_weights is not None:
+            unwrap(self.model).load_state_dict(self.best_weights)
         result = {"model": self.model_spec, "seed": self.config.seed, "best_epoch": self.best_epoch,
                   "epochs_run": self.epoch,
-                  "val": evaluate(self.model, val_set, self.label_names, device=self.config.device)}
+                  "val": evaluate(self.model, self.val_set, self.label_names, device=self.config.device)}
         if test_set is not None:
             if labelled_count(test_set):
                 result["test"] = evaluate(self.model, test_set, self.label_names, device=self.config.device)
             else:
                 result["test"] = None
                 result["notes"] = ["the test split has no labels: no test metrics (predict gives its predictions)"]
-        if self.out_dir and self.rank == 0:
-            atomic_write_json(self._path("metrics.json"), result)
-            if self.config.curves and os.path.exists(self._path("log.jsonl")):
-                self._draw_curves()
-        if self.tensorboard is not None:
-            self.tensorboard.close()
+        self._call("on_fit_end", result)
         return result
-
-    def _draw_curves(self) -> None:
-        from dialoggraph.analysis.figures import write_training_curves
-        try:
-            write_training_curves(self.out_dir, f"{self.model_spec}, seed {self.config.seed}")
-        except MissingExtraError as exc:
-            if not self.config.quiet:
-                print(f"curves.png not drawn: {exc}", file=sys.stderr)
-
-
-def check_compatible(state: dict[str, Any], model: str | None, label_names: Sequence[str] | None,
-                     path: str) -> None:
-    """Refuse a checkpoint of another model or label set, with one clear message."""
-    if model is not None and state["model"] != model:
-        raise CheckpointError(f"{path}: a checkpoint of model {state['model']!r}, not {model!r}")
-    if label_names is not None and list(state["label_names"]) != list(label_names):
-        raise CheckpointError(f"{path}: trained on labels {state['label_names']}, but the data has "
-                              f"{list(label_names)}")
-
-
-def model_from_checkpoint(path: str, device: str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild the model a checkpoint holds (in eval mode) and return it with the checkpoint."""
-    state = load_checkpoint(path, device)
-    cls = resolve_model(state["model"])
-    version = tuple(int(part) for part in str(state.get("version", "0.1")).split(".")[:2])
-    config = from_dict(cls.Config, state["model_config"], path, legacy=version < (0, 2))
-    model = cls(state["in_dims"], len(state["label_names"]), config).to(device)
-    try:
-        model.load_state_dict(state["model_state"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not fit the model ({str(exc).splitlines()[0]})") from None
-    return model.eval(), state
