@@ -118,3 +118,40 @@ def test_a_model_without_featurizers_refuses_raw_input_in_one_line(tmp_path):
     out = predictor.predict_dataset(SyntheticDialogues(16, "test"))
     assert len(out) == sum(d["utterance"].num_nodes for d in SyntheticDialogues(16, "test"))
     assert os.path.exists(result.checkpoint())
+
+
+NOTEBOOK = '''
+import sys, torch, dialoggraph
+from dialoggraph.models import DialogueModel, ModelOutput
+
+class NotebookModel(DialogueModel):
+    def __init__(self, in_dims, num_classes, config=None):
+        super().__init__(in_dims, num_classes, config)
+        self.out = torch.nn.Linear(sum(in_dims[m] for m in self.modalities), num_classes)
+
+    def forward(self, batch):
+        return ModelOutput(self.out(torch.cat([self.input_features(batch, m) for m in self.modalities], -1)))
+'''
+
+
+def test_a_notebook_model_trains_saves_and_predicts_raw_input_in_a_fresh_process(trained, tmp_path):
+    import subprocess
+    tmp, _ = trained
+    train = NOTEBOOK + f'''
+dialoggraph.run(NotebookModel, {{"dataset": "folder", "root": {str(tmp / "features")!r}}},
+                train={{"epochs": 1, "quiet": True}}, out={str(tmp_path / "nb")!r})
+'''
+    new = write_transcript(tmp_path / "new.csv")
+    predict = NOTEBOOK + f'''
+try:
+    dialoggraph.load({str(tmp_path / "nb" / "best.pt")!r})
+except dialoggraph.train.CheckpointError as exc:
+    print("refused:", exc)
+out = dialoggraph.Predictor.from_checkpoint({str(tmp_path / "nb" / "best.pt")!r}, model_class=NotebookModel).predict({new!r})
+print(len(out), out.probabilities.shape)
+'''
+    for script in (train, predict):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert "refused:" in done.stdout and "model_class=NotebookModel" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "15 (15, 2)"
