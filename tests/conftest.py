@@ -26,6 +26,22 @@ TINY_MODELS = [
 SHARED_MELD = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "meld")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--device", default=None,
+                     help="where the device suite runs (tests/test_on_device.py): cpu (default) or cuda[:N]; "
+                          "also DIALOGGRAPH_TEST_DEVICE")
+
+
+@pytest.fixture(scope="session")
+def device(request) -> str:
+    """The device of the device suite: ``--device``, else ``DIALOGGRAPH_TEST_DEVICE``, else cpu; a
+    CUDA device this machine lacks skips the suite."""
+    name = request.config.getoption("--device") or os.environ.get("DIALOGGRAPH_TEST_DEVICE") or "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        pytest.skip(f"device {name}: torch sees no CUDA GPU")
+    return name
+
+
 @pytest.fixture
 def meld_root():
     """The real MELD CSVs in ../shared (skips cleanly when it is absent)."""

@@ -19,7 +19,7 @@ from dialoggraph.io import atomic_write_json
 from dialoggraph.models import resolve_model
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.train.checkpoint import load_model
-from dialoggraph.train.evaluation import check_split, labelled_count, predict
+from dialoggraph.train.evaluation import check_split, labelled_count, predict, resolve_device
 from dialoggraph.train.metrics import classification_metrics
 
 
@@ -27,7 +27,8 @@ def add_checkpoint_arguments(p: argparse.ArgumentParser, out_help: str, out_requ
     """The options evaluate and predict share: checkpoint, data, split, device, output."""
     p.add_argument("--checkpoint", required=True, help="a best.pt / last.pt written by train")
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="the split to use")
-    p.add_argument("--device", default="cpu", help="where the model runs (cpu, cuda, cuda:1, ...)")
+    p.add_argument("--device", default="cpu", help="where the model runs (cpu, cuda, cuda:1, ..., or auto: cuda "
+                                                   "when torch sees a GPU)")
     p.add_argument("--out", required=out_required, help=out_help)
     add_config_options(p, DatasetConfig, "data", "data (DatasetConfig; default: the data the checkpoint was "
                                                  "trained on, with its featurizers)")
@@ -51,6 +52,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
 
 def checkpoint_and_data(args: argparse.Namespace):
     """``load_checkpoint_split`` with the command's checkpoint, split, device and data options."""
+    args.device = resolve_device(args.device)
     return load_checkpoint_split(args.checkpoint, args.split, args.device, given(args, "data"))
 
 

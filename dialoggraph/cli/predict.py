@@ -11,6 +11,7 @@ from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_da
 from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.features.pipeline import RECORD
+from dialoggraph.train.evaluation import resolve_device
 from dialoggraph.train.inference import Predictor
 
 
@@ -26,6 +27,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    args.device = resolve_device(args.device)
     if args.transcripts:
         predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
         if predictor.featurizers is None:

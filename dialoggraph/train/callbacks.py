@@ -120,9 +120,10 @@ class ProgressBar(Callback):
         self.bar = tqdm(total=steps, desc=f"epoch {trainer.epoch + 1}/{trainer.config.epochs}", leave=False,
                         disable=not sys.stderr.isatty() or trainer.rank != 0)
 
-    def on_batch_end(self, trainer: Trainer, loss: float) -> None:
-        self.bar.update()
-        self.bar.set_postfix(loss=f"{loss:.4f}")
+    def on_batch_end(self, trainer: Trainer, loss) -> None:
+        if not self.bar.disable:                 # reading the loss waits for the device: only for a shown bar
+            self.bar.update()
+            self.bar.set_postfix(loss=f"{float(loss):.4f}")
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         if self.bar is not None:

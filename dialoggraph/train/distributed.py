@@ -10,8 +10,11 @@ import torch.distributed as dist
 def init_distributed(device: str) -> tuple[int, int]:
     """Join the process group when launched by torchrun (gloo on CPU, nccl on GPU).
 
-    Returns ``(rank, world_size)``; ``(0, 1)`` when not distributed.
+    Returns ``(rank, world_size)``; ``(0, 1)`` when not distributed. A process group the caller
+    made already (even of one process) is joined as it is.
     """
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return 0, 1

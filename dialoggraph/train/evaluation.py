@@ -22,6 +22,13 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
 
 
+def resolve_device(device: str) -> str:
+    """``"auto"``: ``"cuda"`` when torch sees a GPU, else ``"cpu"``; any other device as it is."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 def dataset_dims(dataset) -> dict[str, int]:
     """Feature size per modality of a dataset (its ``meta["feature_dims"]``, else its first dialogue's)."""
     dims = getattr(dataset, "meta", {}).get("feature_dims") if hasattr(dataset, "meta") else None
@@ -51,7 +58,7 @@ def predict(model: torch.nn.Module, dataset, batch_size: int = 32, device: str =
     loader = DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False)
     probs, ys, ids, speakers, heads = [], [], [], [], []
     for batch in tqdm(loader, desc="predict", disable=quiet or not sys.stderr.isatty(), leave=False):
-        batch = batch.to(device)
+        batch = batch.to(device, non_blocking=True)
         counts = torch.bincount(batch[NODE].batch, minlength=batch.num_graphs).tolist()
         ys += list(batch[NODE].y.cpu().split(counts))
         ids += list(batch.dialogue_id)

@@ -23,7 +23,7 @@ from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import model_spec, resolve_model
 from dialoggraph.train import distributed
 from dialoggraph.train.checkpoint import CheckpointError, check_compatible, load_checkpoint
-from dialoggraph.train.evaluation import check_split, dataset_dims, evaluate, labelled_count, unwrap
+from dialoggraph.train.evaluation import check_split, dataset_dims, evaluate, labelled_count, resolve_device, unwrap
 
 
 @dataclass
@@ -63,7 +63,7 @@ class TrainConfig(TypedConfig):
     deterministic: bool = False
     """Ask torch for deterministic kernels."""
     device: str = "cpu"
-    """Where to train: cpu, cuda, cuda:1, ..."""
+    """Where to train: cpu, cuda, cuda:1, ..., or auto (cuda when torch sees a GPU, else cpu)."""
     quiet: bool = False
     """No progress bars or epoch lines."""
     precision: Literal["32", "bf16", "fp16"] = "32"
@@ -187,7 +187,9 @@ class Callback:
     does nothing by default. Under DDP every rank calls them; ``trainer.rank`` tells rank 0.
 
     - ``on_fit_start(trainer)``: before the first epoch (after a resume's state is restored);
-    - ``on_epoch_start(trainer, steps)``, ``on_batch_end(trainer, loss)``: around each step;
+    - ``on_epoch_start(trainer, steps)``, ``on_batch_end(trainer, loss)``: around each step
+      (``loss``: the epoch's running mean per dialogue, a 0-d tensor on the training device;
+      reading it makes the step wait for the device);
     - ``on_epoch_end(trainer, record)``: after each epoch's dev evaluation; ``record`` is the
       epoch's line (``epoch``, ``train_loss``, ``steps``, ``lr``, the ``val_*`` metrics,
       ``seconds``, ``improved``); raising stops the run there (``tune`` prunes this way);
@@ -261,6 +263,7 @@ class Trainer:
                  resume: str | None = None, run: dict[str, Any] | None = None):
         from dialoggraph.train.callbacks import run_callbacks
         config = config or TrainConfig()
+        config = replace(config, device=resolve_device(config.device))
         check_device(config.device)
         self.train_set, self.val_set = train_set, val_set
         self.run = dict(run or {})
@@ -287,7 +290,7 @@ class Trainer:
         self.callbacks = list(callbacks) + run_callbacks(out_dir, config, overwrite, resume is not None)
         self.model = model.to(config.device)
         self.optimizer = make_optimizer(self.model, config)
-        if self.world > 1:
+        if torch.distributed.is_initialized():
             self.model = torch.nn.parallel.DistributedDataParallel(self.model)
         self.runner = torch.compile(self.model, dynamic=True) if config.compile else self.model
         self.compiled = False        # under compile: whether the first step has compiled the model
@@ -351,19 +354,24 @@ class Trainer:
 
     def _train_epoch(self, loader: DataLoader) -> tuple[float, int]:
         """One pass over the training set: the mean loss per dialogue and the optimizer steps taken.
-        Each step's learning rate is :func:`lr_factor` of the step counted from the first epoch."""
+        Each step's learning rate is :func:`lr_factor` of the step counted from the first epoch.
+
+        A step never waits for the device: the loss is summed and checked for non-finite values
+        on the device, and read once, after the epoch. A non-finite loss then stops the run
+        before its dev evaluation and checkpoints, naming its first step."""
         self.model.train()
-        total, count, steps = 0.0, 0, 0
+        device = torch.device(self.config.device)
+        total = torch.zeros((), dtype=torch.float64, device=device)
+        first_bad = torch.full((), -1, dtype=torch.long, device=device)
+        count, steps = 0, 0
         per_epoch = len(loader)
         self._call("on_epoch_start", per_epoch)
         for step, batch in enumerate(loader):
-            batch = batch.to(self.config.device)
+            batch = batch.to(device, non_blocking=True)
             with self._autocast(), self._compile_stance():
                 loss = training_loss(self.runner(batch), batch[NODE].y)
             self.compiled = self.config.compile
-            if not torch.isfinite(loss):        # stop before a NaN reaches the weights and the checkpoints
-                raise FloatingPointError(f"training loss is {loss.item()} at epoch {self.epoch + 1}, step {step + 1}; "
-                                         "lower --lr or check the features (the saved checkpoints are untouched)")
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), step, first_bad)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if self.config.grad_clip:
@@ -375,10 +383,14 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             steps += 1
-            total += loss.detach().item() * batch.num_graphs
+            total += loss.detach().double() * batch.num_graphs
             count += batch.num_graphs
             self._call("on_batch_end", total / max(count, 1))
-        return total / max(count, 1), steps
+        bad, mean = int(first_bad), float(total) / max(count, 1)          # the epoch's one read of the device
+        if bad >= 0:
+            raise FloatingPointError(f"training loss is not finite at epoch {self.epoch + 1}, step {bad + 1}; "
+                                     "lower --lr or check the features (the saved checkpoints are untouched)")
+        return mean, steps
 
     def fit(self, test_set=None) -> dict[str, Any]:
         """Train with early stopping on the dev ``monitor`` metric, restore the best epoch's
@@ -391,7 +403,8 @@ class Trainer:
             train_set, shuffle=True, seed=self.config.seed) if self.world > 1 else None
         generator = torch.Generator()
         loader = DataLoader(train_set, batch_size=self.config.batch_size // self.world, shuffle=sampler is None,
-                            sampler=sampler, generator=generator if sampler is None else None)
+                            sampler=sampler, generator=generator if sampler is None else None,
+                            pin_memory=torch.device(self.config.device).type == "cuda")
         model = unwrap(self.model)
         self._call("on_fit_start")
         if self.epoch == 0 and self.config.epochs > 0:

@@ -138,7 +138,7 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoints(tmp_path, sp
     with torch.no_grad():
         next(t.model.parameters()).fill_(float("nan"))
     t.config.epochs = 2
-    with pytest.raises(FloatingPointError, match="epoch 2, step 1"):
+    with pytest.raises(FloatingPointError, match="not finite at epoch 2, step 1"):
         t.fit(splits[2])
     assert (tmp_path / "last.pt").read_bytes() == good
 
