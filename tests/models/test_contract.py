@@ -38,13 +38,15 @@ SMALL = {
 NUM_CLASSES = 7
 
 
-def build(name: str, seed: int = 0):
+def build(name: str, seed: int = 0, device: str = "cpu"):
+    """A small model and a batch of 8 dialogues, both on ``device`` (the device suite's: cpu unless
+    ``pytest --device cuda``)."""
     cls = MODELS[name]
     torch.manual_seed(seed)
     config = cls.Config(**SMALL[name])
     data = SyntheticDialogues(8, "train", seed=3, max_len=7, pre_transform=cls.required_transform(config))
     batch = next(iter(DataLoader(data, batch_size=8)))
-    return cls(data.meta["feature_dims"], NUM_CLASSES, config), batch
+    return cls(data.meta["feature_dims"], NUM_CLASSES, config).to(device), batch.to(device)
 
 
 def test_every_registered_model_is_in_the_contract_suite():
@@ -117,14 +119,14 @@ def test_a_batch_without_the_needed_edges_is_refused_by_name(name):
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
-def test_dialogues_do_not_leak_into_each_other(name):
-    model, batch = build(name)
+def test_dialogues_do_not_leak_into_each_other(name, device):
+    model, batch = build(name, device=device)
     assert_dialogues_isolated(model.eval(), batch, MODALITIES, dialogue=2)
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
-def test_batch_order_does_not_change_a_dialogues_output(name):
-    model, batch = build(name)
+def test_batch_order_does_not_change_a_dialogues_output(name, device):
+    model, batch = build(name, device=device)
     model.eval()
     dialogues = batch.to_data_list()
     order = [5, 2, 7, 0, 3, 6, 1, 4]
@@ -137,8 +139,8 @@ def test_batch_order_does_not_change_a_dialogues_output(name):
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
-def test_every_parameter_receives_a_gradient(name):
-    model, batch = build(name)
+def test_every_parameter_receives_a_gradient(name, device):
+    model, batch = build(name, device=device)
     model.train()
     torch.manual_seed(1)
     loss = training_loss(model(batch), batch["utterance"].y)
@@ -171,8 +173,8 @@ def test_save_load_round_trip_and_same_seed_same_output(name):
 
 @pytest.mark.parametrize("name", sorted(SMALL))
 @pytest.mark.parametrize("scale", [0.0, 1e4])
-def test_finite_outputs_and_loss_on_extreme_inputs(name, scale):
-    model, batch = build(name)
+def test_finite_outputs_and_loss_on_extreme_inputs(name, scale, device):
+    model, batch = build(name, device=device)
     model.train()
     for m in MODALITIES:
         x = batch["utterance"][f"x_{m}"]
