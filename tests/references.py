@@ -34,7 +34,7 @@ def attention(query, key, mha):
     bq, bk, bv = mha.in_proj_bias.split(d)
     q, k, v = query @ Wq.t() + bq, key @ Wk.t() + bk, key @ Wv.t() + bv
     size = d // heads
-    out = torch.zeros(query.size(0), d, dtype=query.dtype)
+    out = torch.zeros(query.size(0), d, dtype=query.dtype, device=query.device)
     for h in range(heads):
         cols = slice(h * size, (h + 1) * size)
         for i in range(query.size(0)):
@@ -49,7 +49,7 @@ def gru_direction(x, gru, suffix):
     """One direction of a torch GRU, step by step (r, z, n gates; h_t = (1 - z) n + z h_{t-1})."""
     W_ih, W_hh = getattr(gru, f"weight_ih_l0{suffix}"), getattr(gru, f"weight_hh_l0{suffix}")
     b_ih, b_hh = getattr(gru, f"bias_ih_l0{suffix}"), getattr(gru, f"bias_hh_l0{suffix}")
-    h = torch.zeros(gru.hidden_size, dtype=x.dtype)
+    h = torch.zeros(gru.hidden_size, dtype=x.dtype, device=x.device)
     outputs = []
     for t in range(x.size(0)):
         gi, gh = W_ih @ x[t] + b_ih, W_hh @ h + b_hh

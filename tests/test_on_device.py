@@ -78,3 +78,43 @@ def test_device_auto_picks_the_gpu_when_there_is_one():
     from dialoggraph.train.evaluation import resolve_device
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("cpu") == "cpu"
+
+
+def test_layer_references_hold_on_the_device(device):
+    """The blocks' references of tests/nn, with the block, its inputs and the reference on the device
+    (float64; the DiffRGAT layer in float32): the device's kernels compute the same equations."""
+    import sys
+    from pathlib import Path
+    here = Path(__file__).parent
+    for folder in ("nn", "nn/seq", "nn/fusion", "nn/conv"):
+        sys.path.insert(0, str(here / folder))
+    from references import randomise
+    from test_diff_rgat_conv import dense_reference, make_graph
+    from test_dialogue_crn import dialogue_crn_reference
+    from test_modality_encoder import released_encoder
+    from test_sequence_family_references import multi_attn_reference
+    from test_vil import vil_reference
+    from dialoggraph.nn import DialogueCRN, DiffRGATConv, ModalityEncoder, MultiAttn, ViLBlock
+
+    batch = torch.tensor([0, 0, 0, 0, 1, 1, 2], device=device)
+    parts = [batch == d for d in range(3)]
+    torch.manual_seed(0)
+    block = randomise(ViLBlock(8), std=0.4).double().to(device)
+    x = torch.randn(3, 5, 8, dtype=torch.float64, device=device)
+    assert torch.allclose(block(x), torch.stack([vil_reference(block, x[b]) for b in range(3)]), atol=1e-9)
+    crn = randomise(DialogueCRN(4, 6), std=0.4).double().to(device).eval()
+    u = torch.randn(7, 4, dtype=torch.float64, device=device)
+    assert torch.allclose(crn(u, batch), torch.cat([dialogue_crn_reference(crn, u[p]) for p in parts]), atol=1e-9)
+    encoder = randomise(ModalityEncoder(5, 8, heads=2), std=0.4).double().to(device).eval()
+    v = torch.randn(7, 5, dtype=torch.float64, device=device)
+    assert torch.allclose(encoder(v, batch), torch.cat([released_encoder(encoder, v[p]) for p in parts]), atol=1e-9)
+    fusion = randomise(MultiAttn(4, ("text", "audio", "visual"), num_layers=2, heads=2, dropout=0.0),
+                       seed=4).double().to(device).eval()
+    f = {m: torch.randn(7, 4, dtype=torch.float64, device=device) for m in ("text", "audio", "visual")}
+    out = fusion(f, batch)
+    refs = [multi_attn_reference(fusion, {m: t[p] for m, t in f.items()}) for p in parts]
+    assert all(torch.allclose(out[m], torch.cat([r[m] for r in refs]), atol=1e-9) for m in f)
+    conv = DiffRGATConv(16, 8, heads=2, depth=2).to(device)
+    g, edge_index, edge_rel, graph_batch = (t.to(device) for t in make_graph(2))
+    assert torch.allclose(conv(g, edge_index, edge_rel), dense_reference(conv, g, edge_index, edge_rel, graph_batch),
+                          atol=1e-5)

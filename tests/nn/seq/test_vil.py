@@ -24,7 +24,7 @@ def mlstm_recurrent(q, k, v, i, f, eps=1e-6):
     """One head: C_t = f' C + i' v k^T, n_t = f' n + i' k, stabiliser m_t = max(log sig(f) + m, i)
     starting from no state, h_t = C_t q_t / (max(|n_t . q_t|, e^{-m_t}) + eps); keys scaled 1/sqrt(d)."""
     S, d = q.shape
-    C, n, m = torch.zeros(d, d, dtype=q.dtype), torch.zeros(d, dtype=q.dtype), None
+    C, n, m = torch.zeros(d, d, dtype=q.dtype, device=q.device), torch.zeros(d, dtype=q.dtype, device=q.device), None
     out = []
     for t in range(S):
         log_f = -torch.log1p(torch.exp(-f[t]))
