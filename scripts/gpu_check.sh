@@ -24,7 +24,7 @@ PY
 start=$(date +%s)
 # 1. The CUDA suite: every model on the device (float32, bf16, fp16, compiled, DDP over nccl), the
 #    layers' references, the model contract.
-DIALOGGRAPH_TEST_DEVICE=cuda timeout 300 python -m pytest -q -p no:cacheprovider tests/test_on_device.py tests/models/test_contract.py \
+DIALOGGRAPH_TEST_DEVICE=cuda timeout 300 python -m pytest -q -p no:cacheprovider tests/test_on_device.py tests/models/test_contract.py tests/nn/conv \
     --junitxml "$OUT/cuda_suite.xml" > "$OUT/cuda_suite.txt" 2>&1
 echo "cuda suite: exit $? ($(tail -1 "$OUT/cuda_suite.txt"))"
 # 2. Against the authors' code.

@@ -119,19 +119,20 @@ def test_a_node_without_predecessor_gets_no_message():
     assert torch.isfinite(x.grad).all()
 
 
-def test_walk_backward_matches_finite_differences():
-    """DAGWalk's written-out backward against numerical derivatives (float64), on a batch with
-    both relations, windows of 2, and a node with no predecessor at a level where others have one."""
+def test_walk_backward_matches_finite_differences(device):
+    """DAGWalk's written-out backward against numerical derivatives (float64, on the device under
+    test), on a batch with both relations, windows of 2, and a node with no predecessor at a level
+    where others have one."""
     torch.manual_seed(4)
-    edge_index = torch.tensor([[0, 1, 0, 4, 5, 4, 7], [1, 3, 3, 5, 6, 6, 8]])
-    same = torch.tensor([True, False, True, False, True, False, True])
-    batch = torch.tensor([0, 0, 0, 0, 1, 1, 1, 2, 2])
+    edge_index = torch.tensor([[0, 1, 0, 4, 5, 4, 7], [1, 3, 3, 5, 6, 6, 8]], device=device)
+    same = torch.tensor([True, False, True, False, True, False, True], device=device)
+    batch = torch.tensor([0, 0, 0, 0, 1, 1, 1, 2, 2], device=device)
     schedule = DAGSchedule.build(edge_index, same, batch, 9)
     assert schedule.window_blocked.any() and not schedule.window_blocked.all()
     C = 3
     inputs = [torch.randn(9, C), torch.randn(9, 6 * C + 1), torch.randn(C, 6 * C), torch.randn(6 * C),
               torch.randn(C, 2 * C), torch.randn(C)]
-    inputs = [t.double().requires_grad_() for t in inputs]
+    inputs = [t.double().to(device).requires_grad_() for t in inputs]
     assert torch.autograd.gradcheck(lambda *xs: DAGWalk.apply(schedule, *xs)[0], inputs)
 
 

@@ -117,10 +117,11 @@ def test_node_with_only_a_self_loop():
     assert torch.isfinite(isolated).all()
 
 
-def test_gradcheck_float64():
+def test_gradcheck_float64(device):
     torch.manual_seed(3)
-    conv = DiffRGATConv(5, 4, heads=2, relation_dim=3).double()
-    x, edge_index, edge_rel, _ = make_graph(11, num_dialogues=2, max_len=4, window=2, dtype=torch.float64)
+    conv = DiffRGATConv(5, 4, heads=2, relation_dim=3).double().to(device)
+    x, edge_index, edge_rel, _ = (t.to(device) for t in make_graph(11, num_dialogues=2, max_len=4, window=2,
+                                                                   dtype=torch.float64))
     x = x[:, :5].clone().requires_grad_()
     assert torch.autograd.gradcheck(lambda x: conv(x, edge_index, edge_rel), (x,))
 
