@@ -9,9 +9,9 @@
 2. ``OUT/synthetic_long``: the synthetic generator with another seed, other sizes and other settings:
    IEMOCAP-shaped dialogues (20-80 utterances, 2 speakers), wider text features (300-d), more
    ambiguous utterances and weaker audio, written in the folder format.
-3. ``OUT/synthetic_three_speakers``: made after the first two had been seen (session 19), to check a
-   default chosen with them in view (AMB-DSGDN's window from the data, which it refuted: session
-   20 withdrew it): the generator with a third seed (23) and sizes of its own (12-48 utterances,
+3. ``OUT/synthetic_three_speakers``: made after the results on the first two had been seen, to check
+   a default chosen with them in view (AMB-DSGDN's window from the data, which it refuted, so the
+   default was withdrawn): the generator with a third seed (23) and sizes of its own (12-48 utterances,
    2-3 speakers, text 200-d, audio 64-d, visual 48-d, 45% ambiguous utterances).
 
 Each is written atomically and skipped when it exists.

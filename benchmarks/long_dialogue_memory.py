@@ -4,7 +4,7 @@ Each (model, length) runs in a fresh process: a synthetic dialogue of L utteranc
 speakers; text 1024-d, audio 300-d, visual 342-d, the MELD feature sizes) with the edges
 the model reads, one forward + backward of the training loss with the model's default
 (paper) config, and the process's peak resident memory (``ru_maxrss``) minus its size just
-before the step (torch, the model, the data). Goal (issue #15): under 4 GB at L = 2000.
+before the step (torch, the model, the data). The goal: under 4 GB at L = 2000.
 
     python benchmarks/long_dialogue_memory.py [--lengths 500 1000 2000] [--models amb_dsgdn ...] [--mmap]
         [--device cuda] [--json OUT.json]
