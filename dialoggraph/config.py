@@ -100,7 +100,7 @@ def field_hints(cls: type) -> dict[str, Any]:
 def field_docs(cls: type) -> dict[str, str]:
     """The attribute docstring of each field of ``cls`` and its dataclass bases (whitespace
     collapsed); fields without one, or classes whose source is not available (defined in
-    an interactive session), are left out."""
+    an interactive interpreter), are left out."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         if not dataclasses.is_dataclass(klass):

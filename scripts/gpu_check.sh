@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The library on a GPU, in one command (about eight minutes on one H100): the CUDA suite, then the
-# training and inference steps of AMB-DSGDN and DAG-ERC against the authors' code at MELD and
+# The library on a GPU, in one command (meant to take under eight minutes; not yet timed on a GPU):
+# the CUDA suite, then the training and inference steps of AMB-DSGDN and DAG-ERC against the authors' code at MELD and
 # IEMOCAP shape (float32, bf16, compiled), and each model's peak GPU memory for one dialogue of
 # 2,000 utterances; one table, OUT/gpu_check.md and OUT/gpu_check.json.
 #

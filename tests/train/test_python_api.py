@@ -2,7 +2,6 @@
 describe themselves (a class defined in a notebook loads when passed), and ``Predictor`` predicts
 raw transcripts (a path, a DataFrame or rows) as ``dialoggraph predict`` does."""
 import csv
-import os
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import yaml
 
 import dialoggraph
 from dialoggraph.cli import main
-from dialoggraph.models import DialogueModel, ModelConfig, ModelOutput
+from dialoggraph.models import DialogueModel, ModelConfig
 from dialoggraph.train import CheckpointError, TrainConfig, Trainer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
@@ -36,21 +35,28 @@ def test_a_python_run_is_a_cli_run(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", result.checkpoint(0), "--out", str(tmp_path / "m.json")]) == 0
     assert main(["train", "--config", str(tmp_path / "r" / "config.yaml"), "--out", str(tmp_path / "again")]) == 0
     again = yaml.safe_load((tmp_path / "again" / "config.yaml").read_text())
-    assert {k: v for k, v in again.items()} == run_file                  # the same run, repeated
+    assert again == run_file                                               # the same run, repeated
 
+
+NOTEBOOK = '''
+import torch, dialoggraph
+from dialoggraph.models import DialogueModel, ModelOutput
 
 class NotebookModel(DialogueModel):
-    """A model as a notebook defines it (its module is ``__main__``)."""
-
     def __init__(self, in_dims, num_classes, config=None):
         super().__init__(in_dims, num_classes, config)
         self.out = torch.nn.Linear(sum(in_dims[m] for m in self.modalities), num_classes)
 
     def forward(self, batch):
         return ModelOutput(self.out(torch.cat([self.input_features(batch, m) for m in self.modalities], -1)))
+'''
 
 
-NotebookModel.__module__ = "__main__"
+
+# The notebook's cell, run here as a notebook runs it: its classes' module is ``__main__``.
+_cell = {"__name__": "__main__"}
+exec(NOTEBOOK, _cell)
+NotebookModel = _cell["NotebookModel"]
 
 
 def test_checkpoints_describe_themselves_and_a_notebook_class_loads_when_passed(tmp_path):
@@ -117,21 +123,6 @@ def test_a_model_without_featurizers_refuses_raw_input_in_one_line(tmp_path):
     from dialoggraph.datasets import SyntheticDialogues
     out = predictor.predict_dataset(SyntheticDialogues(16, "test"))
     assert len(out) == sum(d["utterance"].num_nodes for d in SyntheticDialogues(16, "test"))
-    assert os.path.exists(result.checkpoint())
-
-
-NOTEBOOK = '''
-import sys, torch, dialoggraph
-from dialoggraph.models import DialogueModel, ModelOutput
-
-class NotebookModel(DialogueModel):
-    def __init__(self, in_dims, num_classes, config=None):
-        super().__init__(in_dims, num_classes, config)
-        self.out = torch.nn.Linear(sum(in_dims[m] for m in self.modalities), num_classes)
-
-    def forward(self, batch):
-        return ModelOutput(self.out(torch.cat([self.input_features(batch, m) for m in self.modalities], -1)))
-'''
 
 
 def test_a_notebook_model_trains_saves_and_predicts_raw_input_in_a_fresh_process(trained, tmp_path):
