@@ -31,8 +31,8 @@ class DatasetConfig(TypedConfig):
     labels: str | None = None
     """pickle: label names: iemocap, meld or a comma-separated list (default: from the file); iemocap: 6 or 4."""
     text_features: str = "tfidf"
-    """meld: tfidf, sentence-transformers, sbert:MODEL, finetune:MODEL, or a row-aligned .npy path pattern with
-    {split}; iemocap: tfidf, sbert:MODEL or finetune:MODEL."""
+    """meld, iemocap: a text spec of ``dialoggraph featurize --text`` (tfidf, sbert:MODEL, finetune:MODEL or a
+    registered featurizer); meld also: a row-aligned .npy path pattern with {split}."""
     raw_root: str | None = None
     """meld: the extracted MELD.Raw clips, for audio/visual features."""
     audio: str | None = None

@@ -16,7 +16,7 @@ from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.base import SPLITS, DialogueDataset
 from dialoggraph.io import read_csv
 from dialoggraph.datasets.tabular import build_dialogues, check_features, group_rows
-from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
+from dialoggraph.features.base import make_featurizer, parse_spec, spec_values
 from dialoggraph.features.timing import timing_features
 from dialoggraph.features.pipeline import RECORD, FeaturizeConfig, featurize
 from dialoggraph.features.transcript import Utterance
@@ -91,14 +91,14 @@ class MELD(DialogueDataset):
         root: folder with the CSVs (processed cache under ``root/processed``
             unless ``cache_dir`` is given).
         split: ``"train"``, ``"dev"`` or ``"test"``.
-        text_features: ``"tfidf"`` (default: TF-IDF + truncated SVD fitted on
-            train only, no download), ``"sentence-transformers"`` (the optional
-            extra; model ``sbert_model``), or the file name of a row-aligned
-            ``.npy`` in ``root`` with ``{split}`` in it, e.g.
-            ``"{split}_sent_emo.minilm.npy"``, or ``"sbert:MODEL"`` /
-            ``"finetune:MODEL"``: made by :func:`~dialoggraph.features.featurize`
-            (the fine-tuned :class:`~dialoggraph.features.ContextualTextEncoder` learns
-            the 7 emotions on train, its epoch chosen on dev) once, into ``features_dir``.
+        text_features: a text spec of :func:`~dialoggraph.features.featurize` (the one
+            grammar of ``dialoggraph featurize --text``), or the file name of a row-aligned
+            ``.npy`` in ``root`` with ``{split}`` in it, e.g. ``"{split}_sent_emo.minilm.npy"``.
+            ``"tfidf"`` (default: TF-IDF + truncated SVD fitted on train only, no download) is
+            made in memory; any other spec (``"sbert:MODEL"``, ``"finetune:MODEL"``: the fine-tuned
+            :class:`~dialoggraph.features.ContextualTextEncoder` learns the 7 emotions on train, its
+            epoch chosen on dev) is made by :func:`~dialoggraph.features.featurize` once, into
+            ``features_dir``.
         text_dim: TF-IDF/SVD output size.
         timing: add an ``x_timing`` modality (log duration, words/s, words).
         target: ``"emotion"`` (7 classes, MELD's order) or ``"sentiment"`` (3).
@@ -117,7 +117,6 @@ class MELD(DialogueDataset):
     def __init__(self, root: str, split: str = "train", text_features: str = "tfidf",
                  text_dim: int = 256, timing: bool = False, target: str = "emotion",
                  min_speaker_utterances: int = 20,
-                 sbert_model: str = "sentence-transformers/all-MiniLM-L6-v2",
                  raw_root: str | None = None, audio: str | None = None, visual: str | None = None,
                  featurize_options: dict[str, Any] | None = None, features_dir: str | None = None,
                  transform: Callable | None = None, pre_transform: Callable | None = None,
@@ -126,7 +125,14 @@ class MELD(DialogueDataset):
         if (audio or visual) and raw_root is None:
             raise ValueError("audio/visual features are made from MELD.Raw's clips: give raw_root")
         self.raw_root, self.audio, self.visual = raw_root, audio, visual
-        featurized_text = text_features.startswith(("sbert:", "finetune:"))
+        from_file = "{split}" in text_features
+        if not from_file:
+            try:
+                parse_spec("text", text_features)
+            except ValueError:
+                raise ValueError(f"text_features must be one of {spec_values('text')} or a file name pattern "
+                                 f"containing '{{split}}', got {text_features!r}") from None
+        featurized_text = not from_file and text_features not in ("tfidf", "none")
         self.featurize_config = None
         if featurized_text or audio or visual:
             self.featurize_config = FeaturizeConfig(text=text_features if featurized_text else "none", audio=audio,
@@ -134,16 +140,13 @@ class MELD(DialogueDataset):
         self.features_dir = features_dir
         if target not in ("emotion", "sentiment"):
             raise ValueError(f"target must be 'emotion' or 'sentiment', got {target!r}")
-        if (text_features not in ("tfidf", "sentence-transformers") and "{split}" not in text_features
-                and not featurized_text):
-            raise ValueError("text_features must be 'tfidf', 'sentence-transformers', 'sbert:MODEL', "
-                             f"'finetune:MODEL' or a file name pattern containing '{{split}}', got {text_features!r}")
+        if text_features == "none":
+            raise ValueError("text_features 'none': MELD's graphs need text features")
         self.text_features = text_features
         self.text_dim = text_dim
         self.timing = timing
         self.target = target
         self.min_speaker_utterances = min_speaker_utterances
-        self.sbert_model = sbert_model
         super().__init__(root, split, transform, pre_transform, pre_filter, force_reload, cache_dir)
 
     @property
@@ -166,7 +169,6 @@ class MELD(DialogueDataset):
         return {"text_features": self.text_features, "text_dim": self.text_dim,
                 "timing": self.timing, "target": self.target,
                 "min_speaker_utterances": self.min_speaker_utterances,
-                "sbert_model": self.sbert_model if self.text_features == "sentence-transformers" else None,
                 "featurized": [self.raw_root and os.path.abspath(self.raw_root), to_dict(self.featurize_config)]
                 if self.featurize_config else None}
 
@@ -183,11 +185,6 @@ class MELD(DialogueDataset):
     def _read_split(self, split: str) -> tuple[str, list[dict[str, str]], np.ndarray]:
         path = os.path.join(self.root, f"{split}_sent_emo.csv")
         return (path, *sorted_rows(path))
-
-    def _text_featurizer(self, train_rows: list[dict[str, str]]):
-        if self.text_features == "tfidf":
-            return TfidfSVDFeaturizer(self.text_dim).fit([r["Utterance"] for r in train_rows])
-        return SentenceTransformerFeaturizer(self.sbert_model)
 
     def read(self) -> tuple[list[HeteroData], dict[str, Any]]:
         _, train_rows, _ = self._read_split("train")
@@ -207,8 +204,9 @@ class MELD(DialogueDataset):
         elif "{split}" in self.text_features:
             npy = os.path.join(self.root, self.text_features.format(split=self.split))
             text = check_features(np.load(npy), npy, len(rows))[order]
-        else:
-            text = self._text_featurizer(train_rows).transform(texts)
+        else:                                                   # tfidf, fitted on train
+            featurizer = make_featurizer("text", "tfidf", FeaturizeConfig(tfidf_dim=self.text_dim))
+            text = featurizer.fit([r["Utterance"] for r in train_rows]).transform(texts)
         features = {"text": text, **made}
         if self.timing:
             features["timing"] = timing_features([r["StartTime"] for r in rows],

@@ -2,14 +2,14 @@
 
 This is how the text features of the MERC papers are made (RoBERTa fine-tuned
 on the training dialogues, its pooled states taken as utterance features), as
-one class: ``fit`` on the train split, ``transform`` every split, ``save`` /
-``load`` the result by path.
+one featurizer (``--text finetune:MODEL``): ``fit`` on the train split, ``transform``
+every split, ``save`` / ``load`` the result by path.
 """
 from __future__ import annotations
 
 import json
 import os
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -18,6 +18,8 @@ from sklearn.metrics import f1_score
 from dialoggraph.io import atomic_folder, atomic_write
 from dialoggraph.progress import progress as show_progress
 from dialoggraph.extras import pretrained, require
+from dialoggraph.features.base import TextFeaturizer, register_featurizer, versions
+from dialoggraph.features.transcript import Utterance
 
 HEAD_FILE = "dialoggraph_head.pt"
 SETTINGS_FILE = "dialoggraph_encoder.json"
@@ -42,7 +44,8 @@ def context_pairs(texts: Sequence[str], speakers: Sequence[str], dialogues: Sequ
     return pairs
 
 
-class ContextualTextEncoder:
+@register_featurizer
+class ContextualTextEncoder(TextFeaturizer):
     """Fine-tune any Hugging Face encoder to classify emotions in context; extract its features.
 
     For utterance :math:`u_i` of a dialogue the input is the pair
@@ -74,6 +77,10 @@ class ContextualTextEncoder:
         ``transform``: ``n`` utterances -> ``[n, hidden_size]`` float32.
     """
 
+    kinds = ("finetune",)
+    takes_model = True
+    extra = "text"
+
     def __init__(self, model: str, context: int = 2, epochs: int = 3, lr: float = 3e-5,
                  batch_size: int = 32, max_length: int = 128, weight_decay: float = 0.01, seed: int = 0,
                  device: str = "cpu"):
@@ -100,13 +107,19 @@ class ContextualTextEncoder:
     def dim(self) -> int:
         return int(self.encoder.config.hidden_size)
 
+    @classmethod
+    def from_spec(cls, kind, model, config) -> "ContextualTextEncoder":
+        return cls(model, config.context, config.finetune_epochs, config.finetune_lr, config.finetune_batch_size,
+                   config.max_length, seed=config.seed, device=config.device)
+
     def settings(self) -> dict:
         return {"model": self.model, "context": self.context, "epochs": self.epochs, "lr": self.lr,
                 "batch_size": self.batch_size, "max_length": self.max_length,
                 "weight_decay": self.weight_decay, "seed": self.seed}
 
-    def _pairs(self, texts, speakers, dialogues) -> list[tuple[str, str]]:
-        return context_pairs(texts, speakers, dialogues, self.context, self.tokenizer.sep_token or "|")
+    def _pairs(self, utterances: Sequence[Utterance]) -> list[tuple[str, str]]:
+        return context_pairs([u.text for u in utterances], [u.speaker for u in utterances],
+                             [u.dialogue for u in utterances], self.context, self.tokenizer.sep_token or "|")
 
     def _pooled(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
         encoded = [self.tokenizer(first, second or None, truncation="only_second" if second else True,
@@ -121,16 +134,14 @@ class ContextualTextEncoder:
         keep = labels >= 0
         return float(f1_score(labels[keep], logits.argmax(1).cpu().numpy()[keep], average="weighted") * 100)
 
-    def fit(self, texts: Sequence[str], speakers: Sequence[str], dialogues: Sequence[str],
-            labels: Sequence[int], dev: tuple[Sequence[str], Sequence[str], Sequence[str], Sequence[int]],
-            num_classes: int | None = None, state_dir: str | None = None,
-            progress: bool = True) -> "ContextualTextEncoder":
-        """Fine-tune on the labelled rows (label ``-1``: unlabeled, used as context only).
+    def fit(self, train: Sequence[Utterance], dev: Sequence[Utterance] = (), label_names: Sequence[str] = (),
+            state_dir: str | None = None, progress: bool = True) -> "ContextualTextEncoder":
+        """Fine-tune on the labelled train utterances (no emotion: context only).
 
         Args:
-            texts, speakers, dialogues, labels: the train rows, a dialogue's rows contiguous and in order.
-            dev: the same four for the dev rows that select the epoch.
-            num_classes: classes of the head (default: ``max(labels) + 1``).
+            train: the train utterances, a dialogue's rows contiguous and in order.
+            dev: the dev utterances, whose weighted F1 selects the epoch.
+            label_names: the classes of the head, in order (default: the sorted emotions of ``train``).
             state_dir: where the state after each epoch is kept; a fit interrupted
                 and started again with the same ``state_dir`` and settings goes
                 on from the last finished epoch. A finished fit leaves the kept
@@ -138,14 +149,15 @@ class ContextualTextEncoder:
                 so fitting again with the same settings returns it at once.
             progress: show progress bars.
         """
-        labels = np.asarray(labels, dtype=np.int64)
-        dev_labels = np.asarray(dev[3], dtype=np.int64)
+        index = {name: i for i, name in enumerate(label_names or sorted({u.emotion for u in train} - {""}))}
+        labels = np.asarray([index.get(u.emotion, -1) for u in train], dtype=np.int64)
+        dev_labels = np.asarray([index.get(u.emotion, -1) for u in dev], dtype=np.int64)
         if not (labels >= 0).any() or not (dev_labels >= 0).any():
             raise ValueError("fine-tuning needs labelled utterances in train and in dev")
-        pairs, dev_pairs = self._pairs(texts, speakers, dialogues), self._pairs(*dev[:3])
+        pairs, dev_pairs = self._pairs(train), self._pairs(dev)
         train_rows = np.flatnonzero(labels >= 0)
         torch.manual_seed(self.seed)
-        self.head = torch.nn.Linear(self.dim, int(num_classes or labels.max() + 1)).to(self.device)
+        self.head = torch.nn.Linear(self.dim, len(index)).to(self.device)
         optimizer = torch.optim.AdamW(list(self.encoder.parameters()) + list(self.head.parameters()),
                                       lr=self.lr, weight_decay=self.weight_decay)
         best_score, start = -1.0, 0
@@ -209,12 +221,20 @@ class ContextualTextEncoder:
                for b in show_progress(range(0, len(pairs), batch_size), "text features", progress, leave=False)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
-    def transform(self, texts: Sequence[str], speakers: Sequence[str], dialogues: Sequence[str],
-                  batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def transform(self, utterances: Sequence[Utterance], media_root: str = ".", progress: bool = False,
+                  batch_size: int = 64) -> np.ndarray:
         """``[n, hidden_size]`` float32 pooled features of the (fine-tuned) encoder."""
-        return self._features(self._pairs(texts, speakers, dialogues), batch_size, progress)
+        return self._features(self._pairs(utterances), batch_size, progress)
 
-    def save(self, path: str) -> None:
+    def record(self) -> dict[str, Any]:
+        return {"model": self.model, "context": self.context, "max_length": self.max_length, "pooling": "mean",
+                "best_epoch": self.best_epoch, "history": self.history, "versions": versions("transformers", "torch")}
+
+    @classmethod
+    def from_record(cls, record, root, device="cpu") -> "ContextualTextEncoder":
+        return cls.load(os.path.join(root, record["state"]), device)
+
+    def save(self, path: str) -> str:
         """Write the encoder, tokenizer, head and settings to the folder ``path`` (atomically)."""
         def write(folder: str) -> None:
             self.encoder.save_pretrained(folder)
@@ -224,6 +244,7 @@ class ContextualTextEncoder:
             with open(os.path.join(folder, SETTINGS_FILE), "w") as f:
                 json.dump({**self.settings(), "history": self.history, "best_epoch": self.best_epoch}, f, indent=1)
         atomic_folder(path, write)
+        return os.path.basename(path)
 
     @classmethod
     def load(cls, path: str, device: str = "cpu") -> "ContextualTextEncoder":

@@ -43,10 +43,8 @@ from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.data.labels import check_label_spellings
 from dialoggraph.progress import progress as show_progress
 from dialoggraph.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
-from dialoggraph.features.contextual import ContextualTextEncoder
+from dialoggraph.features.base import Featurizer, MediaFeaturizer, load_featurizer, make_featurizer, parse_spec
 from dialoggraph.features.media import MediaError
-from dialoggraph.features.specs import media_featurizer, media_record, model_source, parse_spec, versions
-from dialoggraph.features.text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from dialoggraph.features.transcript import SPLITS, Utterance, check_order, read_transcript
 
 RECORD = "featurizers.json"
@@ -59,11 +57,14 @@ class FeaturizeConfig(TypedConfig):
     """What ``dialoggraph featurize`` makes, and how."""
 
     text: str = "tfidf"
-    """Text features: tfidf, sbert:MODEL, finetune:MODEL or none (MODEL: a hub name or a local path)."""
+    """Text features: tfidf, sbert:MODEL, finetune:MODEL, none, or a registered featurizer (MODEL: a hub name
+    or a local path)."""
     audio: str | None = None
-    """Audio features: egemaps (openSMILE eGeMAPSv02, 88-d), compare (ComParE_2016, 6373-d) or hf:MODEL."""
+    """Audio features: egemaps (openSMILE eGeMAPSv02, 88-d), compare (ComParE_2016, 6373-d), hf:MODEL, or a
+    registered featurizer."""
     visual: str | None = None
-    """Face features: hog, lbp, hf:MODEL (a Hugging Face image model) or timm:MODEL[@WEIGHTS]."""
+    """Face features: hog, lbp, hf:MODEL (a Hugging Face image model), timm:MODEL[@WEIGHTS], or a registered
+    featurizer."""
     workers: int = 1
     """Processes that decode and encode media in parallel."""
     tfidf_dim: int = 256
@@ -113,22 +114,24 @@ class FeaturizeConfig(TypedConfig):
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(modality: str, spec: str, options: dict[str, Any], device: str) -> None:
+def _start_worker(modality: str, record: dict[str, Any], device: str) -> None:
     import torch
     torch.set_num_threads(1)
-    _WORKER["featurizer"] = media_featurizer(modality, spec, options, device)
+    _WORKER["featurizer"] = load_featurizer(modality, record, ".", device)
 
 
 def _extract(job: tuple[int, str, float | None, float | None]) -> tuple[int, np.ndarray | None, bool, str | None]:
     row, path, start, end = job
     try:
-        vector, cut = _WORKER["featurizer"](path, start, end)
+        vector, cut = _WORKER["featurizer"].encode(path, start, end)
     except MediaError as exc:
         return row, None, False, str(exc)
     return row, vector, cut, None
 
 
-def _cache_path(cache: str, record: dict, path: str, start: float | None, end: float | None) -> str:
+def cache_path(cache: str, record: dict, path: str, start: float | None, end: float | None) -> str:
+    """The cache file of one utterance's media vector: keyed by the featurizer's spec and frame sampling,
+    the file's path, size and modification time, and the window."""
     stat = os.stat(path)
     key = json.dumps([record["spec"], {k: v for k, v in record.items() if k in ("fps", "max_frames", "face_size")},
                       os.path.abspath(path), stat.st_size, stat.st_mtime_ns, start, end])
@@ -136,37 +139,50 @@ def _cache_path(cache: str, record: dict, path: str, start: float | None, end: f
     return os.path.join(cache, digest[:2], digest + ".npz")
 
 
-def _save_cached(path: str, vector: np.ndarray | None, cut: bool) -> None:
+def save_cached(path: str, vector: np.ndarray | None, cut: bool) -> None:
+    """Write one utterance's vector (``None``: no usable media) to its cache file, atomically."""
     array = np.zeros(0, np.float32) if vector is None else np.asarray(vector, np.float32)
     atomic_write(path, lambda f: np.savez(f, vector=array, cut=np.asarray(cut)))
+
+
+def load_cached(path: str) -> tuple[np.ndarray | None, bool]:
+    """``(vector or None, cut)`` of a cache file :func:`save_cached` wrote."""
+    with np.load(path) as saved:
+        return (saved["vector"] if len(saved["vector"]) else None), bool(saved["cut"])
+
+
+def featurizer_record(modality: str, spec: str, featurizer: Featurizer) -> dict[str, Any]:
+    """The ``featurizers.json`` entry of a featurizer: its spec, kind, width and own record."""
+    return {"spec": spec, "kind": parse_spec(modality, spec)[0], "dim": int(featurizer.dim), **featurizer.record()}
 
 
 def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], media_root: str,
                    config: FeaturizeConfig, cache: str, progress: bool) -> tuple[list, dict[str, Any]]:
     """Per utterance the raw vector (``None``: missing) and the modality's record."""
-    featurizer = media_featurizer(modality, spec, config.media_options(), config.device)
-    record = media_record(modality, spec, featurizer, config.media_options())
+    featurizer = make_featurizer(modality, spec, config)
+    if not isinstance(featurizer, MediaFeaturizer):
+        raise TypeError(f"--{modality} {spec}: {type(featurizer).__name__} is not a MediaFeaturizer")
+    record = featurizer_record(modality, spec, featurizer)
     vectors: list = [None] * len(utterances)
     cuts, errors, jobs, cached = 0, [], [], {}
     for row, u in enumerate(utterances):
-        if not u.media or (modality == "visual" and not u.is_video):
+        if not featurizer.wants(u):
             continue
         path = os.path.join(media_root, u.media)
-        cached[row] = _cache_path(cache, record, path, u.start, u.end)
+        cached[row] = cache_path(cache, record, path, u.start, u.end)
         if os.path.exists(cached[row]):
-            with np.load(cached[row]) as saved:
-                vectors[row] = saved["vector"] if len(saved["vector"]) else None
-                cuts += bool(saved["cut"])
+            vectors[row], cut = load_cached(cached[row])
+            cuts += cut
         else:
             jobs.append((row, path, u.start, u.end))
     if config.workers > 1 and len(jobs) > 1:
         # openSMILE / OpenCV / scikit-image workers fork (fast); learned encoders run torch, which is
         # only safe in a fresh (spawned) process.
-        learned = parse_spec(modality, spec)[0] in ("hf", "timm")
+        learned = record.get("model") is not None
         method = "fork" if not learned and "fork" in multiprocessing.get_all_start_methods() else "spawn"
         pool = concurrent.futures.ProcessPoolExecutor(
             config.workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker,
-            initargs=(modality, spec, config.media_options(), config.device))
+            initargs=(modality, record, config.device))
         results = pool.map(_extract, jobs, chunksize=max(1, min(16, len(jobs) // (4 * config.workers))))
     else:
         pool = None
@@ -180,7 +196,7 @@ def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], me
                 continue
             if vector is not None and len(vector) != record["dim"]:
                 raise RuntimeError(f"{spec} gave a {len(vector)}-d vector, not {record['dim']}-d")
-            _save_cached(cached[row], vector, cut)
+            save_cached(cached[row], vector, cut)
             vectors[row], cuts = vector, cuts + cut
     finally:
         _WORKER.clear()
@@ -219,44 +235,22 @@ def _normalised(vectors: list, train_rows: np.ndarray, dim: int, state: str | No
 def _text_features(utterances: Sequence[Utterance], config: FeaturizeConfig, label_names: list[str],
                    staging: str, cache: str, fitted: dict | None, fitted_root: str | None,
                    progress: bool) -> tuple[np.ndarray, dict[str, Any]]:
-    kind, model = parse_spec("text", config.text)
-    texts = [u.text for u in utterances]
-    record: dict[str, Any] = {"spec": config.text, "kind": kind}
-    if kind == "tfidf":
-        if fitted:
-            featurizer = TfidfSVDFeaturizer.load(os.path.join(fitted_root, fitted["state"]))
-        else:
-            featurizer = TfidfSVDFeaturizer(config.tfidf_dim, seed=config.seed).fit(
-                [u.text for u in utterances if u.split == "train"])
-            featurizer.save(os.path.join(staging, STATE, "text.npz"))
-        features = featurizer.transform(texts)
-        record.update(state=f"{STATE}/text.npz", ngrams=[1, 2], versions=versions("scikit-learn"))
-    elif kind == "sbert":
-        features = SentenceTransformerFeaturizer(model_source(model), device=config.device).transform(texts)
-        record.update(model=model_source(model), versions=versions("sentence-transformers", "torch"))
+    """The text features and their record: the featurizer of ``config.text`` fitted on the train
+    utterances (``fitted``: the record of one fitted earlier, its state under ``fitted_root``)."""
+    if fitted:
+        featurizer = load_featurizer("text", fitted, fitted_root, config.device)
+        record = dict(fitted)
     else:
-        speakers, dialogue_ids = [u.speaker for u in utterances], [u.dialogue for u in utterances]
-        if fitted:
-            encoder = ContextualTextEncoder.load(os.path.join(fitted_root, fitted["state"]), config.device)
-        else:
-            encoder = ContextualTextEncoder(model_source(model), config.context, config.finetune_epochs,
-                                            config.finetune_lr, config.finetune_batch_size, config.max_length,
-                                            seed=config.seed, device=config.device)
-            index = {name: i for i, name in enumerate(label_names)}
-            columns = [(texts, speakers, dialogue_ids,
-                        [index[u.emotion] if u.emotion else -1 for u in utterances])]
-
-            def rows(split: str) -> tuple:
-                keep = [i for i, u in enumerate(utterances) if u.split == split]
-                return tuple([column[i] for i in keep] for column in columns[0])
-            settings = hashlib.sha1(json.dumps(encoder.settings(), sort_keys=True).encode()).hexdigest()[:12]
-            encoder.fit(*rows("train"), dev=rows("dev"), num_classes=len(label_names),
-                        state_dir=os.path.join(cache, f"finetune-{settings}"), progress=progress)
-            encoder.save(os.path.join(staging, STATE, "text"))
-        features = encoder.transform(texts, speakers, dialogue_ids, progress=progress)
-        record.update(model=encoder.model, state=f"{STATE}/text", context=encoder.context,
-                      max_length=encoder.max_length, pooling="mean", best_epoch=encoder.best_epoch,
-                      history=encoder.history, versions=versions("transformers", "torch"))
+        featurizer = make_featurizer("text", config.text, config)
+        options = {k: v for k, v in to_dict(config).items() if k not in ("workers", "device", "audio", "visual")}
+        key = hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:12]
+        featurizer.fit([u for u in utterances if u.split == "train"], [u for u in utterances if u.split == "dev"],
+                       label_names, state_dir=os.path.join(cache, f"text-fit-{key}"), progress=progress)
+        state = featurizer.save(os.path.join(staging, STATE, "text"))
+        record = featurizer_record("text", config.text, featurizer)
+        if state:
+            record["state"] = f"{STATE}/{state}"
+    features = featurizer.transform(utterances, progress=progress)
     record["dim"] = int(features.shape[1])
     return features, record
 

@@ -4,20 +4,28 @@ describe each crop, average over the utterance.
 - :class:`FaceAligner`: OpenCV's bundled Haar cascades (Viola & Jones, 2001):
   the largest frontal face, rotated so the eyes are level when both are found,
   cropped and resized to a square.
-- Descriptors of a batch of crops: :class:`HOGDescriptor` and
-  :class:`LBPDescriptor` (classical, no weights; scikit-image),
-  :class:`PretrainedImageEncoder` (any Hugging Face image model) and
-  :class:`TimmImageEncoder` (any timm model).
+- :class:`VisualFeaturizer`: the base of the face featurizers, each a descriptor of a batch
+  of crops: :class:`HOGDescriptor` (``--visual hog``) and :class:`LBPDescriptor` (``lbp``)
+  (classical, no weights; scikit-image), :class:`PretrainedImageEncoder` (``hf:MODEL``, any
+  Hugging Face image model) and :class:`TimmImageEncoder` (``timm:MODEL``, any timm model).
+
+A new face featurizer is a subclass with ``dim`` and ``__call__(crops) -> [n_crops, dim]``
+(and the featurizer contract's ``from_spec`` / ``record`` / ``from_record``), registered with
+:func:`~dialoggraph.features.register_featurizer`.
 """
 from __future__ import annotations
 
+import abc
 import os
+from typing import Any
 
 import numpy as np
 import torch
 
 from dialoggraph.extras import pretrained, require
+from dialoggraph.features.base import MediaFeaturizer, register_featurizer, versions
 from dialoggraph.features.media import load_frames
+from dialoggraph.features.transcript import Utterance
 
 
 class FaceAligner:
@@ -67,23 +75,81 @@ class FaceAligner:
         return cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA)
 
 
+
+class VisualFeaturizer(MediaFeaturizer):
+    """One utterance's video window -> the average descriptor of its face crops; ``None`` when
+    no sampled frame shows a face (or the media has no video).
+
+    Args:
+        fps: frames sampled per second of the window.
+        max_frames: at most this many frames per utterance.
+        face_size: side of the aligned crop.
+    """
+
+    modality = "visual"
+    extra = "video"
+    FACE_DETECTOR = "OpenCV Haar cascades frontalface_default + eye"
+
+    def __init__(self, fps: float = 2.0, max_frames: int = 16, face_size: int = 64):
+        self.aligner = FaceAligner(face_size)
+        self.fps, self.max_frames, self.face_size = fps, max_frames, face_size
+
+    @abc.abstractmethod
+    def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
+        """``[len(crops), dim]`` float32 descriptors of ``[face_size, face_size, 3]`` uint8 crops."""
+
+    def wants(self, utterance: Utterance) -> bool:
+        return bool(utterance.media) and utterance.is_video
+
+    def encode(self, path: str, start: float | None, end: float | None) -> tuple[np.ndarray | None, bool]:
+        frames = load_frames(path, start, end, self.fps, self.max_frames)
+        crops = [c for c in map(self.aligner, frames.images) if c is not None]
+        if not crops:
+            return None, frames.cut
+        return self(crops).mean(0), frames.cut
+
+    def sampling(self) -> dict[str, Any]:
+        """The frame sampling and crop settings (part of the record)."""
+        return {"fps": self.fps, "max_frames": self.max_frames, "face_size": self.face_size,
+                "face_detector": self.FACE_DETECTOR}
+
+
 def _gray(crops: list[np.ndarray]) -> list[np.ndarray]:
     color = require("skimage.color", "video", "face descriptors")
     return [color.rgb2gray(c) for c in crops]
 
 
-class HOGDescriptor:
+@register_featurizer
+class HOGDescriptor(VisualFeaturizer):
     """Histograms of oriented gradients (Dalal & Triggs, 2005) of each grey crop, by scikit-image.
 
     Args:
-        size: the crop side the descriptor is sized for.
+        face_size: the crop side the descriptor is sized for.
         orientations, cell, block: ``skimage.feature.hog``'s bins, pixels per cell, cells per block.
+        fps, max_frames: as :class:`VisualFeaturizer`.
     """
 
-    def __init__(self, size: int = 64, orientations: int = 9, cell: int = 8, block: int = 2):
+    kinds = ("hog",)
+
+    def __init__(self, face_size: int = 64, orientations: int = 9, cell: int = 8, block: int = 2,
+                 fps: float = 2.0, max_frames: int = 16):
+        super().__init__(fps, max_frames, face_size)
         self.feature = require("skimage.feature", "video", "HOG face descriptors")
-        self.size, self.orientations, self.cell, self.block = size, orientations, cell, block
-        self.dim = len(self([np.zeros((size, size, 3), np.uint8)])[0])
+        self.orientations, self.cell, self.block = orientations, cell, block
+        self.dim = len(self([np.zeros((face_size, face_size, 3), np.uint8)])[0])
+
+    @classmethod
+    def from_spec(cls, kind, model, config) -> "HOGDescriptor":
+        return cls(config.face_size, fps=config.fps, max_frames=config.max_frames)
+
+    def record(self) -> dict[str, Any]:
+        return {**self.sampling(), "orientations": self.orientations, "cell": self.cell, "block": self.block,
+                "versions": versions("opencv-python-headless", "scikit-image")}
+
+    @classmethod
+    def from_record(cls, record, root, device="cpu") -> "HOGDescriptor":
+        return cls(record["face_size"], record.get("orientations", 9), record.get("cell", 8), record.get("block", 2),
+                   record["fps"], record["max_frames"])
 
     def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
         return np.stack([self.feature.hog(g, orientations=self.orientations, pixels_per_cell=(self.cell,) * 2,
@@ -91,19 +157,38 @@ class HOGDescriptor:
                          for g in _gray(crops)]).astype(np.float32)
 
 
-class LBPDescriptor:
+@register_featurizer
+class LBPDescriptor(VisualFeaturizer):
     """Uniform local binary patterns (Ojala et al., 2002) of each grey crop, histogrammed per cell
     of a ``grid x grid`` partition (Ahonen et al., 2006), by scikit-image.
 
     Args:
         points, radius: the LBP neighbourhood.
         grid: cells per side; the descriptor is ``grid * grid * (points + 2)``-d.
+        fps, max_frames, face_size: as :class:`VisualFeaturizer`.
     """
 
-    def __init__(self, points: int = 8, radius: float = 1.0, grid: int = 4):
+    kinds = ("lbp",)
+
+    def __init__(self, points: int = 8, radius: float = 1.0, grid: int = 4, fps: float = 2.0,
+                 max_frames: int = 16, face_size: int = 64):
+        super().__init__(fps, max_frames, face_size)
         self.feature = require("skimage.feature", "video", "LBP face descriptors")
         self.points, self.radius, self.grid = points, radius, grid
         self.dim = grid * grid * (points + 2)
+
+    @classmethod
+    def from_spec(cls, kind, model, config) -> "LBPDescriptor":
+        return cls(**config.media_options())
+
+    def record(self) -> dict[str, Any]:
+        return {**self.sampling(), "points": self.points, "radius": self.radius, "grid": self.grid,
+                "versions": versions("opencv-python-headless", "scikit-image")}
+
+    @classmethod
+    def from_record(cls, record, root, device="cpu") -> "LBPDescriptor":
+        return cls(record.get("points", 8), record.get("radius", 1.0), record.get("grid", 4), record["fps"],
+                   record["max_frames"], record["face_size"])
 
     def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
         out = []
@@ -118,11 +203,44 @@ class LBPDescriptor:
         return np.stack(out).astype(np.float32)
 
 
-class PretrainedImageEncoder:
-    """A Hugging Face image model (``AutoImageProcessor`` + ``AutoModel``; hub name or local folder):
-    its pooled output, or its last hidden states averaged when it has none."""
+class LearnedImageEncoder(VisualFeaturizer):
+    """The base of the learned face encoders (``KIND:MODEL``): built from the model's name, the
+    device and the frame sampling."""
 
-    def __init__(self, model: str, device: str = "cpu"):
+    takes_model = True
+    packages: tuple[str, ...] = ("torch",)
+    model_name: str
+
+    @classmethod
+    def from_spec(cls, kind, model, config) -> "LearnedImageEncoder":
+        return cls(model, config.device, **config.media_options())
+
+    def record(self) -> dict[str, Any]:
+        return {**self.sampling(), "model": self.model_name,
+                "versions": versions("opencv-python-headless", *self.packages)}
+
+    @classmethod
+    def from_record(cls, record, root, device="cpu") -> "LearnedImageEncoder":
+        return cls(record["model"], device, record["fps"], record["max_frames"], record["face_size"])
+
+
+@register_featurizer
+class PretrainedImageEncoder(LearnedImageEncoder):
+    """A Hugging Face image model (``AutoImageProcessor`` + ``AutoModel``; hub name or local folder):
+    its pooled output, or its last hidden states averaged when it has none.
+
+    Args:
+        model: the hub name or folder.
+        device: where it runs.
+        fps, max_frames, face_size: as :class:`VisualFeaturizer`.
+    """
+
+    kinds = ("hf",)
+    packages = ("transformers", "torch")
+
+    def __init__(self, model: str, device: str = "cpu", fps: float = 2.0, max_frames: int = 16,
+                 face_size: int = 64):
+        super().__init__(fps, max_frames, face_size)
         transformers = require("transformers", "video", f"the image encoder {model}")
         self.model_name = model
         self.processor = pretrained(transformers.AutoImageProcessor.from_pretrained, model)
@@ -141,14 +259,23 @@ class PretrainedImageEncoder:
         return pooled.reshape(len(crops), -1).float().cpu().numpy()
 
 
-class TimmImageEncoder:
+@register_featurizer
+class TimmImageEncoder(LearnedImageEncoder):
     """A timm model (``timm.create_model(name, num_classes=0)``): its pooled features.
 
-    ``model`` is a timm model name (pretrained weights fetched by timm) or
-    ``NAME@FILE`` with a local weights file (a state dict).
+    Args:
+        model: a timm model name (pretrained weights fetched by timm) or ``NAME@FILE`` with a
+            local weights file (a state dict).
+        device: where it runs.
+        fps, max_frames, face_size: as :class:`VisualFeaturizer`.
     """
 
-    def __init__(self, model: str, device: str = "cpu"):
+    kinds = ("timm",)
+    packages = ("timm", "torch")
+
+    def __init__(self, model: str, device: str = "cpu", fps: float = 2.0, max_frames: int = 16,
+                 face_size: int = 64):
+        super().__init__(fps, max_frames, face_size)
         timm = require("timm", "video", f"the timm model {model}")
         name, _, weights = model.partition("@")
         self.model_name = model
@@ -159,37 +286,11 @@ class TimmImageEncoder:
         self.model = self.model.to(device).eval()
         self.device = device
         config = timm.data.resolve_data_config({}, model=self.model)
-        self.transform = timm.data.create_transform(**config)
+        self.preprocess = timm.data.create_transform(**config)
         self.dim = int(self.model.num_features)
 
     @torch.no_grad()
     def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
         from PIL import Image
-        batch = torch.stack([self.transform(Image.fromarray(c)) for c in crops]).to(self.device)
+        batch = torch.stack([self.preprocess(Image.fromarray(c)) for c in crops]).to(self.device)
         return self.model(batch).float().cpu().numpy()
-
-
-class VisualFeaturizer:
-    """One utterance's video window -> the average descriptor of its face crops; ``None`` when
-    no sampled frame shows a face (or the media has no video).
-
-    Args:
-        descriptor: a descriptor of a batch of crops (:class:`HOGDescriptor`, ...).
-        fps: frames sampled per second of the window.
-        max_frames: at most this many frames per utterance.
-        face_size: side of the aligned crop.
-    """
-
-    def __init__(self, descriptor, fps: float = 2.0, max_frames: int = 16, face_size: int = 64):
-        self.descriptor = descriptor
-        self.aligner = FaceAligner(face_size)
-        self.fps, self.max_frames = fps, max_frames
-        self.dim = descriptor.dim
-
-    def __call__(self, path: str, start: float | None, end: float | None) -> tuple[np.ndarray | None, bool]:
-        """``(vector or None, cut)``: ``cut`` when the window ran past the end of the video."""
-        frames = load_frames(path, start, end, self.fps, self.max_frames)
-        crops = [c for c in map(self.aligner, frames.images) if c is not None]
-        if not crops:
-            return None, frames.cut
-        return self.descriptor(crops).mean(0), frames.cut

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from dialoggraph.features import (AudioFeaturizer, ContextualTextEncoder, FaceAligner, HOGDescriptor, LBPDescriptor,
+from dialoggraph.features import (ContextualTextEncoder, FaceAligner, HOGDescriptor, LBPDescriptor,
                                   OpenSmileFunctionals, PretrainedAudioEncoder, PretrainedImageEncoder,
-                                  SentenceTransformerFeaturizer, TfidfSVDFeaturizer, VisualFeaturizer, load_audio,
+                                  SentenceTransformerFeaturizer, TfidfSVDFeaturizer, Utterance, load_audio,
                                   load_frames)
 from dialoggraph.features.contextual import context_pairs
 from conftest import EMOTIONS, LINES
@@ -32,12 +32,12 @@ def test_egemaps_and_compare_functionals_of_speech(media):
 
 def test_audio_featurizer_gives_none_without_sound_and_a_vector_for_silence(media):
     pytest.importorskip("opensmile")
-    featurizer = AudioFeaturizer(OpenSmileFunctionals())
-    silence, cut = featurizer(str(media / "silence.wav"), None, None)
+    featurizer = OpenSmileFunctionals()
+    silence, cut = featurizer.encode(str(media / "silence.wav"), None, None)
     assert silence.shape == (88,) and np.isfinite(silence).all() and not cut
-    assert featurizer(str(media / "noface.mp4"), None, None) == (None, False)          # no audio track
-    assert featurizer(str(media / "line0.wav"), 0.0, 0.05)[0] is None                 # shorter than 0.1 s
-    assert featurizer(str(media / "line0.wav"), 30.0, 31.0)[0] is None                # after the end
+    assert featurizer.encode(str(media / "noface.mp4"), None, None) == (None, False)          # no audio track
+    assert featurizer.encode(str(media / "line0.wav"), 0.0, 0.05)[0] is None                 # shorter than 0.1 s
+    assert featurizer.encode(str(media / "line0.wav"), 30.0, 31.0)[0] is None                # after the end
 
 
 def test_pretrained_audio_encoder_is_the_time_average_of_the_last_hidden_states(media, tiny_wav2vec2):
@@ -103,13 +103,13 @@ def test_lbp_is_a_normalised_uniform_pattern_histogram_per_cell():
 
 def test_visual_featurizer_averages_face_descriptors_and_gives_none_without_a_face(media):
     pytest.importorskip("cv2")
-    featurizer = VisualFeaturizer(LBPDescriptor(), fps=2)
-    vector, cut = featurizer(str(media / "face.mp4"), 0.0, 1.5)
+    featurizer = LBPDescriptor(fps=2)
+    vector, cut = featurizer.encode(str(media / "face.mp4"), 0.0, 1.5)
     assert vector.shape == (160,) and not cut
     frames = load_frames(str(media / "face.mp4"), 0.0, 1.5, 2)
     crops = [featurizer.aligner(f) for f in frames.images]
     np.testing.assert_allclose(vector, LBPDescriptor()(crops).mean(0), rtol=1e-6)
-    assert featurizer(str(media / "noface.mp4"), None, None) == (None, False)
+    assert featurizer.encode(str(media / "noface.mp4"), None, None) == (None, False)
 
 
 def test_pretrained_image_encoder_loads_by_path(media, tiny_vit):
@@ -151,22 +151,24 @@ def test_context_pairs_hold_the_k_previous_utterances_of_the_same_dialogue_most_
 
 
 def _toy(n_dialogues, seed):
+    """Utterances of ``n_dialogues`` 4-turn dialogues (5 emotions)."""
     rng = np.random.default_rng(seed)
-    texts, speakers, dialogues, labels = [], [], [], []
-    names = sorted(set(EMOTIONS))
+    out = []
     for d in range(n_dialogues):
         for u in range(4):
             k = int(rng.integers(len(LINES)))
-            texts.append(LINES[k]), speakers.append("ab"[u % 2]), dialogues.append(f"d{d}")
-            labels.append(names.index(EMOTIONS[k]))
-    return texts, speakers, dialogues, labels
+            out.append(Utterance(f"d{d}", u, "ab"[u % 2], LINES[k], EMOTIONS[k]))
+    return out
+
+
+NAMES = sorted(set(EMOTIONS))
 
 
 def test_contextual_encoder_pools_the_mean_over_real_tokens(tiny_bert):
     encoder = ContextualTextEncoder(tiny_bert, context=1)
-    texts, speakers, dialogues, _ = _toy(3, 0)
-    batched = encoder.transform(texts, speakers, dialogues, batch_size=5)
-    pairs = context_pairs(texts, speakers, dialogues, 1, "[SEP]")
+    toy = _toy(3, 0)
+    batched = encoder.transform(toy, batch_size=5)
+    pairs = context_pairs([u.text for u in toy], [u.speaker for u in toy], [u.dialogue for u in toy], 1, "[SEP]")
     model = encoder.encoder.double().eval()
     for i in (0, 1, 6):                                  # one at a time: no padding at all
         inputs = encoder.tokenizer(*pairs[i], return_tensors="pt")
@@ -178,14 +180,14 @@ def test_contextual_encoder_pools_the_mean_over_real_tokens(tiny_bert):
 def test_contextual_encoder_learns_keeps_the_best_dev_epoch_and_reloads(tiny_bert, tmp_path):
     train, dev = _toy(12, 0), _toy(4, 1)
     encoder = ContextualTextEncoder(tiny_bert, context=1, epochs=4, lr=5e-3, batch_size=8)
-    before = encoder.transform(*dev[:3])
-    encoder.fit(*train, dev=dev, num_classes=5, progress=False)
+    before = encoder.transform(dev)
+    encoder.fit(train, dev, NAMES, progress=False)
     scores = [h["dev_weighted_f1"] for h in encoder.history]
     assert len(scores) == 4 and encoder.best_epoch == 1 + int(np.argmax(scores))
-    assert max(scores) > 50 and not np.allclose(before, encoder.transform(*dev[:3]))
+    assert max(scores) > 50 and not np.allclose(before, encoder.transform(dev))
     encoder.save(str(tmp_path / "enc"))
     again = ContextualTextEncoder.load(str(tmp_path / "enc"))
-    np.testing.assert_allclose(again.transform(*dev[:3]), encoder.transform(*dev[:3]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(again.transform(dev), encoder.transform(dev), rtol=1e-5, atol=1e-6)
     settings = json.loads((tmp_path / "enc" / "dialoggraph_encoder.json").read_text())
     assert settings["best_epoch"] == encoder.best_epoch and settings["context"] == 1
     with pytest.raises(FileNotFoundError, match="not a saved ContextualTextEncoder"):
@@ -197,7 +199,7 @@ def test_an_interrupted_fine_tuning_resumes_to_the_same_encoder(tiny_bert, tmp_p
 
     def make():
         return ContextualTextEncoder(tiny_bert, context=1, epochs=3, lr=5e-3, batch_size=8)
-    whole = make().fit(*train, dev=dev, num_classes=5, state_dir=str(tmp_path / "a"), progress=False)
+    whole = make().fit(train, dev, NAMES, state_dir=str(tmp_path / "a"), progress=False)
     calls = []
     real = ContextualTextEncoder._dev_f1
 
@@ -208,16 +210,16 @@ def test_an_interrupted_fine_tuning_resumes_to_the_same_encoder(tiny_bert, tmp_p
         return real(self, *args)
     monkeypatch.setattr(ContextualTextEncoder, "_dev_f1", dies_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        make().fit(*train, dev=dev, num_classes=5, state_dir=str(tmp_path / "b"), progress=False)
+        make().fit(train, dev, NAMES, state_dir=str(tmp_path / "b"), progress=False)
     monkeypatch.setattr(ContextualTextEncoder, "_dev_f1", real)
-    resumed = make().fit(*train, dev=dev, num_classes=5, state_dir=str(tmp_path / "b"), progress=False)
+    resumed = make().fit(train, dev, NAMES, state_dir=str(tmp_path / "b"), progress=False)
     assert resumed.history == whole.history and resumed.best_epoch == whole.best_epoch
-    np.testing.assert_array_equal(resumed.transform(*dev[:3]), whole.transform(*dev[:3]))
+    np.testing.assert_array_equal(resumed.transform(dev), whole.transform(dev))
     assert sorted(os.listdir(tmp_path / "b")) == ["best", "last.pt"]
     assert "optimizer" not in torch.load(tmp_path / "b" / "last.pt", weights_only=True)     # finished: slim
-    again = make().fit(*train, dev=dev, num_classes=5, state_dir=str(tmp_path / "b"), progress=False)
+    again = make().fit(train, dev, NAMES, state_dir=str(tmp_path / "b"), progress=False)
     assert again.history == whole.history
-    np.testing.assert_array_equal(again.transform(*dev[:3]), whole.transform(*dev[:3]))
+    np.testing.assert_array_equal(again.transform(dev), whole.transform(dev))
 
 
 def test_sentence_transformer_by_path_is_the_mean_of_its_encoder(tiny_bert, tmp_path, transcript):
@@ -248,4 +250,4 @@ def test_a_tie_keeps_the_earlier_epoch(tiny_bert, monkeypatch):
     monkeypatch.setattr(ContextualTextEncoder, "_dev_f1", lambda self, *args: next(scores))
     train, dev = _toy(4, 0), _toy(2, 1)
     encoder = ContextualTextEncoder(tiny_bert, context=1, epochs=3, batch_size=8)
-    assert encoder.fit(*train, dev=dev, num_classes=5, progress=False).best_epoch == 2
+    assert encoder.fit(train, dev, NAMES, progress=False).best_epoch == 2

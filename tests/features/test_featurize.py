@@ -47,8 +47,8 @@ def test_writes_the_folder_format_and_a_record_of_what_made_it(transcript, media
     np.testing.assert_allclose(train_audio.mean(0), 0, atol=1e-4)             # z-scored with train statistics
     varying = train_audio.std(0) > 0
     np.testing.assert_allclose(train_audio.std(0)[varying], 1, rtol=1e-3)
-    from dialoggraph.features import AudioFeaturizer, OpenSmileFunctionals
-    direct, _ = AudioFeaturizer(OpenSmileFunctionals())(str(media / test[0]["media"]), None, None)
+    from dialoggraph.features import OpenSmileFunctionals
+    direct, _ = OpenSmileFunctionals().encode(str(media / test[0]["media"]), None, None)
     with np.load(os.path.join(out, "featurizers", "audio.npz")) as norm:      # test rows use train statistics
         np.testing.assert_allclose(arrays["audio"][0], (direct - norm["mean"]) / norm["std"], rtol=1e-4, atol=1e-4)
     for split in ("train", "dev", "test"):

@@ -144,8 +144,10 @@ def test_meld_text_from_a_fine_tuned_encoder(tmp_path, tiny_bert):
     assert train[0]["utterance"].x_text.shape == (2, 16)
     record = json.loads((tmp_path / "f" / "featurizers.json").read_text())
     assert record["modalities"]["text"]["spec"] == f"finetune:{tiny_bert}" and "audio" not in record["modalities"]
-    with pytest.raises(ValueError, match="'finetune:MODEL'"):
+    with pytest.raises(ValueError, match="text_features must be one of .*finetune:MODEL.* got 'finetune'"):
         MELD(str(root), "train", text_features="finetune")
+    with pytest.raises(ValueError, match="got 'sentence-transformers'"):       # the one grammar: sbert:MODEL
+        MELD(str(root), "train", text_features="sentence-transformers")
 
 
 def test_iemocap_on_the_command_line(iemocap_root, tmp_path, capsys):
