@@ -7,7 +7,7 @@ from typing import Sequence
 from dialoggraph.cli.options import add_config_options, given
 from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.config import from_dict
-from dialoggraph.features.pipeline import FeaturizeConfig, featurize
+from dialoggraph.features.pipeline import ENGINES, FeaturizeConfig, featurize
 
 
 def add_parser(sub, argv: Sequence[str]) -> None:
@@ -24,14 +24,27 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.add_argument("--overwrite", action="store_true", help="make an already featurized --out again")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_options(p, FeaturizeConfig, "featurize", "what to make (FeaturizeConfig)")
+    add_engine_arguments(p, workers=False)
     p.set_defaults(run=run)
+
+
+def add_engine_arguments(p: argparse.ArgumentParser, workers: bool = True) -> None:
+    """``--engine``, ``--address`` (and ``--workers``): where the features are made."""
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="where media and text are encoded: this machine's processes (local, the default) or a "
+                        "Ray cluster's actors (ray; pip install \"dialoggraph[ray]\"); the features are the same")
+    p.add_argument("--address", help="--engine ray: the cluster to join (e.g. ray://head:10001 or auto; default: "
+                                     "a new local one)")
+    if workers:
+        p.add_argument("--workers", type=int, help="with --transcripts: processes (local) or actors (ray) that "
+                                                   "encode (default: as the features were made)")
 
 
 def run(args: argparse.Namespace) -> None:
     config = from_dict(FeaturizeConfig, given(args, "featurize"), "featurize")
     labels = [name.strip() for name in args.labels.split(",")] if args.labels else None
     record = featurize(args.transcripts, args.out, args.media_root, config, labels, overwrite=args.overwrite,
-                       progress=not args.quiet, encoding=args.encoding)
+                       progress=not args.quiet, encoding=args.encoding, engine=args.engine, address=args.address)
     splits = ", ".join(f"{split} {n}" for split, n in record["splits"].items())
     print(f"{record['transcript']['utterances']} utterances in {record['transcript']['dialogues']} dialogues "
           f"({splits}); labels {', '.join(record['label_names'])}")

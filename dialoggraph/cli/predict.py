@@ -8,6 +8,7 @@ from typing import Sequence
 
 from dialoggraph.cli.errors import CLIError
 from dialoggraph.cli.evaluate import add_checkpoint_arguments, checkpoint_and_data
+from dialoggraph.cli.featurize import add_engine_arguments
 from dialoggraph.cli.parser import COMMANDS
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.features.pipeline import RECORD
@@ -23,6 +24,7 @@ def add_parser(sub, argv: Sequence[str]) -> None:
     p.add_argument("--encoding", default="utf-8", help="with --transcripts: its text encoding (default: utf-8)")
     p.add_argument("--media-root", help="with --transcripts: the folder media paths are relative to "
                                         "(default: the CSV's folder)")
+    add_engine_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> None:
             raise CLIError(f"{args.checkpoint}: no {RECORD} beside it or in its data folder: --transcripts needs "
                            f"a model trained on a folder made by dialoggraph featurize")
         try:
-            out = predictor.predict(args.transcripts, args.media_root, args.encoding)
+            out = predictor.predict(args.transcripts, args.media_root, args.encoding, engine=args.engine,
+                                    address=args.address, workers=args.workers)
         except DialogueValidationError as exc:
             raise CLIError(f"{args.checkpoint} on {args.transcripts}: {exc}") from None
     else:

@@ -52,6 +52,7 @@ the missing ones (``audio_present`` / ``visual_present``).
 from __future__ import annotations
 
 import abc
+import importlib
 import importlib.metadata
 import os
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
@@ -193,12 +194,21 @@ def make_featurizer(modality: str, spec: str, config: "FeaturizeConfig") -> Feat
 
 
 def load_featurizer(modality: str, record: dict[str, Any], root: str, device: str = "cpu") -> Featurizer:
-    """The fitted featurizer of a ``featurizers.json`` entry; its state is read under ``root``."""
+    """The fitted featurizer of a ``featurizers.json`` entry; its state is read under ``root``.
+
+    A kind not registered in this process (a worker, a fresh interpreter) is looked up by
+    importing the module its entry names (``"class": "module:Name"``), which registers it."""
     kind = record["kind"]
+    if kind not in FEATURIZERS[modality] and record.get("class"):
+        try:
+            importlib.import_module(record["class"].partition(":")[0])
+        except ImportError:
+            pass
     cls = FEATURIZERS[modality].get(kind)
     if cls is None:
-        raise ValueError(f"{root}: the {modality} featurizer {kind!r} is not registered here "
-                         f"(registered: {spec_values(modality)}); import the module that registers it")
+        raise ValueError(f"{root}: the {modality} featurizer {kind!r} ({record.get('class', 'no class named')}) is "
+                         f"not registered here (registered: {spec_values(modality)}); import the module that "
+                         f"registers it")
     return cls.from_record(record, root, device)
 
 

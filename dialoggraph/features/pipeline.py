@@ -41,6 +41,7 @@ import dialoggraph
 from dialoggraph.config import TypedConfig, to_dict
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.data.labels import check_label_spellings
+from dialoggraph.extras import require
 from dialoggraph.progress import progress as show_progress
 from dialoggraph.io import atomic_folder, atomic_write, atomic_write_json, dev_holdout
 from dialoggraph.features.base import Featurizer, MediaFeaturizer, load_featurizer, make_featurizer, parse_spec
@@ -48,6 +49,7 @@ from dialoggraph.features.media import MediaError
 from dialoggraph.features.transcript import SPLITS, Utterance, check_order, read_transcript
 
 RECORD = "featurizers.json"
+ENGINES = ("local", "ray")
 STATE = "featurizers"
 MEDIA = ("audio", "visual")
 
@@ -152,12 +154,15 @@ def load_cached(path: str) -> tuple[np.ndarray | None, bool]:
 
 
 def featurizer_record(modality: str, spec: str, featurizer: Featurizer) -> dict[str, Any]:
-    """The ``featurizers.json`` entry of a featurizer: its spec, kind, width and own record."""
-    return {"spec": spec, "kind": parse_spec(modality, spec)[0], "dim": int(featurizer.dim), **featurizer.record()}
+    """The ``featurizers.json`` entry of a featurizer: its spec, kind, class, width and own record."""
+    cls = type(featurizer)
+    return {"spec": spec, "kind": parse_spec(modality, spec)[0], "class": f"{cls.__module__}:{cls.__qualname__}",
+            "dim": int(featurizer.dim), **featurizer.record()}
 
 
 def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], media_root: str,
-                   config: FeaturizeConfig, cache: str, progress: bool) -> tuple[list, dict[str, Any]]:
+                   config: FeaturizeConfig, cache: str, progress: bool, engine: str,
+                   address: str | None) -> tuple[list, dict[str, Any]]:
     """Per utterance the raw vector (``None``: missing) and the modality's record."""
     featurizer = make_featurizer(modality, spec, config)
     if not isinstance(featurizer, MediaFeaturizer):
@@ -175,7 +180,11 @@ def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], me
             cuts += cut
         else:
             jobs.append((row, path, u.start, u.end))
-    if config.workers > 1 and len(jobs) > 1:
+    pool = None
+    if engine == "ray" and jobs:
+        from dialoggraph.features import ray_engine
+        results = ray_engine.media_results(modality, record, jobs, config.device, config.workers, address)
+    elif config.workers > 1 and len(jobs) > 1:
         # openSMILE / OpenCV / scikit-image workers fork (fast); learned encoders run torch, which is
         # only safe in a fresh (spawned) process.
         learned = record.get("model") is not None
@@ -185,7 +194,6 @@ def _media_vectors(modality: str, spec: str, utterances: Sequence[Utterance], me
             initargs=(modality, record, config.device))
         results = pool.map(_extract, jobs, chunksize=max(1, min(16, len(jobs) // (4 * config.workers))))
     else:
-        pool = None
         _WORKER["featurizer"] = featurizer
         results = map(_extract, jobs)
     try:
@@ -234,7 +242,7 @@ def _normalised(vectors: list, train_rows: np.ndarray, dim: int, state: str | No
 
 def _text_features(utterances: Sequence[Utterance], config: FeaturizeConfig, label_names: list[str],
                    staging: str, cache: str, fitted: dict | None, fitted_root: str | None,
-                   progress: bool) -> tuple[np.ndarray, dict[str, Any]]:
+                   progress: bool, engine: str, address: str | None) -> tuple[np.ndarray, dict[str, Any]]:
     """The text features and their record: the featurizer of ``config.text`` fitted on the train
     utterances (``fitted``: the record of one fitted earlier, its state under ``fitted_root``)."""
     if fitted:
@@ -250,7 +258,11 @@ def _text_features(utterances: Sequence[Utterance], config: FeaturizeConfig, lab
         record = featurizer_record("text", config.text, featurizer)
         if state:
             record["state"] = f"{STATE}/{state}"
-    features = featurizer.transform(utterances, progress=progress)
+    if engine == "ray":
+        from dialoggraph.features import ray_engine
+        features = ray_engine.text_features(featurizer, utterances, config.workers, address, config.device)
+    else:
+        features = featurizer.transform(utterances, progress=progress)
     record["dim"] = int(features.shape[1])
     return features, record
 
@@ -322,7 +334,8 @@ def read_record(folder: str) -> dict[str, Any]:
 def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str | None = None,
               config: FeaturizeConfig | None = None, label_names: Sequence[str] | None = None,
               fitted: str | None = None, overwrite: bool = False, progress: bool = True,
-              source: str | None = None, encoding: str = "utf-8", cache: str | None = None) -> dict[str, Any]:
+              source: str | None = None, encoding: str = "utf-8", cache: str | None = None,
+              engine: str = "local", address: str | None = None) -> dict[str, Any]:
     """Featurize a transcript (a CSV path or :class:`Utterance` rows) into the folder ``out``.
 
     Args:
@@ -333,7 +346,8 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
         label_names: the label order (default: the sorted emotions of the transcript).
         fitted: a folder with the ``featurizers.json`` of an earlier run (a featurized folder or a
             run folder that kept it): its featurizers, already fitted, make the features (its
-            config replaces ``config``; nothing is fitted) - how predictions on raw input are made.
+            options replace ``config``'s but ``workers``; nothing is fitted) - how predictions on raw
+            input are made.
         overwrite: replace a folder that is already featurized.
         progress: show progress bars.
         source: the transcript's name in messages (default: its path; ``transcript`` for rows).
@@ -341,10 +355,19 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
         cache: the folder of the per-utterance media cache (default: ``out/.cache``); its entries
             are keyed by the featurizer, the file's path, size and modification time and the window,
             so a folder featurized earlier lends its cache to predictions on the same recordings.
+        engine: ``"local"`` (this machine: ``config.workers`` processes) or ``"ray"`` (a Ray cluster's
+            actors, ``config.workers`` of them; :mod:`dialoggraph.features.ray_engine`). The features
+            are the same.
+        address: ``--engine ray``: the cluster to join (default: the one this process joined, else a
+            new local one).
 
     Returns:
         the record written to ``featurizers.json``.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "ray":
+        require("ray.data", "ray", "--engine ray")
     if isinstance(transcript, str):
         if media_root is None:
             media_root = os.path.dirname(os.path.abspath(transcript))
@@ -355,8 +378,9 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
         if not utterances:
             raise DialogueValidationError("transcript: no utterances")
     previous = read_record(fitted) if fitted else None
-    if previous:
-        config = FeaturizeConfig(**previous["options"])
+    if previous:                                   # what to make is the fitted folder's; workers: the caller's
+        workers = config.workers if config else previous["options"].get("workers", 1)
+        config = FeaturizeConfig(**{**previous["options"], "workers": workers})
         label_names = previous["label_names"]
     config = config or FeaturizeConfig()
     emotions = sorted({u.emotion for u in utterances} - {""})
@@ -395,11 +419,11 @@ def featurize(transcript: str | Sequence[Utterance], out: str, media_root: str |
     if config.text != "none":
         features["text"], records["text"] = _text_features(
             utterances, config, label_names, staging, cache, previous and previous["modalities"]["text"],
-            fitted, progress)
+            fitted, progress, engine, address)
     for modality in wanted:
         spec = getattr(config, modality)
         vectors, record = _media_vectors(modality, spec, utterances, media_root or ".", config,
-                                         os.path.join(cache, modality), progress)
+                                         os.path.join(cache, modality), progress, engine, address)
         norm = os.path.join(fitted, previous["modalities"][modality]["normalization"]) if previous else None
         features[modality], present[modality] = _normalised(
             vectors, train_rows, record["dim"], os.path.join(staging, STATE, f"{modality}.npz"), norm)

@@ -71,7 +71,7 @@ class TfidfSVDFeaturizer(TextFeaturizer):
             counts = self.vectorizer.fit_transform(texts)
         dim = max(1, min(self.size, counts.shape[1] - 1))
         self.components = TruncatedSVD(dim, random_state=self.seed).fit(counts).components_
-        self.dim = int(dim)
+        self.dim = int(self.components.shape[0])          # SVD gives at most as many as there are texts
         return self
 
     def transform(self, utterances: Sequence[Utterance | str], media_root: str = ".",

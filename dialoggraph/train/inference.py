@@ -14,7 +14,7 @@ import numpy as np
 
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.datasets.folder import DialogueFolder
-from dialoggraph.features.pipeline import RECORD, featurize
+from dialoggraph.features.pipeline import RECORD, FeaturizeConfig, featurize
 from dialoggraph.features.transcript import read_transcript
 from dialoggraph.io import atomic_write
 from dialoggraph.models.base import DialogueModel
@@ -117,14 +117,17 @@ class Predictor:
         return Predictions(rows, out["probs"], self.label_names)
 
     def predict(self, transcripts: str | Any | Sequence[dict[str, Any]], media_root: str | None = None,
-                encoding: str = "utf-8", cache: str | None = None) -> Predictions:
+                encoding: str = "utf-8", cache: str | None = None, engine: str = "local",
+                address: str | None = None, workers: int | None = None) -> Predictions:
         """Predictions for a transcript table in the format ``dialoggraph featurize`` reads
         (docs/featurize.md): a CSV path, a pandas DataFrame or a sequence of row dicts, with
         media paths relative to ``media_root`` (default: the CSV's folder, else the working
         folder). It is featurized with the model's fitted featurizers, as its training data was;
         media vectors are cached in ``cache`` (default: the training data folder's cache when it
         can be written, else a temporary one). Labels in the table, if any, are reported as
-        ``label``; they must be among the model's."""
+        ``label``; they must be among the model's. ``engine``, ``address`` and ``workers``: where the
+        features are made (:func:`~dialoggraph.features.featurize`; default: this machine, with as
+        many workers as when the training features were made); the model runs here."""
         if self.featurizers is None:
             raise CheckpointError("this model has no fitted featurizers (it was not trained on a folder made by "
                                   "dialoggraph featurize): predict on raw input needs them")
@@ -133,8 +136,10 @@ class Predictor:
             utterances = [dataclasses.replace(u, split="test") for u in read_transcript(path, encoding)]
             root = media_root or (os.path.dirname(os.path.abspath(path)) if isinstance(transcripts, str) else ".")
             record = featurize(utterances, os.path.join(tmp, "features"), root, fitted=self.featurizers,
+                               config=FeaturizeConfig(workers=workers) if workers else None,
                                source=path if isinstance(transcripts, str) else "the rows given",
-                               cache=cache or media_cache(self.state, tmp), progress=False)
+                               cache=cache or media_cache(self.state, tmp), progress=False, engine=engine,
+                               address=address)
             if record["label_names"] != self.label_names:
                 raise DialogueValidationError(f"{self.featurizers}: its labels {record['label_names']} are not "
                                               f"the model's {self.label_names}")

@@ -145,11 +145,20 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.A
                              weight_decay=config.weight_decay, fused=fused or None, foreach=None if fused else True)
 
 
-def training_loss(output: ModelOutput, y: torch.Tensor) -> torch.Tensor:
-    """``ce_weight`` x cross-entropy on labelled utterances plus the auxiliary losses."""
+def training_loss(output: ModelOutput, y: torch.Tensor, labelled: torch.Tensor | None = None,
+                  world: int = 1) -> torch.Tensor:
+    """``ce_weight`` x cross-entropy on labelled utterances plus the auxiliary losses.
+
+    Under DDP, ``labelled`` is the global batch's number of labelled utterances (with a rank's
+    padding share counted 0, and ``y`` masked): the cross-entropy is this rank's sum over it,
+    times ``world`` (DDP averages the ranks' gradients), so the ranks' gradients add up to the
+    gradient of the global batch's mean. The auxiliary losses are each rank's, averaged."""
     keep = y >= 0
-    loss = F.cross_entropy(output.logits[keep], y[keep]) if bool(keep.any()) else output.logits.sum() * 0.0
-    loss = output.ce_weight * loss
+    if labelled is not None:
+        ce = F.cross_entropy(output.logits[keep], y[keep], reduction="sum") * world / labelled.clamp(min=1)
+    else:
+        ce = F.cross_entropy(output.logits[keep], y[keep]) if bool(keep.any()) else output.logits.sum() * 0.0
+    loss = output.ce_weight * ce
     for value in output.aux_losses.values():
         loss = loss + value
     return loss
@@ -270,9 +279,9 @@ class Trainer:
         if "featurizers" not in self.run and getattr(train_set, "featurizers", None) is not None:
             self.run["featurizers"] = train_set.featurizers
         self.rank, self.world = distributed.init_distributed(config.device)
-        if config.batch_size % self.world:
-            raise ConfigError(f"batch_size {config.batch_size} is the global batch: it must divide evenly "
-                              f"across {self.world} processes")
+        if config.batch_size < self.world:
+            raise ConfigError(f"batch_size {config.batch_size} is the global batch: it needs a dialogue for "
+                              f"each of the {self.world} processes")
         set_seed(config.seed, config.deterministic)       # the initial weights (DDP copies rank 0's)
         names = label_names if label_names is not None else getattr(train_set, "label_names", None)
         if names is None and not isinstance(model, torch.nn.Module):
@@ -366,10 +375,16 @@ class Trainer:
         count, steps = 0, 0
         per_epoch = len(loader)
         self._call("on_epoch_start", per_epoch)
+        sampler = loader.batch_sampler if isinstance(loader.batch_sampler, distributed.GlobalBatchSampler) else None
         for step, batch in enumerate(loader):
             batch = batch.to(device, non_blocking=True)
+            y, labelled = batch[NODE].y, None
+            if sampler is not None:                    # DDP: this rank's share of the global batch
+                if not sampler.weights[step]:
+                    y = torch.full_like(y, -1)         # a padding share: it counts for nothing
+                labelled = distributed.global_count((y >= 0).sum())
             with self._autocast(), self._compile_stance():
-                loss = training_loss(self.runner(batch), batch[NODE].y)
+                loss = training_loss(self.runner(batch), y, labelled, self.world)
             self.compiled = self.config.compile
             first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), step, first_bad)
             self.optimizer.zero_grad(set_to_none=True)
@@ -383,9 +398,12 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             steps += 1
-            total += loss.detach().double() * batch.num_graphs
-            count += batch.num_graphs
+            size = batch.num_graphs if sampler is None else sampler.sizes[step]
+            total += loss.detach().double() * size
+            count += size
             self._call("on_batch_end", total / max(count, 1))
+        if sampler is not None:                        # the ranks' losses average to the global batch's
+            total = distributed.global_count(total) / self.world
         bad, mean = int(first_bad), float(total) / max(count, 1)          # the epoch's one read of the device
         if bad >= 0:
             raise FloatingPointError(f"training loss is not finite at epoch {self.epoch + 1}, step {bad + 1}; "
@@ -399,12 +417,15 @@ class Trainer:
         if test_set is not None:
             check_split(test_set, "test", unwrap(self.model), self.label_names, labelled=False)
         train_set = self.train_set
-        sampler = torch.utils.data.distributed.DistributedSampler(
-            train_set, shuffle=True, seed=self.config.seed) if self.world > 1 else None
         generator = torch.Generator()
-        loader = DataLoader(train_set, batch_size=self.config.batch_size // self.world, shuffle=sampler is None,
-                            sampler=sampler, generator=generator if sampler is None else None,
-                            pin_memory=torch.device(self.config.device).type == "cuda")
+        pin = torch.device(self.config.device).type == "cuda"
+        if self.world > 1:                             # the one-process batches, split across the ranks
+            sampler = distributed.GlobalBatchSampler(len(train_set), self.config.batch_size, self.rank, self.world,
+                                                     generator)
+            loader = DataLoader(train_set, batch_sampler=sampler, generator=generator, pin_memory=pin)
+        else:
+            loader = DataLoader(train_set, batch_size=self.config.batch_size, shuffle=True, generator=generator,
+                                pin_memory=pin)
         model = unwrap(self.model)
         self._call("on_fit_start")
         if self.epoch == 0 and self.config.epochs > 0:
@@ -415,8 +436,6 @@ class Trainer:
         while self.epoch < self.config.epochs and self.bad_epochs < self.config.patience:
             set_seed(epoch_seed(self.config.seed, self.epoch, self.rank), self.config.deterministic)
             generator.manual_seed(epoch_seed(self.config.seed, self.epoch))
-            if sampler is not None:
-                sampler.set_epoch(self.epoch)
             model.set_epoch(self.epoch)
             start = time.time()
             train_loss, steps = self._train_epoch(loader)

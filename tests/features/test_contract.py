@@ -66,7 +66,9 @@ def vocabulary_counts(register):
 
 
 def test_every_built_in_featurizer_is_registered_under_its_spec():
-    assert {m: sorted(kinds) for m, kinds in FEATURIZERS.items()} == {
+    built_in = {m: sorted(k for k, c in kinds.items() if c.__module__.startswith("dialoggraph."))
+                for m, kinds in FEATURIZERS.items()}          # (other test modules register their own)
+    assert built_in == {
         "text": ["finetune", "sbert", "tfidf"], "audio": ["compare", "egemaps", "hf"],
         "visual": ["hf", "hog", "lbp", "timm"]}
     for modality, kinds in FEATURIZERS.items():

@@ -1,7 +1,9 @@
 import json
 import os
+import socket
 import subprocess
 import sys
+import uuid
 
 
 def test_torchrun_two_cpu_processes(tmp_path):
@@ -19,22 +21,48 @@ def test_torchrun_two_cpu_processes(tmp_path):
     assert done.stdout.count("test wF1") == 1                 # only rank 0 reports
 
 
-def test_two_processes_match_one_at_the_same_global_batch(tmp_path):
-    """--batch-size is the global batch: 2 processes of 4 dialogues take the steps one process of 8
-    takes, and land within noise of it (the data order differs, so not bit for bit)."""
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def two_nodes(args, timeout=280):
+    """``torchrun --nnodes 2 --nproc-per-node 1`` twice on this machine: two "nodes" meeting at a c10d
+    rendezvous on 127.0.0.1 (gloo on the loopback interface)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
+    rendezvous = ["--nnodes", "2", "--nproc-per-node", "1", "--rdzv-backend", "c10d",
+                  "--rdzv-endpoint", f"127.0.0.1:{free_port()}", "--rdzv-id", uuid.uuid4().hex]
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", *rendezvous, "-m", "dialoggraph",
+                               *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [node.communicate(timeout=timeout) for node in nodes]
+    for node, (_, err) in zip(nodes, outs):
+        assert node.returncode == 0, err[-3000:]
+    return outs
+
+
+def test_two_nodes_train_what_one_process_trains_and_resume(tmp_path):
+    """--batch-size is the global batch: two nodes of one process each take the steps of one
+    process (the same dialogues per step, the cross-entropy the global batch's mean), so they
+    land on its weights up to float rounding; the run folder is written once; a two-node run
+    stopped after 2 epochs and resumed to 4 is the one-process run of 4."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    common = ["train", "--model", "bigru", "--num-dialogues", "160", "--epochs", "6", "--patience", "6",
-              "--batch-size", "8", "--quiet"]
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "dialoggraph", *common, "--out", str(tmp_path / "ddp")],
+    common = ["train", "--model", "bigru", "--num-dialogues", "45", "--batch-size", "8", "--dropout", "0",
+              "--patience", "10", "--quiet"]
+    one = subprocess.run([sys.executable, "-m", "dialoggraph", *common, "--epochs", "4", "--out", str(tmp_path / "one")],
                          env=env, capture_output=True, text=True, timeout=280)
-    assert ddp.returncode == 0, ddp.stderr[-2000:]
-    single = subprocess.run([sys.executable, "-m", "dialoggraph", *common, "--out", str(tmp_path / "one")],
-                            env=env, capture_output=True, text=True, timeout=280)
-    assert single.returncode == 0, single.stderr[-2000:]
-    a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("ddp", "one"))
-    assert abs(a["test"]["weighted_f1"] - b["test"]["weighted_f1"]) < 0.06, (a["test"], b["test"])
-    logs = [[json.loads(line) for line in open(tmp_path / d / "log.jsonl")] for d in ("ddp", "one")]
-    # the same optimizer steps per epoch: 160 dialogues / global batch 8 (each process: 80 / 4)
-    assert [e["steps"] for e in logs[0]] == [e["steps"] for e in logs[1]] == [20] * 6
-    assert abs(logs[0][-1]["train_loss"] - logs[1][-1]["train_loss"]) < 0.15
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = tmp_path / "two"
+    outs = two_nodes([*common, "--epochs", "2", "--out", str(two)])
+    assert sum(out.count("test wF1") for out, _ in outs) == 1               # one node reports
+    assert len((two / "log.jsonl").read_text().splitlines()) == 2            # one line per epoch: written once
+    two_nodes(["train", "--resume", str(two / "last.pt"), "--epochs", "4", "--quiet"])
+    logs = [[json.loads(line) for line in open(d / "log.jsonl")] for d in (tmp_path / "one", two)]
+    assert [e["steps"] for e in logs[0]] == [e["steps"] for e in logs[1]] == [6] * 4     # 45 train dialogues, global batches of 8 (the last of 5)
+    for a, b in zip(*logs):
+        assert abs(a["train_loss"] - b["train_loss"]) < 1e-5 and abs(a["val_weighted_f1"] - b["val_weighted_f1"]) < 1e-9
+    import torch
+    mine, theirs = (torch.load(d / "last.pt", weights_only=True)["model_state"] for d in (two, tmp_path / "one"))
+    for name, weight in theirs.items():      # Adam turns float rounding of near-zero gradients into ~1e-5
+        assert torch.allclose(mine[name], weight, rtol=1e-3, atol=1e-4), (name, (mine[name] - weight).abs().max())
