@@ -23,8 +23,6 @@ from dialoggraph.data.errors import DialogueValidationError
 
 NODE = "utterance"
 UNLABELED = -1
-#: The splits of a dataset.
-SPLITS = ("train", "dev", "test")
 # The edge stores the transforms attach (source j -> target i); see docs/schema.md.
 INTRA = (NODE, "intra_speaker", NODE)
 """Intra-speaker relation edges (with ``edge_rel``), :class:`~dialoggraph.transforms.SpeakerWindowGraph`."""

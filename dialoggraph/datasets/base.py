@@ -11,7 +11,7 @@ from typing import Any, Callable
 import torch
 from torch_geometric.data import HeteroData, InMemoryDataset
 
-from dialoggraph.data.dialogue import SPLITS
+from dialoggraph.data.splits import SPLITS
 from dialoggraph.data.errors import DialogueValidationError
 from dialoggraph.io import atomic_write, atomic_write_json
 

@@ -47,9 +47,10 @@ def connect(address: str | None) -> Any:
     return ray
 
 
-def _actor_options(device: str, workers: int) -> dict[str, Any]:
-    gpu = device.startswith("cuda")
-    return {"concurrency": workers, "num_cpus": 1, "num_gpus": 1 if gpu else 0}
+def _actor_options(ray: Any, device: str, workers: int) -> dict[str, Any]:
+    """``map_batches``' options: a pool of ``workers`` actors of one CPU (and one GPU for CUDA)."""
+    return {"compute": ray.data.ActorPoolStrategy(size=workers), "num_cpus": 1,
+            "num_gpus": 1 if device.startswith("cuda") else 0}
 
 
 class _MediaActor:
@@ -93,7 +94,7 @@ def media_results(modality: str, record: dict[str, Any], jobs: Sequence[tuple[in
     dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), 4 * workers)))
     done = dataset.map_batches(_MediaActor, fn_constructor_kwargs={"modality": modality, "record": record,
                                                                    "device": device},
-                               batch_size=MEDIA_BATCH, batch_format="numpy", **_actor_options(device, workers))
+                               batch_size=MEDIA_BATCH, batch_format="numpy", **_actor_options(ray, device, workers))
     for batch in done.iter_batches(batch_size=None, batch_format="numpy"):
         for i, row in enumerate(batch["row"]):
             vector = batch["vector"][i] if batch["present"][i] else None
@@ -127,7 +128,7 @@ def text_features(featurizer: Featurizer, utterances: Sequence[Utterance], worke
     done = dataset.map_batches(_TextActor, fn_constructor_kwargs={"featurizer": featurizer,
                                                                   "utterances": list(utterances)},
                                batch_size=TEXT_BATCH,
-                               batch_format="numpy", **_actor_options(device, workers))
+                               batch_format="numpy", **_actor_options(ray, device, workers))
     out = np.zeros((len(utterances), featurizer.dim), np.float32)
     seen = np.zeros(len(utterances), bool)
     for batch in done.iter_batches(batch_size=None, batch_format="numpy"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from dialoggraph.data.errors import DialogueValidationError
-from dialoggraph.data.dialogue import SPLITS
+from dialoggraph.data.splits import SPLITS
 from dialoggraph.io import atomic_write, read_csv
 
 COLUMNS = ("dialogue_id", "utterance_id", "speaker", "text")

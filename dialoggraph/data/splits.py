@@ -1,0 +1,3 @@
+"""The names of a dataset's splits, in order."""
+
+SPLITS = ("train", "dev", "test")
