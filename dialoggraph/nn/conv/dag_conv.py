@@ -137,13 +137,11 @@ class DAGWalk(torch.autograd.Function):
         w_message, b_message: the map to the gates that read :math:`\mathbf{M}` (the node cell's
             hidden gates, the context cell's input gates).
         w_value: :math:`[\mathbf{W}_{same}; \mathbf{W}_{other}]`.
-
-    ``w_message`` and ``w_value`` come in-major, ``x @ W``: at a level's 4-16 rows, ``x @ W.t()``
-    on a weight stored ``[out, in]`` took 1.4-1.7x as long as ``x @ W`` on one thread and
-    3.9-6.9x on two (measured, :math:`C = 300`); from about 64 rows on the two are equal. The
-    backward's few-row matmuls read the other way, :math:`\partial\mathbf{y} \mathbf{W}^\top`,
-    from an ``[out, in]`` copy it makes.
         w_key: the attention's key half.
+
+    ``w_message`` and ``w_value`` come in-major (``x @ W``), the fast layout for a level's few
+    rows on CPU (docs/speed.md); the backward's few-row matmuls read the other way,
+    :math:`\partial\mathbf{y} \mathbf{W}^\top`, from an ``[out, in]`` copy it makes.
 
     Shapes:
         - **input:** ``h_prev`` :math:`(N, C)`, ``before`` :math:`(N, 6C + 1)`, ``w_message``
@@ -293,8 +291,8 @@ class DAGConv(torch.nn.Module):
     a dozen operations per level, and each weight's gradient one matmul after the walk;
     ``torch.compile`` traces both. The score term from :math:`\mathbf{H}^{l-1}_i` is constant
     over :math:`j` and cancels in the softmax, so the walk leaves it out (:class:`DAGWalk`).
-    Under ``torch.autocast`` the layer is a float32 island: measured on CPU, bf16 did not speed
-    the walk up (docs/speed.md), and its softmax and gate arithmetic want float32.
+    Under ``torch.autocast`` the layer is a float32 island: its softmax and gate arithmetic want
+    float32, and bf16 does not speed the walk up on CPU (docs/speed.md).
 
     Args:
         channels: state size (input and output).

@@ -61,16 +61,11 @@ def attention_with_dropout(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dropou
     under ``torch.compile``): there torch's kernel draws the weights' dropout mask with
     ``bernoulli_``, two to three times the cost of a uniform draw (10% of an MDGET-MER training
     step's operator time, profiled), so the weights are computed here and dropped by
-    :func:`~dialoggraph.nn.dropout.dropout`: the same distribution, other draws. Measured in one
-    process, alternating the two, the training step of MDGET-MER became 1.085x / 1.15x faster
-    (two runs), of AMB-DSGDN 1.05x / 1.13x, of MFCRE and LFVD 1.02x (one run; defaults, three
-    modalities, MELD-shaped batches).
+    :func:`~dialoggraph.nn.dropout.dropout`: the same distribution, other draws (docs/speed.md).
 
     Every query needs at least one key its ``mask`` lets through (a dialogue's own utterances).
     In bf16 or fp16 (``--precision``) the weights are computed in float32, as the dropout's draws
-    are: with the scores' matmul in bf16 the error against a float64 reference (no dropout) was
-    0.020, against 0.011 for torch's bf16 kernel; and with torch's kernel under bf16 the draws
-    would differ from those of the same run in float32.
+    are, so a bf16 run draws the masks of the float32 run and the scores keep float32 accuracy.
 
     Shapes: as :func:`scaled_dot_product_attention`.
 
