@@ -15,6 +15,7 @@ from dialoggraph.extras import require
 from dialoggraph.io import atomic_write, atomic_write_json, writable_folder
 from dialoggraph.train.checkpoint import save_checkpoint
 from dialoggraph.train.curves import Curves
+from dialoggraph.train.metrics import METRICS
 from dialoggraph.train.trainer import Callback, Trainer, TrainConfig
 
 RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "metrics.json", "curves.png", "curves.svg", "tensorboard")
@@ -92,7 +93,7 @@ class TensorBoardLog(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         scalars = {"train/loss": record["train_loss"], "train/lr": record["lr"],
-                   **{f"dev/{k}": record[f"val_{k}"] for k in ("accuracy", "weighted_f1", "macro_f1")}}
+                   **{f"dev/{k}": record[f"val_{k}"] for k in METRICS}}
         for tag, value in scalars.items():
             self.writer.add_scalar(tag, value, record["epoch"])
         self.writer.flush()

@@ -22,6 +22,7 @@ from dialoggraph.models.base import DialogueModel, ModelConfig
 from dialoggraph.models.output import ModelOutput
 from dialoggraph.models.registry import model_spec, resolve_model
 from dialoggraph.train import distributed
+from dialoggraph.train.metrics import METRICS
 from dialoggraph.train.checkpoint import CheckpointError, check_compatible, load_checkpoint
 from dialoggraph.train.evaluation import check_split, dataset_dims, evaluate, labelled_count, resolve_device, unwrap
 
@@ -46,8 +47,9 @@ class TrainConfig(TypedConfig):
     """Clip the gradient norm to this (0: no clipping)."""
     patience: int = 10
     """Stop after this many epochs without a better ``monitor`` score on dev."""
-    monitor: Literal["weighted_f1", "macro_f1", "accuracy"] = "weighted_f1"
-    """The dev metric that selects the best epoch and stops training early."""
+    monitor: str = "weighted_f1"
+    """The dev metric that selects the best epoch and stops training early: weighted_f1, macro_f1, accuracy
+    or one registered with register_metric."""
     scheduler: Literal["none", "cosine", "step"] = "none"
     """Learning-rate schedule (set per optimizer step): constant, cosine annealing to 0 over
     ``epochs``, or steps of ``lr_gamma``."""
@@ -83,6 +85,8 @@ class TrainConfig(TypedConfig):
         if self.epochs < 0 or self.batch_size < 1 or self.patience < 1 or self.lr_step_epochs < 1 or \
                 self.lr_warmup_epochs < 0:
             self.fail("epochs, lr_warmup_epochs must be >= 0 and batch_size, patience, lr_step_epochs >= 1")
+        if self.monitor not in METRICS:
+            self.fail(f"monitor {self.monitor!r} is not a metric ({', '.join(METRICS)})")
 
 
 def lr_factor(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
@@ -457,8 +461,7 @@ class Trainer:
         if final:
             self.bad_epochs = self.config.patience
         record = {"epoch": self.epoch, "train_loss": train_loss, "steps": steps,
-                  "lr": self.optimizer.param_groups[0]["lr"], "val_accuracy": val_metrics["accuracy"],
-                  "val_weighted_f1": val_metrics["weighted_f1"], "val_macro_f1": val_metrics["macro_f1"],
+                  "lr": self.optimizer.param_groups[0]["lr"], **{f"val_{name}": val_metrics[name] for name in METRICS},
                   "seconds": round(time.time() - start, 2), **(facts or {}), "improved": improved}
         self._call("on_epoch_end", record)
         distributed.barrier()

@@ -18,7 +18,8 @@ from dialoggraph.train.trainer import TrainConfig
 TINY = ["--num-dialogues", "16", "--epochs", "2", "--batch-size", "8", "--quiet"]
 SPECIAL = {"dataset": "iemocap", "dominant": "audio", "modalities": ("text", "audio"), "root": "data/x",
            "device": "cuda:1", "text_features": "sbert:all-MiniLM-L6-v2", "labels": "iemocap",
-           "cache_dir": "cache", "raw_root": "data/raw", "audio": "egemaps", "visual": "hog", "Cs": (0.5, 2.0)}
+           "cache_dir": "cache", "raw_root": "data/raw", "audio": "egemaps", "visual": "hog", "Cs": (0.5, 2.0),
+           "monitor": "macro_f1"}
 
 
 def other_value(name, hint, default):
