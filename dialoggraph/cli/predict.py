@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> None:
         except DialogueValidationError as exc:
             raise CLIError(f"{args.checkpoint} on {args.transcripts}: {exc}") from None
     else:
+        if args.engine != "local" or args.address or args.workers:
+            raise CLIError("--engine, --address and --workers say how raw input is featurized: they need --transcripts")
         model, state, dataset = checkpoint_and_data(args)
         out = Predictor(model, state, device=args.device).predict_dataset(dataset)
     out.to_csv(args.out)

@@ -126,13 +126,15 @@ class MELD(DialogueDataset):
             raise ValueError("audio/visual features are made from MELD.Raw's clips: give raw_root")
         self.raw_root, self.audio, self.visual = raw_root, audio, visual
         from_file = "{split}" in text_features
+        if text_features == "none":
+            raise ValueError("text_features 'none': MELD's graphs need text features")
         if not from_file:
             try:
                 parse_spec("text", text_features)
             except ValueError:
                 raise ValueError(f"text_features must be one of {spec_values('text')} or a file name pattern "
                                  f"containing '{{split}}', got {text_features!r}") from None
-        featurized_text = not from_file and text_features not in ("tfidf", "none")
+        featurized_text = not from_file and text_features != "tfidf"
         self.featurize_config = None
         if featurized_text or audio or visual:
             self.featurize_config = FeaturizeConfig(text=text_features if featurized_text else "none", audio=audio,
@@ -140,8 +142,6 @@ class MELD(DialogueDataset):
         self.features_dir = features_dir
         if target not in ("emotion", "sentiment"):
             raise ValueError(f"target must be 'emotion' or 'sentiment', got {target!r}")
-        if text_features == "none":
-            raise ValueError("text_features 'none': MELD's graphs need text features")
         self.text_features = text_features
         self.text_dim = text_dim
         self.timing = timing

@@ -199,16 +199,17 @@ def load_featurizer(modality: str, record: dict[str, Any], root: str, device: st
     A kind not registered in this process (a worker, a fresh interpreter) is looked up by
     importing the module its entry names (``"class": "module:Name"``), which registers it."""
     kind = record["kind"]
+    failed = ""
     if kind not in FEATURIZERS[modality] and record.get("class"):
         try:
             importlib.import_module(record["class"].partition(":")[0])
-        except ImportError:
-            pass
+        except ImportError as exc:
+            failed = f" (importing it failed: {exc})"
     cls = FEATURIZERS[modality].get(kind)
     if cls is None:
         raise ValueError(f"{root}: the {modality} featurizer {kind!r} ({record.get('class', 'no class named')}) is "
-                         f"not registered here (registered: {spec_values(modality)}); import the module that "
-                         f"registers it")
+                         f"not registered here{failed} (registered: {spec_values(modality)}); import the module "
+                         f"that registers it")
     return cls.from_record(record, root, device)
 
 

@@ -209,7 +209,11 @@ class LearnedImageEncoder(VisualFeaturizer):
 
     takes_model = True
     packages: tuple[str, ...] = ("torch",)
-    model_name: str
+
+    def __init__(self, model: str, device: str = "cpu", fps: float = 2.0, max_frames: int = 16,
+                 face_size: int = 64):
+        super().__init__(fps, max_frames, face_size)
+        self.model_name, self.device = model, device
 
     @classmethod
     def from_spec(cls, kind, model, config) -> "LearnedImageEncoder":
@@ -240,12 +244,10 @@ class PretrainedImageEncoder(LearnedImageEncoder):
 
     def __init__(self, model: str, device: str = "cpu", fps: float = 2.0, max_frames: int = 16,
                  face_size: int = 64):
-        super().__init__(fps, max_frames, face_size)
+        super().__init__(model, device, fps, max_frames, face_size)
         transformers = require("transformers", "video", f"the image encoder {model}")
-        self.model_name = model
         self.processor = pretrained(transformers.AutoImageProcessor.from_pretrained, model)
         self.model = pretrained(transformers.AutoModel.from_pretrained, model).to(device).eval()
-        self.device = device
         config = self.model.config
         self.dim = int(getattr(config, "hidden_size", None) or config.hidden_sizes[-1])
 
@@ -275,16 +277,14 @@ class TimmImageEncoder(LearnedImageEncoder):
 
     def __init__(self, model: str, device: str = "cpu", fps: float = 2.0, max_frames: int = 16,
                  face_size: int = 64):
-        super().__init__(fps, max_frames, face_size)
+        super().__init__(model, device, fps, max_frames, face_size)
         timm = require("timm", "video", f"the timm model {model}")
         name, _, weights = model.partition("@")
-        self.model_name = model
         self.model = timm.create_model(name, pretrained=not weights, num_classes=0)
         if weights:
             state = torch.load(weights, map_location="cpu", weights_only=True)
             self.model.load_state_dict(state, strict=False)
         self.model = self.model.to(device).eval()
-        self.device = device
         config = timm.data.resolve_data_config({}, model=self.model)
         self.preprocess = timm.data.create_transform(**config)
         self.dim = int(self.model.num_features)

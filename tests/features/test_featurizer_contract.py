@@ -91,6 +91,13 @@ def test_a_kind_cannot_be_registered_twice(registered):
     assert FEATURIZERS["text"]["tfidf"] is TfidfSVDFeaturizer
 
 
+def test_an_unknown_featurizer_says_why_it_could_not_be_loaded():
+    record = {"kind": "loudness2", "class": "no_such_module:Loudness2"}
+    with pytest.raises(ValueError, match=r"'loudness2' \(no_such_module:Loudness2\) is not registered here \(importing "
+                                         r"it failed: No module named 'no_such_module'\)"):
+        load_featurizer("audio", record, ".")
+
+
 def test_the_built_in_tfidf_round_trips_through_its_record(transcript, tmp_path):
     out = str(tmp_path / "out")
     record = featurize(transcript, out, config=FeaturizeConfig(tfidf_dim=8), progress=False)

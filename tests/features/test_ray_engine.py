@@ -133,3 +133,5 @@ def test_without_the_ray_extra_the_engine_is_refused_in_one_line(transcript, tmp
     from dialoggraph.cli import main
     assert main(["featurize", "--transcripts", transcript, "--out", str(tmp_path / "cli"), "--engine", "ray"]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+    assert main(["predict", "--checkpoint", "any.pt", "--engine", "ray", "--out", str(tmp_path / "p.csv")]) == 2
+    assert "need --transcripts" in capsys.readouterr().err            # the engine is for raw input only

@@ -5,6 +5,11 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+import torch
+
+from dialoggraph.train.distributed import GlobalBatchSampler
+
 
 def test_torchrun_two_cpu_processes(tmp_path):
     """DDP with gloo: 2 processes train on a small synthetic set; metrics cover the whole dev/test split."""
@@ -19,6 +24,28 @@ def test_torchrun_two_cpu_processes(tmp_path):
     dev_size = int(SyntheticDialogues(6, "dev")._data["utterance"].num_nodes)
     assert metrics["val"]["num_utterances"] == dev_size      # gathered from both ranks, no duplicates
     assert done.stdout.count("test wF1") == 1                 # only rank 0 reports
+
+
+@pytest.mark.parametrize("n, batch, world", [(45, 8, 2), (9, 8, 2), (10, 4, 3), (3, 8, 4)])
+def test_the_ranks_shares_are_the_one_process_batches(n, batch, world):
+    """Each step's shares, put together, are the batch a one-process DataLoader(shuffle=True) draws
+    from the same generator; a rank left without a dialogue gets one with weight 0."""
+    seed = 7
+    one = torch.Generator().manual_seed(seed)
+    expected = list(torch.utils.data.DataLoader(range(n), batch_size=batch, shuffle=True, generator=one))
+    samplers = [GlobalBatchSampler(n, batch, rank, world, torch.Generator()) for rank in range(world)]
+    shares = []
+    for sampler in samplers:
+        sampler.generator.manual_seed(seed)
+        loader = torch.utils.data.DataLoader(range(n), batch_sampler=sampler, generator=sampler.generator)
+        shares.append([b.tolist() for b in loader])
+    assert len(samplers[0]) == len(expected) == len(shares[0])
+    for step, batch_ in enumerate(expected):
+        kept = [x for rank in range(world) if samplers[rank].weights[step] for x in shares[rank][step]]
+        assert kept == batch_.tolist() and samplers[0].sizes[step] == len(batch_)
+        padded = [rank for rank in range(world) if not samplers[rank].weights[step]]
+        assert all(len(shares[rank][step]) == 1 for rank in padded)
+        assert len(padded) == max(0, world - len(batch_))
 
 
 def free_port():
