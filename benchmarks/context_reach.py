@@ -6,7 +6,7 @@ An ambiguous utterance of the synthetic generator carries no emotion signal; its
 its speaker's last emotion. The nearest utterance of the same speaker that does carry one
 (before or after it) is the evidence a context model has to reach. Prints, per set's test split,
 the share of ambiguous utterances whose nearest such utterance lies within w positions, for the
-speaker windows w that ``dialoggraph tune`` searches (docs/results.md, "AMB-DSGDN's speaker window").
+speaker windows w that ``dialoggraph tune`` searches (docs/defaults.md, "AMB-DSGDN's speaker window").
 """
 from __future__ import annotations
 

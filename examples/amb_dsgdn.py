@@ -7,7 +7,7 @@
 Each run writes to a new runs/amb_dsgdn-DATE-TIME folder (or --out DIR).
 Any option of ``dialoggraph train`` can be added and overrides the settings
 below. The model runs with its defaults (hidden 128, dropout 0.4, lr 1e-3:
-chosen on MELD's dev split, docs/results.md; ``--preset paper`` gives the
+chosen on MELD's dev split, docs/defaults.md; ``--preset paper`` gives the
 paper's). On the synthetic set the run is sized to finish in about a minute on
 two CPU cores: 12 epochs, modality dropout after 4 warm-up epochs.
 """

@@ -6,7 +6,7 @@
 
 Any option of ``dialoggraph train`` can be added and overrides the settings
 below. On real data the model runs with its defaults (chosen on MELD's dev split,
-docs/results.md); the synthetic run is sized for about a minute on two CPU cores
+docs/defaults.md); the synthetic run is sized for about a minute on two CPU cores
 (12 epochs).
 """
 import sys

@@ -7,7 +7,7 @@
 
 Any option of ``dialoggraph train`` can be added and overrides the settings
 below. On real data the model runs with its defaults (chosen on MELD's dev split,
-docs/results.md; ``--preset paper`` gives sec. 4.3's). The synthetic run is sized
+docs/defaults.md; ``--preset paper`` gives sec. 4.3's). The synthetic run is sized
 for about a minute on two CPU cores (hidden 64, 4 heads, 10 epochs, lr 1e-3). The dataset is built with the DAG edges LFVD reads
 (``DAGGraph``) automatically.
 """

@@ -6,7 +6,7 @@
 
 Any option of ``dialoggraph train`` can be added and overrides the settings
 below. On real data the model runs with its defaults (chosen on MELD's dev split,
-docs/results.md; ``--preset paper`` gives Table 2's). The synthetic run is sized
+docs/defaults.md; ``--preset paper`` gives Table 2's). The synthetic run is sized
 for about a minute on two CPU cores (hidden 64, 4 heads, one GUE and one Gated
 ACME layer, 8 epochs, lr 2e-3).
 """

@@ -33,7 +33,7 @@ class AMBDSGDNConfig(ModelConfig):
     """AMB-DSGDN's hyper-parameters. The defaults are the paper's (sec. 5.4) except ``hidden``
     128 (paper 512) and ``dropout`` 0.4 (paper 0.2), with the optimizer's lr 1e-3 (paper 6.8e-5):
     dialoggraph's defaults, chosen on MELD's dev split and checked on held-out data
-    (docs/results.md, "Defaults"). Preset ``paper`` is sec. 5.4 exactly, ``meld`` /
+    (docs/defaults.md). Preset ``paper`` is sec. 5.4 exactly, ``meld`` /
     ``iemocap`` the authors' run scripts (github wys-ljq/AMB-DSGDN).
 
     Ablations: ``graph_layer="gcn"`` is Table 5's "w/o DiffRGCN" (plain GCN on the

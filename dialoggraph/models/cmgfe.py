@@ -28,8 +28,7 @@ from dialoggraph.nn.dropout import Dropout
 @dataclass
 class CMGFEConfig(ModelConfig):
     """CMGFE's hyper-parameters (all ours: the abstract gives none). The defaults, with the
-    optimizer's lr 1e-3, were chosen on MELD's dev split (docs/results.md, "Defaults");
-    dialoggraph 0.2's were hidden 256, lr 1e-4."""
+    optimizer's lr 1e-3, were chosen on MELD's dev split (docs/defaults.md)."""
 
     hidden: int = 128
     """Width of every representation."""

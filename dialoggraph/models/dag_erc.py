@@ -24,7 +24,7 @@ from dialoggraph.nn.dropout import Dropout
 @dataclass
 class DAGERCConfig(ModelConfig):
     """DAG-ERC's hyper-parameters. dialoggraph's defaults (hidden 128, 2 layers, input dropout
-    0.3, lr 3e-4) were chosen on MELD's dev split (docs/results.md, "Defaults"); preset
+    0.3, lr 3e-4) were chosen on MELD's dev split (docs/defaults.md); preset
     ``paper`` / ``iemocap`` is the authors' IEMOCAP command (hidden 300, 4 layers, lr 5e-4,
     no input dropout), ``meld`` their MELD command (github shenwzh3/DAG-ERC)."""
 

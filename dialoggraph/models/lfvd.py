@@ -30,10 +30,10 @@ class LFVDConfig(ModelConfig):
     """LFVD's hyper-parameters. From the paper (sec. 4.3, MELD): gamma1 1.35e-3, gamma2 5e-3,
     gamma3 3e-3, lr 2.5e-4, L2 7e-3 (batch 32, 80 epochs); preset ``iemocap``: gamma1
     3.5e-2, lr 6.2e-5 (batch 20, 100 epochs). Not in the paper (ours): ``hidden``
-    (d_r = d_x) 128 (dialoggraph 0.2: 256, kept by the presets), 2 DAG layers with one
+    (d_r = d_x) 128 (the presets: 256), 2 DAG layers with one
     same-speaker turn back, 8 heads, dropout 0.1, contrastive temperature 0.1. The
     optimizer's default lr is 3e-4 (paper: 2.5e-4; preset ``paper``). Width and lr were
-    chosen on MELD's dev split (docs/results.md, "Defaults").
+    chosen on MELD's dev split (docs/defaults.md).
 
     Ablations. Table 5: ``use_lfa=False`` (w/o LFA-Transformer),
     ``use_atmosphere=False`` (w/o CEAR), ``gamma1=gamma2=0`` (w/o DL),
@@ -87,7 +87,7 @@ class LFVDConfig(ModelConfig):
 
 
 PAPER = {"hidden": 256, "dropout": 0.1}
-"""The widths the paper leaves open as dialoggraph 0.2 set them, for the presets (the defaults are today's)."""
+"""The widths the paper leaves open, for the presets (the defaults are narrower: chosen on dev)."""
 
 
 @register("lfvd")
@@ -137,7 +137,7 @@ class LFVD(DialogueModel):
     Config = LFVDConfig
     optimizer = {"lr": 3e-4, "weight_decay": 7e-3}        # L2: sec. 4.3 (MELD); its lr 2.5e-4 is preset paper
     presets = {
-        "paper": Preset("sec. 4.3's MELD optimizer (lr 2.5e-4, L2 7e-3) and the widths of dialoggraph 0.2 "
+        "paper": Preset("sec. 4.3's MELD optimizer (lr 2.5e-4, L2 7e-3) and widths "
                         "(hidden 256, dropout 0.1: the paper gives none)", PAPER, {"lr": 2.5e-4, "weight_decay": 7e-3}),
         "meld": Preset("sec. 4.3's MELD setting (batch 32, 80 epochs)", PAPER,
                        {"lr": 2.5e-4, "weight_decay": 7e-3, "batch_size": 32, "epochs": 80},

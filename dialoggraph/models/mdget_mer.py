@@ -35,8 +35,8 @@ class MDGETMERConfig(ModelConfig):
     2 GUE layers, 3 ACME layers), 8 heads and L2 1e-5 (sec. 4.2), with dialoggraph's widths
     (``hidden`` and classifier hidden 128), input dropout 0.3 and optimizer lr 1e-3 (Table 2:
     2e-5, batch 64),
-    chosen on MELD's dev split and checked on held-out data (docs/results.md, "Defaults").
-    Preset ``paper`` / ``meld`` is Table 2's MELD row with dialoggraph 0.2's widths (256),
+    chosen on MELD's dev split and checked on held-out data (docs/defaults.md).
+    Preset ``paper`` / ``meld`` is Table 2's MELD row with widths 256,
     ``iemocap`` its IEMOCAP row. Not given in the paper (our choices): the widths,
     ``transfer_weight`` (lambda) 0.5, ``transfer_threshold`` 0.5, pairs = the
     speaker-window edges (window 5).
@@ -91,7 +91,7 @@ class MDGETMERConfig(ModelConfig):
 
 PAPER = {"hidden": 256, "classifier_hidden": 256, "gue_dropout": 0.1, "acme_dropout": 0.3, "classifier_dropout": 0.1,
          "input_dropout": 0.0}
-"""Table 2's MELD values and dialoggraph 0.2's widths (the paper gives none), for the presets."""
+"""Table 2's MELD values and widths 256 (the paper gives none), for the presets."""
 
 
 @register("mdget_mer")
