@@ -35,6 +35,12 @@ HEADER = ("| data | model | dev wF1 | test acc | test wF1 | test macro F1 | best
           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 
 
+def name_of(model: str, names: dict[str, str]) -> str:
+    """A row's model name: ``--names``' or the model's, with the tag of ``MODEL@TAG`` in brackets."""
+    base, _, tag = model.partition("@")
+    return names.get(model, NAMES.get(base, base) + (f" ({tag})" if tag else ""))
+
+
 def summary_of(run: str) -> dict:
     """Mean, sample std and values of the seeds of a ``dialoggraph train --seeds`` folder."""
     with open(os.path.join(run, "summary.json")) as f:
@@ -100,7 +106,7 @@ def main() -> None:
                             "--seeds", *map(str, args.seeds), "--out", run, "--overwrite", "--quiet",
                             *shlex.split(flags.get(model, ""))], check=True)
             print(f"{model}: {time.time() - start:.0f} s", flush=True)
-        rows.append(row(args.label, names.get(model, NAMES.get(model.split("@")[0], model)), run))
+        rows.append(row(args.label, name_of(model, names), run))
         finished.append((model, run))
         print(rows[-1], flush=True)
     os.makedirs(args.out, exist_ok=True)
@@ -109,7 +115,7 @@ def main() -> None:
     finished.sort(key=lambda item: item[0] != args.reference)
     if len(finished) > 1:
         subprocess.run([sys.executable, "-m", "dialoggraph", "compare", *[run for _, run in finished], "--names",
-                        *[names.get(m, NAMES.get(m.split("@")[0], m)) for m, _ in finished],
+                        *[name_of(m, names) for m, _ in finished],
                         "--out", os.path.join(args.out, "compare")], check=True)
 
 
