@@ -5,8 +5,8 @@
 
 Each model runs as ``dialoggraph train --model MODEL DATA --seeds ... --out OUT/runs/MODEL --quiet`` with
 **nothing else** (its defaults), unless ``--flags MODEL="--lr 1e-4 ..."`` or ``--config MODEL=best.yaml``
-(a tuned configuration from ``dialoggraph tune``) says otherwise; ``MODEL@TAG`` is another run of MODEL
-(an ablation: ``--models amb_dsgdn@nograph --flags amb_dsgdn@nograph="--graph-layer none"``);
+(a tuned configuration from ``dialoggraph tune``) says otherwise; ``MODEL@TAG`` is another run of MODEL,
+named "MODEL (TAG)" in the rows (an ablation: ``--models amb_dsgdn@nograph --flags amb_dsgdn@nograph="--graph-layer none"``);
 ``--no-train`` only prints the rows of the runs already finished. The logistic-regression, MLP and BiGRU
 floors run first. At the end ``dialoggraph compare`` puts every finished run next to the ``--reference`` run
 (default: the BiGRU) with a paired bootstrap test over the test dialogues, in
